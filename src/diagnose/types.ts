@@ -1,0 +1,73 @@
+/**
+ * Boundary types of the diagnose stage: closed {@link FlowRecord}s and capture facts in,
+ * {@link Finding}s out. Detectors are pure: no I/O, no clock, no randomness.
+ */
+import type { FlowRecord } from '../tcp/types.ts';
+import type { CaptureFacts } from '../report/model.ts';
+
+export type Severity = 'info' | 'warning' | 'error';
+
+/** One diagnosis a support engineer can act on: the `findings[]` entry of `tcpmortem/1`. */
+export interface Finding {
+  /** The detector's stable kebab-case id, e.g. `close-wait-leak`. */
+  readonly id: string;
+  readonly severity: Severity;
+  readonly title: string;
+  /** One plain sentence with the numbers. */
+  readonly summary: string;
+  /** What happened on the wire, why it matters, the RFC 9293 or kernel behaviour behind it. */
+  readonly explanation: string;
+  /** Likely root causes, most likely first. */
+  readonly causes: readonly string[];
+  /** What to run or look at next. */
+  readonly checks: readonly string[];
+  /** The service `ip:port` (or host) the finding concerns. */
+  readonly endpoint: string;
+  /** Flow ids concerned (capped; `count` is exact). */
+  readonly flows: readonly number[];
+  /** Frame numbers of the evidence (capped at {@link MAX_FINDING_FRAMES}); `framesTotal` is exact. */
+  readonly frames: readonly number[];
+  readonly framesTotal: number;
+  /** How many occurrences (connections, segments, episodes: the summary says which). */
+  readonly count: number;
+  /** ISO 8601 UTC of the first and last evidence. */
+  readonly firstTs: string;
+  readonly lastTs: string;
+  /** A Wireshark display filter that shows exactly the evidence packets. */
+  readonly wiresharkFilter: string;
+  /** Set when the evidence depends on a capture gap (drops, one direction missing ...): says which. */
+  readonly caveat?: string;
+  /** Detector-specific numbers (retry times, episode lists, ages ...), JSON-serialisable. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export const MAX_FINDING_FRAMES = 50;
+export const MAX_FINDING_FLOWS = 200;
+
+/** What every detector gets: all flows of the capture in id order, and the capture facts. */
+export interface DetectorInput {
+  readonly flows: readonly FlowRecord[];
+  readonly capture: CaptureFacts;
+}
+
+/** A detector plugin: metadata plus a pure evaluation. Listed in `registry.ts`, never discovered. */
+export interface Detector<O extends object = Record<string, number>> {
+  /** Stable kebab-case id; never changes once shipped. */
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  /** Default severity of its findings (a finding may downgrade itself, e.g. with a caveat). */
+  readonly severity: Severity;
+  /** Thresholds, each documented with its unit in the detector's file. */
+  readonly defaultOptions: Readonly<O>;
+  evaluate(input: DetectorInput, options: Readonly<O>): readonly Finding[];
+}
+
+/** Outcome of running one detector: the `detectors[]` entry of `tcpmortem/1`. */
+export interface DetectorRun {
+  readonly id: string;
+  readonly status: 'ok' | 'error';
+  readonly findings: number;
+  /** The exception message when status is 'error'. */
+  readonly error?: string;
+}

@@ -1,0 +1,156 @@
+/**
+ * Boundary types of the flow and TCP-state stages: {@link TcpSegment}s in, {@link FlowRecord}s out.
+ *
+ * A FlowRecord is one TCP connection (one incarnation of a 4-tuple) as both endpoints lived it.
+ * It is also, field for field, the `flows[]` entry of the `tcpmortem/1` JSON contract, so every
+ * field is JSON-serialisable without loss (numbers, strings, booleans, arrays, plain objects).
+ */
+
+/** RFC 9293 §3.3.2 connection states, with underscores, plus UNKNOWN for a side seen only mid-stream. */
+export type TcpState =
+  | 'CLOSED'
+  | 'LISTEN'
+  | 'SYN_SENT'
+  | 'SYN_RECEIVED'
+  | 'ESTABLISHED'
+  | 'FIN_WAIT_1'
+  | 'FIN_WAIT_2'
+  | 'CLOSE_WAIT'
+  | 'CLOSING'
+  | 'LAST_ACK'
+  | 'TIME_WAIT'
+  | 'UNKNOWN';
+
+/** Which endpoint: the client sent the first SYN (or was inferred to). */
+export type Side = 'client' | 'server';
+
+/** One state change of one endpoint. */
+export interface Transition {
+  /** 1-based frame number of the segment that caused it (or that revealed it, when inferred). */
+  readonly frame: number;
+  /** ISO 8601 UTC timestamp with the capture's precision. */
+  readonly ts: string;
+  readonly side: Side;
+  readonly from: TcpState;
+  readonly to: TcpState;
+  /** False: the causing segment is in the capture. True: deduced (e.g. the FIN was never seen but the peer ACKed it). */
+  readonly inferred: boolean;
+}
+
+/** How the three-way handshake went, from what was captured. */
+export type HandshakeOutcome =
+  | 'complete' // SYN, SYN-ACK and the client's ACK of it all seen (or implied by later traffic)
+  | 'no_synack' // SYN(s) seen, never answered
+  | 'refused' // SYN answered by RST (nothing listening)
+  | 'half_open' // SYN and SYN-ACK seen, the client's final ACK never
+  | 'reset_after_ack' // handshake completed, then reset before any server data (e.g. accept-queue overflow)
+  | 'not_seen'; // the capture started after the handshake
+
+/** Zeek conn_state values (base/protocols/conn/main.zeek). */
+export type ConnState =
+  | 'S0'
+  | 'S1'
+  | 'SF'
+  | 'REJ'
+  | 'S2'
+  | 'S3'
+  | 'RSTO'
+  | 'RSTR'
+  | 'RSTOS0'
+  | 'RSTRH'
+  | 'SH'
+  | 'SHR'
+  | 'OTH';
+
+/** An endpoint address as it appears in JSON: IPv4 dotted quad or RFC 5952 IPv6 text. */
+export interface Endpoint {
+  readonly ip: string;
+  readonly port: number;
+}
+
+/** Exact per-flow counters. */
+export interface FlowCounts {
+  syn: number;
+  synAck: number;
+  finClient: number;
+  finServer: number;
+  rstClient: number;
+  rstServer: number;
+  synRetransmissions: number;
+  synAckRetransmissions: number;
+  finRetransmissions: number;
+  dataRetransmissionsClient: number;
+  dataRetransmissionsServer: number;
+  dataBytesClient: number;
+  dataBytesServer: number;
+  keepaliveProbes: number;
+  duplicateAcks: number;
+  zeroWindows: number;
+}
+
+/**
+ * A sample of one segment kept for ladder diagrams and detectors. Per flow only a bounded number
+ * are kept (the first ones, then the last ones); `segmentsOmitted` says how many were left out.
+ */
+export interface SegmentSample {
+  readonly frame: number;
+  /** Seconds since the flow's first packet. */
+  readonly relSeconds: number;
+  /** Sender of the segment. */
+  readonly from: Side;
+  /** Flags as text: S, SA, A, PA, FA, R, RA ... (see `flagsToText`). */
+  readonly flags: string;
+  /** Relative sequence number (0 = the sender's ISN when seen). */
+  readonly seq: number;
+  /** Relative acknowledgment number, or -1 when ACK is not set. */
+  readonly ack: number;
+  /** Payload bytes on the wire. */
+  readonly len: number;
+  /** Raw window field. */
+  readonly window: number;
+  /** Set when this segment repeats one already sent: 'syn', 'synack', 'fin', 'data', 'keepalive'. */
+  readonly retransmission?: 'syn' | 'synack' | 'fin' | 'data' | 'keepalive';
+}
+
+/** One TCP connection (one incarnation of a 4-tuple): the `flows[]` entry of `tcpmortem/1`. */
+export interface FlowRecord {
+  /** 1-based, in order of first packet. */
+  readonly id: number;
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+  /** VLAN key (see TcpSegment.vlanKey), -1 for untagged. */
+  readonly vlan: number;
+  /** True when the client/server roles were not fixed by a captured SYN (see `roleReason`). */
+  readonly rolesInferred: boolean;
+  /** How roles were decided: 'syn', 'synack', 'port', 'first_packet'. */
+  readonly roleReason: 'syn' | 'synack' | 'port' | 'first_packet';
+  /** 1 for the first connection on this 4-tuple in the capture, 2 for the next, ... */
+  readonly incarnation: number;
+  readonly firstFrame: number;
+  readonly lastFrame: number;
+  /** ISO 8601 UTC. */
+  readonly start: string;
+  readonly end: string;
+  readonly durationSeconds: number;
+  readonly packets: { readonly client: number; readonly server: number };
+  /** Wire bytes (IP length) per side. */
+  readonly bytes: { readonly client: number; readonly server: number };
+  readonly handshake: HandshakeOutcome;
+  readonly finalState: { readonly client: TcpState; readonly server: TcpState };
+  /** Seconds from entering the final state to the end of the capture. */
+  readonly secondsInFinalState: { readonly client: number; readonly server: number };
+  /** Bounded; `transitionsOmitted` counts the ones left out. */
+  readonly transitions: readonly Transition[];
+  readonly transitionsOmitted: number;
+  readonly counts: FlowCounts;
+  readonly connState: ConnState;
+  /** Zeek history letters (upper case client, lower case server). */
+  readonly history: string;
+  /** Handshake RTT split, when measurable: client side (SYN-ACK → ACK) and server side (SYN → SYN-ACK). */
+  readonly rttMs?: { readonly total: number; readonly clientSide: number; readonly serverSide: number };
+  /** Why the flow left the live table: a FIN/RST close, idle timeout, or the end of the capture. */
+  readonly closeReason: 'closed' | 'reset' | 'idle_timeout' | 'end_of_capture' | 'superseded';
+  /** Bounded sample of segments (first and last ones) for ladder diagrams and detectors. */
+  readonly segments: readonly SegmentSample[];
+  readonly segmentsOmitted: number;
+}

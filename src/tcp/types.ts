@@ -30,6 +30,8 @@ export interface Transition {
   readonly frame: number;
   /** ISO 8601 UTC timestamp with the capture's precision. */
   readonly ts: string;
+  /** The same instant as seconds since the epoch (float; for arithmetic and charts, `ts` is exact). */
+  readonly tSeconds: number;
   readonly side: Side;
   readonly from: TcpState;
   readonly to: TcpState;
@@ -131,6 +133,9 @@ export interface FlowRecord {
   /** ISO 8601 UTC. */
   readonly start: string;
   readonly end: string;
+  /** `start` and `end` as seconds since the epoch (float, for arithmetic). */
+  readonly startSeconds: number;
+  readonly endSeconds: number;
   readonly durationSeconds: number;
   readonly packets: { readonly client: number; readonly server: number };
   /** Wire bytes (IP length) per side. */
@@ -150,6 +155,22 @@ export interface FlowRecord {
   readonly rttMs?: { readonly total: number; readonly clientSide: number; readonly serverSide: number };
   /** Why the flow left the live table: a FIN/RST close, idle timeout, or the end of the capture. */
   readonly closeReason: 'closed' | 'reset' | 'idle_timeout' | 'end_of_capture' | 'superseded';
+  /** IPv4 TTL / IPv6 hop limit of the first packet each side sent (-1 when it sent none): hints the vantage point. */
+  readonly ttl: { readonly client: number; readonly server: number };
+  /** Bytes each side sent that the peer had not acknowledged when the flow ended (0 when all acked or unknown). */
+  readonly unackedBytesAtEnd: { readonly client: number; readonly server: number };
+  /**
+   * Set on incarnation 2, 3 ... of a 4-tuple: the previous connection on the same 4-tuple, how long
+   * after its last packet this one started, and each side's final state in it (TIME_WAIT there
+   * means the 4-tuple was reused inside 2MSL). Raw material of `tuple-reuse` and `time-wait-churn`.
+   */
+  readonly previous?: {
+    readonly flowId: number;
+    readonly secondsSinceLastPacket: number;
+    readonly finalState: { readonly client: TcpState; readonly server: TcpState };
+    /** Whether the new SYN came from the previous connection's client (true) or its server. */
+    readonly sameClient: boolean;
+  };
   /** Bounded sample of segments (first and last ones) for ladder diagrams and detectors. */
   readonly segments: readonly SegmentSample[];
   readonly segmentsOmitted: number;

@@ -71,3 +71,32 @@ export interface DetectorRun {
   /** The exception message when status is 'error'. */
   readonly error?: string;
 }
+
+/** Stable ids of capture-quality items (what the capture can and cannot show). */
+export type QualityItemId =
+  | 'started-mid-connection'
+  | 'one-direction-missing'
+  | 'capture-drops'
+  | 'snaplen-truncated'
+  | 'duplicate-frames'
+  | 'timestamps-backwards'
+  | 'partial-capture';
+
+/** One limit of the capture, shown before the findings. */
+export interface QualityItem {
+  readonly id: QualityItemId;
+  readonly severity: Severity;
+  /** One plain sentence with the number and what it means for the diagnoses. */
+  readonly message: string;
+  /** Connections, packets or drops concerned (the message says which). */
+  readonly count: number;
+}
+
+/**
+ * What the capture can and cannot show: the `quality` section of `tcpmortem/1`. An empty `items`
+ * means no gap was detected. Findings whose evidence depends on one of these gaps carry a `caveat`
+ * and are downgraded one severity level.
+ */
+export interface CaptureQuality {
+  readonly items: readonly QualityItem[];
+}

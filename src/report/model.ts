@@ -4,7 +4,7 @@
  * Everything here is plain JSON (no bigint, no Map, no undefined inside arrays).
  */
 import type { FlowRecord } from '../tcp/types.ts';
-import type { DetectorRun, Finding } from '../diagnose/types.ts';
+import type { CaptureQuality, DetectorRun, Finding } from '../diagnose/types.ts';
 
 export const SCHEMA = 'tcpmortem/1' as const;
 
@@ -78,4 +78,10 @@ export interface AnalysisReport {
   readonly flows: readonly FlowRecord[];
   readonly findings: readonly Finding[];
   readonly detectors: readonly DetectorRun[];
+  /**
+   * What the capture can and cannot show (mid-connection start, one direction missing, drops,
+   * snaplen cuts, duplicated frames, timestamps going backwards), computed before the findings.
+   * Optional: absent in results written before it existed.
+   */
+  readonly quality?: CaptureQuality;
 }

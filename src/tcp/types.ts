@@ -142,8 +142,18 @@ export interface FlowRecord {
   readonly bytes: { readonly client: number; readonly server: number };
   readonly handshake: HandshakeOutcome;
   readonly finalState: { readonly client: TcpState; readonly server: TcpState };
-  /** Seconds from entering the final state to the end of the capture. */
+  /**
+   * Seconds from entering the final state to the end of the capture. For a flow that left the
+   * live table before the end (closed and lingered out, idle, superseded) the flow tracker cannot
+   * know the capture's end yet and measures to the packet time at which the flow left; use
+   * `finalStateSinceSeconds` to re-measure against the capture's last packet time.
+   */
   readonly secondsInFinalState: { readonly client: number; readonly server: number };
+  /**
+   * When each side entered its final state, as seconds since the epoch (packet time). Optional;
+   * added by the flow tracker so consumers can measure time in the final state to any instant.
+   */
+  readonly finalStateSinceSeconds?: { readonly client: number; readonly server: number };
   /** Bounded; `transitionsOmitted` counts the ones left out. */
   readonly transitions: readonly Transition[];
   readonly transitionsOmitted: number;

@@ -1,0 +1,105 @@
+/**
+ * `npm run bench`: throughput and peak memory of tcpmortem beside the tools a user would pick
+ * instead, on the same capture in the same run, reported as ratios.
+ *
+ * 1. Makes (once, cached under bench/data/) a capture of realistic TCP conversations with our own
+ *    writer: BENCH_PACKETS packets (default 6 000 000, ~12 per connection = 500 000 connections),
+ *    128-byte snaplen.
+ * 2. Times each stage in a child process under GNU time (wall seconds, peak RSS):
+ *    read+decode, full analysis (flows and states), analysis + diagnosis, analysis + diagnosis + HTML.
+ * 3. Times `tshark -r F -q -z conv,tcp` and `tcptrace -n F` when they are installed.
+ *
+ * Numbers depend on the machine; nothing here asserts a time (tests never do).
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const dataDir = join(here, 'data');
+const packets = Number(process.env['BENCH_PACKETS'] ?? 6_000_000);
+const capture = join(dataDir, `bench-${packets}.pcap`);
+
+interface Measured {
+  readonly name: string;
+  readonly seconds: number;
+  readonly peakRssMb: number;
+  readonly packets?: number;
+  readonly ok: boolean;
+  readonly note?: string;
+}
+
+function which(cmd: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+}
+
+/** Runs a command under GNU time; returns wall seconds, peak RSS and the command's stdout. */
+function timed(name: string, argv: readonly string[]): Measured & { stdout: string } {
+  const r = spawnSync('/usr/bin/time', ['-f', '__TIME__ %e %M', ...argv], { encoding: 'utf8', maxBuffer: 1 << 30 });
+  const m = /__TIME__ ([\d.]+) (\d+)/.exec(r.stderr ?? '');
+  const ok = r.status === 0;
+  return {
+    name,
+    seconds: m ? Number(m[1]) : Number.NaN,
+    peakRssMb: m ? Number(m[2]) / 1024 : Number.NaN,
+    ok,
+    stdout: r.stdout ?? '',
+    ...(ok ? {} : { note: `exit ${r.status}: ${(r.stderr ?? '').split('\n')[0]}` }),
+  };
+}
+
+mkdirSync(dataDir, { recursive: true });
+if (!existsSync(capture)) {
+  console.log(`making ${capture} (${packets} packets) ...`);
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(here, 'make-capture.ts'), capture, String(packets)], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('could not make the benchmark capture');
+}
+const sizeMb = statSync(capture).size / 1e6;
+console.log(`capture: ${capture}, ${sizeMb.toFixed(0)} MB, ${packets} packets`);
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}\n`);
+
+const node = [process.execPath, '--import', 'tsx', join(here, 'run-stage.ts')];
+const results: Measured[] = [];
+for (const stage of ['read-decode', 'analyze', 'diagnose', 'report']) {
+  const m = timed(`tcpmortem ${stage}`, [...node, stage, capture]);
+  let stageSeconds = m.seconds;
+  try {
+    const parsed = JSON.parse(m.stdout.trim().split('\n').pop() ?? '{}') as { seconds?: number; packets?: number };
+    if (parsed.seconds !== undefined) stageSeconds = parsed.seconds;
+    results.push({ ...m, seconds: stageSeconds, ...(parsed.packets !== undefined ? { packets: parsed.packets } : {}) });
+  } catch {
+    results.push(m);
+  }
+}
+if (which('tshark')) results.push(timed('tshark -q -z conv,tcp', ['tshark', '-n', '-r', capture, '-q', '-z', 'conv,tcp']));
+else results.push({ name: 'tshark -q -z conv,tcp', seconds: Number.NaN, peakRssMb: Number.NaN, ok: false, note: 'not installed' });
+if (which('tcptrace')) results.push(timed('tcptrace -n', ['tcptrace', '-n', capture]));
+else results.push({ name: 'tcptrace -n', seconds: Number.NaN, peakRssMb: Number.NaN, ok: false, note: 'not installed' });
+
+const analyzeSeconds = results.find((r) => r.name === 'tcpmortem analyze')?.seconds ?? Number.NaN;
+console.log('stage                      seconds   M pkt/s    MB/s  peak RSS MB   vs tcpmortem analyze');
+for (const r of results) {
+  const pps = packets / r.seconds / 1e6;
+  const ratio = r.seconds / analyzeSeconds;
+  console.log(
+    `${r.name.padEnd(26)} ${r.seconds.toFixed(2).padStart(7)} ${pps.toFixed(2).padStart(9)} ${(sizeMb / r.seconds).toFixed(0).padStart(7)} ${r.peakRssMb.toFixed(0).padStart(12)}   ${
+      r.ok ? `${ratio.toFixed(2)}x the time` : (r.note ?? 'failed')
+    }`,
+  );
+}
+const byName = (n: string) => results.find((r) => r.name === n);
+const analyzeS = byName('tcpmortem analyze')?.seconds ?? Number.NaN;
+const diagnoseS = byName('tcpmortem diagnose')?.seconds ?? Number.NaN;
+const reportS = byName('tcpmortem report')?.seconds ?? Number.NaN;
+console.log(`\ndiagnosis adds ${(((diagnoseS - analyzeS) / analyzeS) * 100).toFixed(1)}% to the analysis time`);
+console.log(`rendering adds ${(((reportS - diagnoseS) / diagnoseS) * 100).toFixed(1)}% to the analysis + diagnosis time`);
+const reportSize = existsSync(`${capture}.html`) ? statSync(`${capture}.html`).size / 1e6 : Number.NaN;
+console.log(`report size: ${reportSize.toFixed(2)} MB`);
+for (const peer of ['tshark -q -z conv,tcp', 'tcptrace -n']) {
+  const p = byName(peer);
+  if (p?.ok === true) {
+    console.log(`${peer}: tcpmortem analyze is ${(p.seconds / analyzeS).toFixed(1)}x faster and uses ${(p.peakRssMb / (byName('tcpmortem analyze')?.peakRssMb ?? 1)).toFixed(1)}x less memory`);
+  }
+}

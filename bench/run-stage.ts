@@ -1,0 +1,35 @@
+/**
+ * One benchmark stage in its own process (so peak RSS is the stage's own), run by bench.ts:
+ * `node --import tsx bench/run-stage.ts STAGE FILE`. Prints one JSON line {stage, seconds, packets}.
+ * Stages: read-decode | analyze (flows and states, no detectors) | diagnose (+ detectors) |
+ * report (+ HTML, written to FILE.html).
+ */
+import { createReadStream, writeFileSync } from 'node:fs';
+import { readCapture } from '../src/capture/index.ts';
+import { decodePacket } from '../src/decode/index.ts';
+import { createTcpSegment, DecodeStatus } from '../src/decode/types.ts';
+import { analyze } from '../src/analyze.ts';
+import { renderHtml } from '../src/report/index.ts';
+
+const [stage, file] = process.argv.slice(2);
+if (stage === undefined || file === undefined) throw new Error('usage: run-stage.ts STAGE FILE');
+const source = () => createReadStream(file, { highWaterMark: 1 << 20 });
+const t0 = performance.now();
+let packets = 0;
+if (stage === 'read-decode') {
+  const seg = createTcpSegment();
+  let tcp = 0;
+  await readCapture(source(), {
+    record(rec) {
+      packets++;
+      if (decodePacket(rec.linkType, rec.data, seg) === DecodeStatus.TCP) tcp++;
+    },
+  });
+  if (tcp === 0) throw new Error('no TCP packets decoded');
+} else {
+  const report = await analyze(source(), { file, skipDiagnosis: stage === 'analyze' });
+  packets = report.capture.packets;
+  if (stage === 'report') writeFileSync(`${file}.html`, renderHtml(report));
+}
+const seconds = (performance.now() - t0) / 1000;
+console.log(JSON.stringify({ stage, seconds, packets }));

@@ -1,0 +1,317 @@
+/**
+ * The pure core: capture bytes in, {@link AnalysisReport} out.
+ *
+ * One packet's walk: `readCapture` frames a record and hands the reused CaptureRecord to the
+ * {@link CaptureGatherer}; the gatherer counts it, decodes it into one reused TcpSegment, and
+ * passes TCP segments to the FlowTracker; flows leave the tracker as FlowRecords when they close,
+ * idle out, or at the end of the capture (an explicit `finish()` event); then every detector runs
+ * over the closed flows, and the result is one JSON-serialisable report.
+ *
+ * This module does no I/O of its own: it reads only the byte chunks it is handed.
+ */
+import { readCapture } from './capture/index.ts';
+import type {
+  CaptureInterface,
+  CaptureOptions,
+  CaptureRecord,
+  CaptureSummary,
+  CaptureVisitor,
+  CaptureWarning,
+  InterfaceStatistics,
+} from './capture/types.ts';
+import { decodePacket, linkTypeName } from './decode/index.ts';
+import { ANOMALY, createTcpSegment, DecodeStatus } from './decode/types.ts';
+import type { TcpSegment } from './decode/types.ts';
+import { FlowTracker } from './tcp/index.ts';
+import type { FlowTrackerOptions } from './tcp/index.ts';
+import type { FlowRecord } from './tcp/types.ts';
+import { runDetectors } from './diagnose/index.ts';
+import type { DiagnoseOptions } from './diagnose/index.ts';
+import { SCHEMA } from './report/model.ts';
+import type { AnalysisReport, CaptureFacts, InterfaceFacts } from './report/model.ts';
+import { formatIsoTimestamp } from './common/time.ts';
+import { VERSION } from './version.ts';
+
+/** Options of {@link analyze} and {@link inspectCapture}. */
+export interface AnalyzeOptions {
+  /** The name the caller gives the input (a path, or `-` for stdin); only copied into the result. */
+  readonly file: string;
+  readonly capture?: Partial<CaptureOptions>;
+  readonly flow?: Partial<FlowTrackerOptions>;
+  readonly diagnose?: DiagnoseOptions;
+  /** Skip the detectors (findings stay empty): for benchmarks of the earlier stages. Default false. */
+  readonly skipDiagnosis?: boolean;
+  /**
+   * Called every {@link PROGRESS_EVERY_RECORDS} records with the byte offset reached in the
+   * (decompressed) stream and the records read so far. Must not throw.
+   */
+  readonly onProgress?: (byteOffset: number, records: number) => void;
+  /** Set by the caller when it cut the input short on purpose (Ctrl-C): the result is marked partial. */
+  readonly interrupted?: () => boolean;
+}
+
+/** How often `onProgress` is called, in records. */
+export const PROGRESS_EVERY_RECORDS = 65536;
+
+/** At most this many capture comments are kept in the result. */
+const MAX_COMMENTS = 50;
+/** At most this many record-level warnings are kept in the result (the reader stops at most of them). */
+const MAX_WARNINGS = 100;
+
+/**
+ * Collects capture facts from every record, decodes it, and forwards TCP segments.
+ * Per record it allocates nothing: counters are numbers, anomaly names are interned constants.
+ */
+class CaptureGatherer {
+  packets = 0;
+  tcpPackets = 0;
+  bytes = 0;
+  capturedBytes = 0;
+  truncatedPackets = 0;
+  timestampsBackwards = 0;
+  firstSec = -1;
+  firstNanos = 0;
+  lastSec = -1;
+  lastNanos = 0;
+  readonly interfaces: CaptureInterface[] = [];
+  readonly packetsPerInterface: number[] = [];
+  readonly statistics = new Map<number, InterfaceStatistics>();
+  readonly warnings: CaptureWarning[] = [];
+  readonly comments: string[] = [];
+  readonly skipped = new Map<string, number>();
+  readonly anomalies = new Map<string, number>();
+  private readonly segment: TcpSegment = createTcpSegment();
+  private tracker: FlowTracker | undefined;
+
+  constructor(
+    private readonly makeTracker: ((digits: number) => FlowTracker) | undefined,
+    private readonly onProgress: ((byteOffset: number, records: number) => void) | undefined,
+  ) {}
+
+  interface(iface: CaptureInterface): void {
+    this.interfaces.push(iface);
+  }
+
+  /** Keeps the last statistics block per interface: pcapng writers repeat ISBs with running totals. */
+  onStatistics(stats: InterfaceStatistics): void {
+    this.statistics.set(stats.interfaceId, stats);
+  }
+
+  warning(warning: CaptureWarning): void {
+    if (this.warnings.length < MAX_WARNINGS) this.warnings.push(warning);
+  }
+
+  comment(text: string): void {
+    if (this.comments.length < MAX_COMMENTS) this.comments.push(text);
+  }
+
+  record(rec: CaptureRecord): void {
+    this.packets++;
+    this.bytes += rec.originalLength;
+    this.capturedBytes += rec.capturedLength;
+    this.packetsPerInterface[rec.interfaceId] = (this.packetsPerInterface[rec.interfaceId] ?? 0) + 1;
+    if (rec.capturedLength < rec.originalLength) this.truncatedPackets++;
+    if (this.firstSec < 0) {
+      this.firstSec = rec.tsSec;
+      this.firstNanos = rec.tsNanos;
+    } else if (rec.tsSec < this.lastSec || (rec.tsSec === this.lastSec && rec.tsNanos < this.lastNanos)) {
+      this.timestampsBackwards++;
+    }
+    // The capture's last time is the latest seen, so a backwards step does not shorten it.
+    if (rec.tsSec > this.lastSec || (rec.tsSec === this.lastSec && rec.tsNanos > this.lastNanos)) {
+      this.lastSec = rec.tsSec;
+      this.lastNanos = rec.tsNanos;
+    }
+    if (this.onProgress !== undefined && this.packets % PROGRESS_EVERY_RECORDS === 0) {
+      this.onProgress(rec.byteOffset, this.packets);
+    }
+
+    const seg = this.segment;
+    const status = decodePacket(rec.linkType, rec.data, seg);
+    switch (status) {
+      case DecodeStatus.TCP:
+        this.tcpPackets++;
+        if (seg.anomaly !== ANOMALY.NONE) this.count(this.anomalies, seg.anomaly);
+        if (this.makeTracker !== undefined) {
+          this.tracker ??= this.makeTracker(this.precisionDigits());
+          this.tracker.add(seg, rec.frameNumber, rec.tsSec, rec.tsNanos);
+        }
+        break;
+      case DecodeStatus.NOT_TCP:
+        this.count(this.skipped, 'not_tcp');
+        break;
+      case DecodeStatus.NOT_IP:
+        this.count(this.skipped, 'not_ip');
+        break;
+      case DecodeStatus.FRAGMENT:
+        this.count(this.skipped, 'fragment');
+        break;
+      case DecodeStatus.UNSUPPORTED_LINK:
+        this.count(this.skipped, 'unsupported_link');
+        break;
+      case DecodeStatus.TRUNCATED:
+        this.count(this.skipped, 'truncated');
+        this.count(this.anomalies, seg.anomaly);
+        break;
+      case DecodeStatus.MALFORMED:
+        this.count(this.skipped, 'malformed');
+        this.count(this.anomalies, seg.anomaly);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Ends flow tracking (the end-of-capture event) and returns the tracker, if one was made. */
+  finish(): FlowTracker | undefined {
+    this.tracker?.finish();
+    return this.tracker;
+  }
+
+  /** Fractional digits of the finest interface declared so far (6 for µs, 9 for ns). */
+  precisionDigits(): number {
+    let digits = 0;
+    for (const iface of this.interfaces) digits = Math.max(digits, iface.tsPrecisionDigits);
+    return digits === 0 ? 6 : digits;
+  }
+
+  private count(map: Map<string, number>, key: string): void {
+    map.set(key, (map.get(key) ?? 0) + 1);
+  }
+}
+
+/** Sorted plain object from a Map, so JSON output does not depend on insertion order. */
+function sortedRecord(map: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const key of [...map.keys()].sort()) out[key] = map.get(key) ?? 0;
+  return out;
+}
+
+function tsResolutionText(iface: CaptureInterface): string {
+  const perSecond = iface.tsUnitsPerSecond;
+  const log10 = Math.round(Math.log10(perSecond));
+  if (10 ** log10 === perSecond) return `1e-${log10}`;
+  const log2 = Math.round(Math.log2(perSecond));
+  if (2 ** log2 === perSecond) return `2^-${log2}`;
+  return `1/${perSecond}`;
+}
+
+function buildFacts(g: CaptureGatherer, summary: CaptureSummary, options: AnalyzeOptions): CaptureFacts {
+  const digits = g.precisionDigits();
+  let drops: number | null = null;
+  const interfaces: InterfaceFacts[] = summary.interfaces.map((iface) => {
+    const stats = g.statistics.get(iface.interfaceId);
+    const facts: InterfaceFacts = {
+      id: iface.interfaceId,
+      linkType: iface.linkType,
+      linkTypeName: linkTypeName(iface.linkType),
+      snapLength: iface.snapLength,
+      tsResolution: tsResolutionText(iface),
+      ...(iface.name !== undefined ? { name: iface.name } : {}),
+      packets: g.packetsPerInterface[iface.interfaceId] ?? 0,
+      ...(stats !== undefined && (stats.interfaceDrops !== undefined || stats.osDrops !== undefined)
+        ? {
+            drops: {
+              ...(stats.interfaceDrops !== undefined ? { interface: stats.interfaceDrops } : {}),
+              ...(stats.osDrops !== undefined ? { os: stats.osDrops } : {}),
+            },
+          }
+        : {}),
+    };
+    if (stats !== undefined && (stats.interfaceDrops !== undefined || stats.osDrops !== undefined)) {
+      drops = (drops ?? 0) + (stats.interfaceDrops ?? 0) + (stats.osDrops ?? 0);
+    }
+    return facts;
+  });
+  const linkTypes = [...new Set(interfaces.map((i) => i.linkTypeName))].sort();
+  const hasPackets = g.firstSec >= 0;
+  const durationSeconds = hasPackets
+    ? g.lastSec - g.firstSec + (g.lastNanos - g.firstNanos) / 1e9
+    : 0;
+  const interrupted = options.interrupted?.() ?? false;
+  return {
+    file: options.file,
+    format: summary.format,
+    compressed: summary.compressed,
+    byteOrder: [...new Set(summary.byteOrders)].join(', '),
+    version: summary.version,
+    sections: summary.sections,
+    interfaces,
+    linkTypes,
+    packets: g.packets,
+    tcpPackets: g.tcpPackets,
+    bytes: g.bytes,
+    capturedBytes: g.capturedBytes,
+    firstTs: hasPackets ? formatIsoTimestamp(g.firstSec, g.firstNanos, digits) : null,
+    lastTs: hasPackets ? formatIsoTimestamp(g.lastSec, g.lastNanos, digits) : null,
+    durationSeconds: Math.round(durationSeconds * 1e9) / 1e9,
+    drops,
+    truncatedPackets: g.truncatedPackets,
+    timestampsBackwards: g.timestampsBackwards,
+    skipped: sortedRecord(g.skipped),
+    anomalies: sortedRecord(g.anomalies),
+    warnings: g.warnings.map((w) => ({
+      code: w.code,
+      message: w.message,
+      byteOffset: w.byteOffset,
+      ...(w.frameNumber !== undefined ? { frame: w.frameNumber } : {}),
+    })),
+    partial: summary.stoppedEarly || interrupted,
+    comments: g.comments,
+  };
+}
+
+function makeVisitor(g: CaptureGatherer): CaptureVisitor {
+  return {
+    record: (rec) => g.record(rec),
+    interface: (iface) => g.interface(iface),
+    statistics: (stats) => g.onStatistics(stats),
+    warning: (w) => g.warning(w),
+    comment: (text) => g.comment(text),
+  };
+}
+
+/**
+ * Reads a capture and reports its facts (what `tcpmortem info` prints): no flow tracking.
+ * Throws CaptureFormatError when the input is not a capture at all.
+ */
+export async function inspectCapture(
+  source: AsyncIterable<Uint8Array>,
+  options: AnalyzeOptions,
+): Promise<CaptureFacts> {
+  const g = new CaptureGatherer(undefined, options.onProgress);
+  const summary = await readCapture(source, makeVisitor(g), options.capture);
+  return buildFacts(g, summary, options);
+}
+
+/**
+ * The whole analysis: capture facts, every TCP connection with both endpoints' states, and the
+ * findings of every registered detector. Throws CaptureFormatError when the input is not a capture
+ * at all; a damaged capture gives a result marked `capture.partial` with warnings.
+ */
+export async function analyze(
+  source: AsyncIterable<Uint8Array>,
+  options: AnalyzeOptions,
+): Promise<AnalysisReport> {
+  const flows: FlowRecord[] = [];
+  const g = new CaptureGatherer(
+    (digits) => new FlowTracker({ ...options.flow, tsPrecisionDigits: digits }, (flow) => flows.push(flow)),
+    options.onProgress,
+  );
+  const summary = await readCapture(source, makeVisitor(g), options.capture);
+  g.finish();
+  flows.sort((a, b) => a.id - b.id);
+  const capture = buildFacts(g, summary, options);
+  const tool = { name: 'tcpmortem', version: VERSION } as const;
+  if (options.skipDiagnosis === true) return { schema: SCHEMA, tool, capture, flows, findings: [], detectors: [] };
+  const diagnosis = runDetectors({ flows, capture }, options.diagnose);
+  return {
+    schema: SCHEMA,
+    tool,
+    capture,
+    flows,
+    findings: diagnosis.findings,
+    detectors: diagnosis.detectors,
+    quality: diagnosis.quality,
+  };
+}

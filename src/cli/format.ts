@@ -1,0 +1,106 @@
+/**
+ * Plain-text and tabular renderings for the terminal commands (`info`, `flows`, `netstat`).
+ * Pure string builders: the caller writes them.
+ */
+import type { AnalysisReport, CaptureFacts } from '../report/model.ts';
+import type { NetstatSnapshot } from '../query/index.ts';
+import type { FlowRecord } from '../tcp/types.ts';
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+/** Renders rows as aligned columns, header first. */
+export function formatColumns(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i] ?? 0))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+function endpointText(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/** `tcpmortem info` in text, in the spirit of capinfos. */
+export function formatInfo(c: CaptureFacts): string {
+  const rows: [string, string][] = [
+    ['File', c.file],
+    ['Format', `${c.format}${c.compressed ? ' (gzip)' : ''} ${c.version}, ${c.byteOrder}${c.sections > 1 ? `, ${c.sections} sections` : ''}`],
+    ['Packets', String(c.packets)],
+    ['TCP packets', String(c.tcpPackets)],
+    ['Bytes (wire / captured)', `${c.bytes} / ${c.capturedBytes}`],
+    ['First packet', c.firstTs ?? '-'],
+    ['Last packet', c.lastTs ?? '-'],
+    ['Duration', `${c.durationSeconds} s`],
+    ['Capture drops', c.drops === null ? 'not reported' : String(c.drops)],
+    ['Truncated by snaplen', String(c.truncatedPackets)],
+    ['Timestamps going back', String(c.timestampsBackwards)],
+  ];
+  let out = rows.map(([k, v]) => `${pad(`${k}:`, 26)}${v}`).join('\n') + '\n';
+  out += `Interfaces:\n`;
+  for (const i of c.interfaces) {
+    const drops = i.drops === undefined ? '' : `, drops if=${i.drops.interface ?? '-'} os=${i.drops.os ?? '-'}`;
+    out += `  #${i.id}${i.name !== undefined ? ` ${i.name}` : ''}: ${i.linkTypeName} (${i.linkType}), snaplen ${i.snapLength}, ts ${i.tsResolution}, ${i.packets} packets${drops}\n`;
+  }
+  const skipped = Object.entries(c.skipped);
+  if (skipped.length > 0) out += `Not analysed:\n${skipped.map(([k, v]) => `  ${k}: ${v}\n`).join('')}`;
+  const anomalies = Object.entries(c.anomalies);
+  if (anomalies.length > 0) out += `Anomalies:\n${anomalies.map(([k, v]) => `  ${k}: ${v}\n`).join('')}`;
+  if (c.warnings.length > 0) {
+    out += `Warnings:\n${c.warnings.map((w) => `  ${w.code} at byte ${w.byteOffset}: ${w.message}\n`).join('')}`;
+  }
+  if (c.partial) out += `Result is PARTIAL: reading stopped before the end of the input.\n`;
+  return out;
+}
+
+const FLOW_HEADER = ['id', 'client', 'server', 'client state', 'server state', 'handshake', 'conn', 'history', 'pkts', 'start'];
+
+function flowRow(f: FlowRecord): string[] {
+  return [
+    String(f.id),
+    endpointText(f.client.ip, f.client.port),
+    endpointText(f.server.ip, f.server.port),
+    f.finalState.client,
+    f.finalState.server,
+    f.handshake,
+    f.connState,
+    f.history,
+    String(f.packets.client + f.packets.server),
+    f.start,
+  ];
+}
+
+export function formatFlowsTable(flows: readonly FlowRecord[]): string {
+  return formatColumns(FLOW_HEADER, flows.map(flowRow)) + `${flows.length} flow(s)\n`;
+}
+
+function csvCell(text: string): string {
+  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function formatFlowsCsv(flows: readonly FlowRecord[]): string {
+  const header = ['id', 'client_ip', 'client_port', 'server_ip', 'server_port', 'incarnation', 'client_state', 'server_state', 'handshake', 'conn_state', 'history', 'packets_client', 'packets_server', 'bytes_client', 'bytes_server', 'start', 'end', 'syn_retransmissions', 'synack_retransmissions', 'fin_retransmissions', 'rtt_ms'];
+  const rows = flows.map((f) =>
+    [
+      f.id, f.client.ip, f.client.port, f.server.ip, f.server.port, f.incarnation, f.finalState.client, f.finalState.server,
+      f.handshake, f.connState, f.history, f.packets.client, f.packets.server, f.bytes.client, f.bytes.server, f.start, f.end,
+      f.counts.synRetransmissions, f.counts.synAckRetransmissions, f.counts.finRetransmissions, f.rttMs?.total ?? '',
+    ].map((v) => csvCell(String(v))).join(','),
+  );
+  return [header.join(','), ...rows].join('\n') + '\n';
+}
+
+export function formatFlowsNdjson(flows: readonly FlowRecord[]): string {
+  return flows.map((f) => JSON.stringify(f)).join('\n') + (flows.length > 0 ? '\n' : '');
+}
+
+/** `tcpmortem netstat`: per host, the socket states at the instant, like `ss -tan | awk ...`. */
+export function formatNetstat(snapshot: NetstatSnapshot, report: AnalysisReport): string {
+  const first = report.capture.firstTs !== null ? Date.parse(report.capture.firstTs) / 1000 : snapshot.tSeconds;
+  const at = new Date(Math.floor(snapshot.tSeconds * 1000)).toISOString();
+  let out = `Sockets at ${at} (${(snapshot.tSeconds - first).toFixed(3)} s into the capture)\n`;
+  out += formatColumns(['host', 'state', 'count'], snapshot.rows.map((r) => [r.host, r.state, String(r.count)]));
+  if (snapshot.listeners.length > 0) out += `Listeners: ${snapshot.listeners.join(', ')}\n`;
+  return out;
+}

@@ -1,0 +1,26 @@
+/**
+ * Packet-time helpers. A timestamp is always (whole seconds since the epoch, nanoseconds within
+ * that second): see CaptureRecord. Nothing here reads the wall clock.
+ */
+
+/**
+ * Formats a timestamp as ISO 8601 UTC with `digits` fractional digits (0..9), truncating (never
+ * rounding, so a time never moves into the next second): `2024-01-02T03:04:05.123456Z`.
+ */
+export function formatIsoTimestamp(tsSec: number, tsNanos: number, digits: number): string {
+  const date = new Date(tsSec * 1000);
+  const base = date.toISOString().slice(0, 19);
+  if (digits <= 0) return `${base}Z`;
+  const frac = String(tsNanos).padStart(9, '0').slice(0, Math.min(9, digits));
+  return `${base}.${frac}Z`;
+}
+
+/** Seconds since the epoch as a float (loses sub-microsecond precision; for arithmetic and charts only). */
+export function toEpochSeconds(tsSec: number, tsNanos: number): number {
+  return tsSec + tsNanos / 1e9;
+}
+
+/** Compares two timestamps: negative when a < b, 0 when equal, positive when a > b. */
+export function compareTimestamps(aSec: number, aNanos: number, bSec: number, bNanos: number): number {
+  return aSec !== bSec ? aSec - bSec : aNanos - bNanos;
+}

@@ -1,0 +1,69 @@
+import { decodeEthernet, decodeNull, decodeRawIp, decodeSll, decodeSll2 } from './link.ts';
+import { resetSegment, resetUnwrittenFields } from './reset.ts';
+import { DecodeStatus } from './types.ts';
+import type { TcpSegment } from './types.ts';
+
+/** Stand-in for "original length unknown": larger than any IP length, so no length is called a lie. */
+const UNKNOWN_WIRE_LENGTH = 0x7fffffff;
+
+/**
+ * Decodes one captured frame down to TCP, filling the reused scratch `out`.
+ *
+ * Every field of `out` is reset first, so after any status nothing is left from the previous
+ * packet. Only status `TCP` means `out` holds a valid segment; for `FRAGMENT`, `NOT_TCP` and some
+ * `MALFORMED`/`TRUNCATED` results the fields decoded before the stop (addresses, VLAN key) are
+ * filled and may be used for counting. `TRUNCATED` and `MALFORMED` always name the problem in
+ * `out.anomaly` (an {@link ANOMALY} constant). Never throws, for any bytes and any link type.
+ *
+ * Allocation: none. Bytes are read straight from `data`; `data` is not retained, so it may be the
+ * capture reader's reused view (valid only during its callback).
+ *
+ * @param linkType - LINKTYPE_* of the record's interface (1, 113, 276, 0, 108, 101, 228, 229, 12, 14).
+ * @param data - the captured bytes (`data.length` = captured length).
+ * @param out - the scratch segment, from {@link createTcpSegment}.
+ * @param originalLength - the record's length on the wire, when known. With it, an IP length that
+ *   claims more bytes than the wire carried is `MALFORMED bad_ip_total_length` and TSO frames
+ *   (IP length 0) get their true length even when the snap length cut them. Without it, an IP
+ *   length past the captured bytes is taken as snaplen truncation (`out.truncated`).
+ */
+export function decodePacket(
+  linkType: number,
+  data: Uint8Array,
+  out: TcpSegment,
+  originalLength?: number,
+): DecodeStatus {
+  let wireLength = UNKNOWN_WIRE_LENGTH;
+  if (originalLength !== undefined) wireLength = originalLength > data.length ? originalLength : data.length;
+  // Hot path: reset only what a TCP decode may not overwrite. Anything else is decoded again
+  // from a full reset, so no field from an earlier packet survives an early exit. Decoding is a
+  // pure function of the bytes, so the second pass returns the same status; it costs a few
+  // dozen nanoseconds on non-TCP packets and saves about 20 stores on every TCP one.
+  resetUnwrittenFields(out);
+  const status = decodeLink(linkType, data, wireLength, out);
+  if (status === DecodeStatus.TCP) return status;
+  resetSegment(out);
+  return decodeLink(linkType, data, wireLength, out);
+}
+
+/** Dispatches on the link type. */
+function decodeLink(linkType: number, data: Uint8Array, wireLength: number, out: TcpSegment): DecodeStatus {
+  switch (linkType) {
+    case 1:
+      return decodeEthernet(data, wireLength, out);
+    case 113:
+      return decodeSll(data, wireLength, out);
+    case 276:
+      return decodeSll2(data, wireLength, out);
+    case 0:
+    case 108:
+      return decodeNull(data, wireLength, out);
+    case 101:
+    case 228:
+    case 229:
+    case 12:
+    case 14:
+      return decodeRawIp(data, wireLength, out);
+    default:
+      return DecodeStatus.UNSUPPORTED_LINK;
+  }
+}

@@ -1,0 +1,89 @@
+/** `data-unacked`: data sent and never acknowledged until the connection died. */
+import type { FlowRecord, Side } from '../tcp/types.ts';
+import { listenerKey } from './aggregates.ts';
+import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
+import type { DataUnackedOptions } from './options.ts';
+import { matchDroppedAck } from './accept-overflow-drop.ts';
+import { qualityCaveat } from './quality.ts';
+import type { Detector, Finding } from './types.ts';
+import { flowFilter, groupBy, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+
+export interface UnackedData {
+  readonly flow: FlowRecord;
+  readonly side: Side;
+  readonly bytes: number;
+  readonly retransmissions: number;
+  readonly frames: readonly number[];
+}
+
+/**
+ * Matches a side that ended with unacknowledged bytes and whose connection died (reset or idle
+ * timeout), or that retransmitted them at least once: bytes merely in flight when the capture
+ * ended are not evidence of anything.
+ */
+export function matchUnackedData(flow: FlowRecord, minBytes: number): UnackedData | undefined {
+  for (const side of ['client', 'server'] as const) {
+    const bytes = flow.unackedBytesAtEnd[side];
+    if (bytes < minBytes) continue;
+    const retrans = side === 'client' ? flow.counts.dataRetransmissionsClient : flow.counts.dataRetransmissionsServer;
+    const died = flow.closeReason === 'reset' || flow.closeReason === 'idle_timeout';
+    if (!died && retrans === 0) continue;
+    const frames = flow.segments.filter((s) => s.from === side && s.len > 0).slice(-20).map((s) => s.frame);
+    return { flow, side, bytes, retransmissions: retrans, frames };
+  }
+  return undefined;
+}
+
+export const dataUnacked: Detector<DataUnackedOptions> = {
+  id: 'data-unacked',
+  title: 'Data never acknowledged',
+  description: 'Data was sent and never acknowledged until the connection died.',
+  severity: 'warning',
+  defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['data-unacked'],
+  evaluate(input, options) {
+    // Data the server discarded because its accept queue was full is reported by accept-overflow-drop.
+    const dropOptions = DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-drop'];
+    const matches = input.flows
+      .filter((f) => matchDroppedAck(f, dropOptions.minSynAckResends) === undefined)
+      .map((f) => matchUnackedData(f, options.minUnackedBytes))
+      .filter((m) => m !== undefined);
+    const findings: Finding[] = [];
+    for (const [endpoint, group] of groupBy(matches, (m) => listenerKey(m.flow))) {
+      const bytes = group.reduce((n, m) => n + m.bytes, 0);
+      const retrans = group.reduce((n, m) => n + m.retransmissions, 0);
+      const sides = [...new Set(group.map((m) => m.side))].join(' and ');
+      const instants = group.flatMap((m) => m.flow.segments.filter((s) => m.frames.includes(s.frame)).map((s) => segmentInstant(m.flow, s)));
+      findings.push(
+        makeFinding(dataUnacked, {
+          summary: `${plural(group.length, 'connection')} of ${endpoint} ended with ${plural(bytes, 'byte')} sent by the ${sides} never acknowledged (${plural(retrans, 'retransmission')}).`,
+          explanation:
+            'TCP retransmits unacknowledged data with exponential backoff (RFC 6298) until it is acknowledged or the sender gives up: Linux after net.ipv4.tcp_retries2 retries (default 15, roughly 15 minutes), or earlier with TCP_USER_TIMEOUT. ' +
+            'Data that stays unacknowledged until the connection dies never reached the peer\'s TCP (or its ACKs never came back): the peer or the path was gone, and the application lost those bytes.',
+          causes: [
+            'The peer host went away or its network failed (crash, power loss, cable, VM migration).',
+            'A middlebox (NAT, firewall, load balancer) dropped the connection state and silently discards its packets.',
+            'An MTU black hole: large segments dropped without ICMP "fragmentation needed" (small ones get through).',
+          ],
+          checks: [
+            'sysctl net.ipv4.tcp_retries2 and any TCP_USER_TIMEOUT set by the application',
+            'nstat -az TcpRetransSegs TcpExtTCPAbortOnTimeout',
+            'Path MTU: ping -M do -s 1472 PEER; ip route get PEER; middlebox idle timeouts',
+          ],
+          endpoint,
+          flows: group.map((m) => m.flow.id),
+          frames: group.flatMap((m) => m.frames),
+          count: group.length,
+          ...timeRange(instants.length > 0 ? instants : group.map((m) => ({ seconds: m.flow.endSeconds, iso: m.flow.end }))),
+          fallbackFilter: `(${group.slice(0, 10).map((m) => flowFilter(m.flow)).join(' || ')}) && tcp.len>0`,
+          caveat: qualityCaveat(
+            input,
+            group.map((m) => m.flow),
+            ['absence'],
+          ),
+          details: { connections: group.map((m) => ({ flow: m.flow.id, side: m.side, unackedBytes: m.bytes, retransmissions: m.retransmissions })) },
+        }),
+      );
+    }
+    return findings;
+  },
+};

@@ -1,0 +1,86 @@
+/** `keepalive-timeout`: keepalive probes went unanswered and the prober aborted the connection. */
+import type { FlowRecord, Side } from '../tcp/types.ts';
+import { listenerKey } from './aggregates.ts';
+import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
+import type { KeepaliveTimeoutOptions } from './options.ts';
+import { qualityCaveat } from './quality.ts';
+import type { Detector, Finding } from './types.ts';
+import { flowFilter, formatSeconds, groupBy, isRst, makeFinding, peerOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+
+/** A connection aborted after unanswered keepalive probes. */
+export interface KeepaliveAbort {
+  readonly flow: FlowRecord;
+  readonly prober: Side;
+  readonly probeFrames: readonly number[];
+  readonly rstFrame: number;
+  readonly probingSeconds: number;
+}
+
+/** Matches: at least `minProbes` probes after the peer's last segment, then a RST from the prober. */
+export function matchKeepaliveAbort(flow: FlowRecord, minProbes: number): KeepaliveAbort | undefined {
+  for (const prober of ['client', 'server'] as const) {
+    const peer = peerOf(prober);
+    const lastPeer = flow.segments.filter((s) => s.from === peer).reduce((m, s) => Math.max(m, s.frame), 0);
+    const probes = flow.segments.filter((s) => s.from === prober && s.retransmission === 'keepalive' && s.frame > lastPeer);
+    if (probes.length < minProbes) continue;
+    const rst = flow.segments.find((s) => s.from === prober && isRst(s) && s.frame > probes[probes.length - 1]!.frame);
+    if (rst === undefined) continue;
+    return {
+      flow,
+      prober,
+      probeFrames: probes.map((s) => s.frame),
+      rstFrame: rst.frame,
+      probingSeconds: round(segmentSeconds(flow, rst) - segmentSeconds(flow, probes[0]!), 6),
+    };
+  }
+  return undefined;
+}
+
+export const keepaliveTimeout: Detector<KeepaliveTimeoutOptions> = {
+  id: 'keepalive-timeout',
+  title: 'Keepalive timeout',
+  description: 'Keepalive probes went unanswered and the connection was aborted.',
+  severity: 'warning',
+  defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['keepalive-timeout'],
+  evaluate(input, options) {
+    const matches = input.flows.map((f) => matchKeepaliveAbort(f, options.minUnansweredProbes)).filter((m) => m !== undefined);
+    const findings: Finding[] = [];
+    for (const [endpoint, group] of groupBy(matches, (m) => listenerKey(m.flow))) {
+      const probes = group.reduce((n, m) => n + m.probeFrames.length, 0);
+      const instants = group.flatMap((m) =>
+        m.flow.segments.filter((s) => m.probeFrames.includes(s.frame) || s.frame === m.rstFrame).map((s) => segmentInstant(m.flow, s)),
+      );
+      findings.push(
+        makeFinding(keepaliveTimeout, {
+          summary: `${plural(group.length, 'connection')} of ${endpoint} were aborted after ${plural(probes, 'unanswered keepalive probe')} (probing for up to ${formatSeconds(Math.max(...group.map((m) => m.probingSeconds)))}).`,
+          explanation:
+            'An idle connection with SO_KEEPALIVE sends probes (a segment at snd_nxt-1 with 0 or 1 byte) that any live peer must ACK (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6). ' +
+            'Linux sends net.ipv4.tcp_keepalive_probes probes (default 9) net.ipv4.tcp_keepalive_intvl apart (default 75 s) after tcp_keepalive_time of idleness (default 7200 s), then resets the connection and reports ETIMEDOUT. ' +
+            'Unanswered probes mean the peer host is gone or a middlebox no longer forwards the connection.',
+          causes: [
+            'The peer host crashed, rebooted or lost its network without closing.',
+            'A NAT, firewall or load balancer dropped the idle connection\'s state (its idle timeout is shorter than the keepalive time).',
+          ],
+          checks: [
+            'sysctl net.ipv4.tcp_keepalive_time net.ipv4.tcp_keepalive_intvl net.ipv4.tcp_keepalive_probes (and TCP_KEEPIDLE/KEEPINTVL/KEEPCNT set by the application)',
+            'Idle timeouts of NAT gateways, firewalls and load balancers on the path',
+            'nstat -az TcpExtTCPKeepAlive TcpExtTCPAbortOnTimeout',
+          ],
+          endpoint,
+          flows: group.map((m) => m.flow.id),
+          frames: group.flatMap((m) => [...m.probeFrames, m.rstFrame]),
+          count: group.length,
+          ...timeRange(instants),
+          fallbackFilter: `(${group.slice(0, 10).map((m) => flowFilter(m.flow)).join(' || ')}) && (tcp.analysis.keep_alive || tcp.flags.reset==1)`,
+          caveat: qualityCaveat(
+            input,
+            group.map((m) => m.flow),
+            ['absence'],
+          ),
+          details: { connections: group.map((m) => ({ flow: m.flow.id, prober: m.prober, probes: m.probeFrames.length, probingSeconds: m.probingSeconds })) },
+        }),
+      );
+    }
+    return findings;
+  },
+};

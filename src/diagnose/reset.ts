@@ -1,0 +1,141 @@
+/**
+ * `reset`: connections ended by RST, with a cause for each: during the handshake, after an idle
+ * gap (a middlebox timeout), data arriving after close, close with unread data, or an abortive
+ * close (RST instead of FIN, SO_LINGER 0). Refusals, accept-queue overflows and keepalive aborts
+ * have their own detectors and are left out here.
+ */
+import type { FlowRecord, Side } from '../tcp/types.ts';
+import { listenerKey } from './aggregates.ts';
+import { matchOverflowReset } from './accept-overflow-rst.ts';
+import { matchKeepaliveAbort } from './keepalive-timeout.ts';
+import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
+import type { ResetOptions } from './options.ts';
+import type { Detector, Finding } from './types.ts';
+import { flowFilter, formatSeconds, groupBy, isFin, isRst, makeFinding, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+import type { Instant } from './util.ts';
+
+export type ResetCause = 'handshake' | 'idle-timeout' | 'data-after-close' | 'unread-data' | 'abortive-close';
+
+/** One reset connection and why. */
+export interface ClassifiedReset {
+  readonly flow: FlowRecord;
+  readonly cause: ResetCause;
+  readonly by: Side;
+  readonly rstFrame: number;
+  readonly at: Instant;
+  /** Silence before the RST, seconds. */
+  readonly gapSeconds: number;
+}
+
+/** Classifies the first RST of a flow; undefined when the flow has none captured. */
+export function classifyReset(flow: FlowRecord, idleGapSeconds: number): ClassifiedReset | undefined {
+  const index = flow.segments.findIndex((s) => isRst(s));
+  const rst = flow.segments[index];
+  if (rst === undefined) return undefined;
+  const before = flow.segments.slice(0, index);
+  const prev = before[before.length - 1];
+  const prevPrev = before[before.length - 2];
+  // The silence is either right before the RST, or right before the segment the RST answers (a
+  // segment sent after a long pause, answered by a RST from a middlebox or a peer that forgot).
+  const gapBeforeRst = prev === undefined ? 0 : segmentSeconds(flow, rst) - segmentSeconds(flow, prev);
+  const gapBeforePrev = prev === undefined || prevPrev === undefined ? 0 : segmentSeconds(flow, prev) - segmentSeconds(flow, prevPrev);
+  const gap = Math.max(gapBeforeRst, gapBeforePrev);
+  const by = rst.from;
+  const senderFin = before.some((s) => s.from === by && isFin(s));
+  let cause: ResetCause;
+  if (flow.handshake !== 'complete' && flow.handshake !== 'not_seen') cause = 'handshake';
+  // A RST after a long silence is typically a middlebox that forgot the connection, or a peer
+  // answering a segment for a connection it no longer has.
+  else if (prev !== undefined && gap >= idleGapSeconds) cause = 'idle-timeout';
+  // Data reaching a socket that has been closed (FIN sent, application gone): RFC 9293 §3.10.7 / Linux tcp_rcv_state_process.
+  else if (senderFin && prev !== undefined && prev.from !== by && prev.len > 0) cause = 'data-after-close';
+  // RST right after the peer's data, without a FIN first: the application closed with data
+  // unread in its receive buffer (RFC 2525 §2.17; Linux sends RST instead of FIN then).
+  else if (!senderFin && prev !== undefined && prev.from !== by && prev.len > 0) cause = 'unread-data';
+  else cause = 'abortive-close';
+  return { flow, cause, by, rstFrame: rst.frame, at: segmentInstant(flow, rst), gapSeconds: round(gap, 6) };
+}
+
+const CAUSE_TEXT: Record<ResetCause, { summary: string; explanation: string; causes: string[]; checks: string[] }> = {
+  handshake: {
+    summary: 'during the handshake',
+    explanation: 'The RST came before the three-way handshake completed: one side rejected the connection attempt or gave up on it.',
+    causes: ['The server rejected the half-open connection (a firewall, a listener closing).', 'The client aborted a slow connect (its own connect timeout).'],
+    checks: ['The client\'s connect timeout and the server\'s listener state (ss -lnt)', 'Firewalls with reject rules on the path'],
+  },
+  'idle-timeout': {
+    summary: 'after an idle gap',
+    explanation:
+      'The connection was silent for a long time, then a segment was answered by RST: a NAT, firewall or load balancer dropped its state for the idle connection, or the peer had forgotten it.',
+    causes: ['A middlebox idle timeout shorter than the application\'s idle period (NAT gateway, firewall, load balancer).', 'The peer restarted and lost the connection.'],
+    checks: ['Idle timeouts on the path (load balancer, NAT, conntrack net.netfilter.nf_conntrack_tcp_timeout_established)', 'Enable TCP keepalive or application pings shorter than those timeouts'],
+  },
+  'data-after-close': {
+    summary: 'because data arrived after the socket was closed',
+    explanation:
+      'The resetting side had already sent its FIN and closed the socket; when more data arrived for it, its kernel answered with RST (RFC 9293 §3.10.7.4): the peer was still sending when the application closed.',
+    causes: ['The application closed while the peer was still sending (a protocol mismatch about who finishes first).', 'A response sent before the whole request was read, then close().'],
+    checks: ['The application protocol: does the closing side read the request to the end before close()?', 'nstat -az TcpExtTCPAbortOnData'],
+  },
+  'unread-data': {
+    summary: 'right after receiving data, without a FIN (close with unread data)',
+    explanation:
+      'The resetting side sent no FIN and reset right after the peer\'s data: Linux sends RST instead of FIN when the application closes a socket with unread data in its receive buffer (RFC 2525 §2.17), or when data arrives after such a close.',
+    causes: ['The application closed without reading the request or response body to the end.', 'An error path that closes the connection early.'],
+    checks: ['The code that closes the connection: is the body read to the end (HTTP body never read)?', 'nstat -az TcpExtTCPAbortOnClose TcpExtTCPAbortOnData'],
+  },
+  'abortive-close': {
+    summary: 'by an abortive close (RST instead of FIN)',
+    explanation:
+      'The connection ended with a RST where a FIN was expected: an abortive close (RFC 9293 §3.6, "ABORT"). Applications do this with SO_LINGER {on, 0}, and runtimes do it when a process exits or a socket is destroyed with pending data.',
+    causes: ['SO_LINGER with a zero timeout set by the application or a library (to avoid TIME_WAIT).', 'A process that crashed or was killed with open connections.', 'A proxy or load balancer aborting connections (timeouts, overload).'],
+    checks: ['The application and its libraries for SO_LINGER / setLinger(0) / socket.resetAndDestroy()', 'Process restarts or crashes at the RST times', 'nstat -az TcpExtTCPAbortOnClose'],
+  },
+};
+
+export const reset: Detector<ResetOptions> = {
+  id: 'reset',
+  title: 'Connections reset',
+  description: 'Connections ended by RST, with a cause for each.',
+  severity: 'warning',
+  defaultOptions: DEFAULT_DIAGNOSE_OPTIONS.reset,
+  evaluate(input, options) {
+    const overflowOptions = DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-rst'];
+    const keepaliveOptions = DEFAULT_DIAGNOSE_OPTIONS['keepalive-timeout'];
+    const classified = input.flows
+      .filter(
+        (f) =>
+          f.counts.rstClient + f.counts.rstServer > 0 &&
+          f.handshake !== 'refused' &&
+          matchOverflowReset(f, overflowOptions) === undefined &&
+          matchKeepaliveAbort(f, keepaliveOptions.minUnansweredProbes) === undefined,
+      )
+      .map((f) => classifyReset(f, options.idleGapSeconds))
+      .filter((c) => c !== undefined);
+    const findings: Finding[] = [];
+    for (const group of groupBy(classified, (c) => `${listenerKey(c.flow)}|${c.cause}`).values()) {
+      const { flow: first, cause } = group[0]!;
+      const endpoint = listenerKey(first);
+      const text = CAUSE_TEXT[cause];
+      const bySide = [...new Set(group.map((c) => c.by))].join(' and ');
+      const gaps = group.map((c) => c.gapSeconds);
+      const gapText = cause === 'idle-timeout' ? ` after up to ${formatSeconds(Math.max(...gaps))} of silence` : '';
+      findings.push(
+        makeFinding(reset, {
+          summary: `${plural(group.length, 'connection')} of ${endpoint} were reset by the ${bySide} ${text.summary}${gapText}.`,
+          explanation: text.explanation,
+          causes: text.causes,
+          checks: text.checks,
+          endpoint,
+          flows: group.map((c) => c.flow.id),
+          frames: group.map((c) => c.rstFrame),
+          count: group.length,
+          ...timeRange(group.map((c) => c.at)),
+          fallbackFilter: `(${group.slice(0, 10).map((c) => flowFilter(c.flow)).join(' || ')}) && tcp.flags.reset==1`,
+          details: { cause, connections: group.map((c) => ({ flow: c.flow.id, by: c.by, rstFrame: c.rstFrame, gapSeconds: c.gapSeconds })) },
+        }),
+      );
+    }
+    return findings;
+  },
+};

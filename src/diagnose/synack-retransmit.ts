@@ -1,0 +1,68 @@
+/**
+ * `synack-retransmit`: the server sent its SYN-ACK again. Whether the client's final ACK was
+ * captured decides where the problem is: seen → the server dropped it (accept queue full, see
+ * `accept-overflow-drop`); not seen → the SYN-ACK or the ACK was lost on the network.
+ */
+import { listenerKey } from './aggregates.ts';
+import { clientFinalAck, clientSyns, firstSynAck } from './handshake.ts';
+import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
+import type { SynAckRetransmitOptions } from './options.ts';
+import { qualityCaveat } from './quality.ts';
+import type { Detector, Finding } from './types.ts';
+import { groupBy, isSynAck, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+
+export const synAckRetransmit: Detector<SynAckRetransmitOptions> = {
+  id: 'synack-retransmit',
+  title: 'SYN-ACK retransmitted',
+  description: "A server sent its SYN-ACK again: the client's final ACK did not reach it, or it dropped that ACK.",
+  severity: 'warning',
+  defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['synack-retransmit'],
+  evaluate(input, options) {
+    const affected = input.flows.filter((f) => f.counts.synAckRetransmissions >= options.minRetransmissions);
+    const findings: Finding[] = [];
+    for (const [endpoint, flows] of groupBy(affected, listenerKey)) {
+      const first = flows[0]!;
+      const resends = flows.reduce((n, f) => n + f.counts.synAckRetransmissions, 0);
+      const ackSeen = flows.filter((f) => clientFinalAck(f) !== undefined && firstSynAck(f) !== undefined);
+      // A SYN-ACK resent because the client resent its SYN is an answer, not a timeout.
+      const dupSyn = flows.filter((f) => clientSyns(f).length > 1).length;
+      const evidence = flows.flatMap((f) => f.segments.filter((s) => s.from === 'server' && isSynAck(s)).map((s) => ({ f, s })));
+      const neverAcked = flows.length - ackSeen.length;
+      findings.push(
+        makeFinding(synAckRetransmit, {
+          summary:
+            `${plural(flows.length, 'connection')} to ${endpoint} had the SYN-ACK resent ${plural(resends, 'time')}; ` +
+            `the client's final ACK was captured on ${ackSeen.length} of them (server dropped it) and missing on ${neverAcked} (lost on the network).`,
+          explanation:
+            'A listener in SYN_RECEIVED retransmits its SYN-ACK until the final ACK of the handshake arrives, up to net.ipv4.tcp_synack_retries times (default 5: about 63 s with 1, 2, 4 ... s backoff). ' +
+            (ackSeen.length > 0
+              ? `On ${plural(ackSeen.length, 'connection')} the client's ACK is in the capture, yet the SYN-ACK was resent: the server received the ACK and discarded it, which Linux does when the accept queue is full and net.ipv4.tcp_abort_on_overflow is 0. The client meanwhile believes it is connected. `
+              : '') +
+            (neverAcked > 0
+              ? `On ${plural(neverAcked, 'connection')} no final ACK was captured: the SYN-ACK or the ACK was lost between the hosts, or the client is gone. `
+              : '') +
+            (dupSyn > 0 ? `${plural(dupSyn, 'connection')} also saw the client resend its SYN, which makes the server answer again.` : ''),
+          causes: [
+            'Accept queue full on the server (application not calling accept() fast enough; backlog too small), with tcp_abort_on_overflow=0.',
+            'Packet loss of the SYN-ACK towards the client or of the ACK back.',
+            'A client that vanished after sending its SYN (a scanner, a crashed client, or spoofed SYNs).',
+          ],
+          checks: [
+            `On the server: ss -lnt 'sport = :${first.server.port}' (Recv-Q reaching Send-Q = accept queue full)`,
+            'nstat -az TcpExtListenOverflows TcpExtListenDrops TcpExtTCPSynRetrans',
+            "sysctl net.core.somaxconn net.ipv4.tcp_max_syn_backlog net.ipv4.tcp_synack_retries net.ipv4.tcp_abort_on_overflow, and the application's listen() backlog",
+          ],
+          endpoint,
+          flows: flows.map((f) => f.id),
+          frames: evidence.map(({ s }) => s.frame),
+          count: flows.length,
+          ...timeRange(evidence.map(({ f, s }) => segmentInstant(f, s))),
+          fallbackFilter: `tcp.flags.syn==1 && tcp.flags.ack==1 && tcp.analysis.retransmission && ${listenerFilter(first.server)}`,
+          caveat: qualityCaveat(input, flows, ['repetition']),
+          details: { resends, finalAckSeen: ackSeen.map((f) => f.id), clientResentSyn: dupSyn },
+        }),
+      );
+    }
+    return findings;
+  },
+};

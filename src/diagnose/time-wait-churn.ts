@@ -1,0 +1,129 @@
+/**
+ * `time-wait-churn`: many short connections actively closed by the same host towards one
+ * destination. Each active close leaves a TIME_WAIT socket for 2MSL holding its 4-tuple; with a
+ * client closing first, that eats ephemeral ports towards the destination.
+ */
+import type { FlowRecord, Side } from '../tcp/types.ts';
+import { listenerKey } from './aggregates.ts';
+import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
+import type { TimeWaitChurnOptions } from './options.ts';
+import type { Detector, Finding } from './types.ts';
+import { groupBy, ipField, isoFromSeconds, makeFinding, plural, round, timeRange } from './util.ts';
+import type { Instant } from './util.ts';
+
+/** The side that sent the first FIN (the active closer), with that FIN's frame and time. */
+export function activeCloser(flow: FlowRecord): { side: Side; frame: number; at: Instant } | undefined {
+  let best: { side: Side; frame: number; at: Instant } | undefined;
+  for (const t of flow.transitions) {
+    if (t.to !== 'FIN_WAIT_1') continue;
+    if (best === undefined || t.tSeconds < best.at.seconds) best = { side: t.side, frame: t.frame, at: { seconds: t.tSeconds, iso: t.ts } };
+  }
+  return best;
+}
+
+/** Largest number of intervals [t, t + lifetime) overlapping at one instant. */
+export function peakOverlap(starts: readonly number[], lifetimeSeconds: number): number {
+  const sorted = [...starts].sort((a, b) => a - b);
+  let peak = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sorted.length; hi++) {
+    while (sorted[hi]! - sorted[lo]! >= lifetimeSeconds) lo++;
+    peak = Math.max(peak, hi - lo + 1);
+  }
+  return peak;
+}
+
+/** The estimated TIME_WAIT population sampled at `points` evenly spaced instants. */
+export function timeWaitSeries(closes: readonly number[], lifetimeSeconds: number, points: number): { ts: string; sockets: number }[] {
+  if (closes.length === 0 || points < 1) return [];
+  const from = Math.min(...closes);
+  const to = Math.max(...closes) + lifetimeSeconds;
+  const step = points > 1 ? (to - from) / (points - 1) : 0;
+  const series: { ts: string; sockets: number }[] = [];
+  for (let i = 0; i < points; i++) {
+    const t = from + i * step;
+    let n = 0;
+    for (const c of closes) if (c <= t && t < c + lifetimeSeconds) n++;
+    series.push({ ts: isoFromSeconds(t), sockets: n });
+  }
+  return series;
+}
+
+export const timeWaitChurn: Detector<TimeWaitChurnOptions> = {
+  id: 'time-wait-churn',
+  title: 'TIME_WAIT churn',
+  description: 'Many short connections actively closed by the same host: TIME_WAIT sockets pile up and use ephemeral ports.',
+  severity: 'warning',
+  defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['time-wait-churn'],
+  evaluate(input, options) {
+    const closed = input.flows
+      .filter((f) => f.durationSeconds <= options.maxConnectionSeconds && f.counts.finClient + f.counts.finServer > 0)
+      .map((flow) => ({ flow, closer: activeCloser(flow) }))
+      .filter((c): c is { flow: FlowRecord; closer: NonNullable<ReturnType<typeof activeCloser>> } => c.closer !== undefined);
+    const groups = groupBy(closed, (c) => `${c.closer.side}|${c.flow[c.closer.side].ip}|${listenerKey(c.flow)}`);
+    const findings: Finding[] = [];
+    for (const group of groups.values()) {
+      if (group.length < options.minConnections) continue;
+      const { flow: first, closer } = group[0]!;
+      const side = closer.side;
+      const host = first[side].ip;
+      const ttl = first.ttl[side];
+      // TTL 128 is Windows' initial value (and nothing else common): use its 240 s TcpTimedWaitDelay.
+      const windows = ttl > 64 && ttl <= 128;
+      const lifetime = windows ? options.windowsTimeWaitSeconds : options.linuxTimeWaitSeconds;
+      const closes = group.map((c) => c.closer.at.seconds);
+      const span = Math.max(...closes) - Math.min(...closes);
+      // n closes span n-1 intervals.
+      const ratePerSecond = (group.length - 1) / Math.max(span, 1);
+      const peak = peakOverlap(closes, lifetime);
+      const projected = Math.round(ratePerSecond * lifetime);
+      const ports = new Set(group.map((c) => c.flow.client.port)).size;
+      const worst = Math.max(peak, projected);
+      const headroom = options.ephemeralPorts - worst;
+      const endpoint = listenerKey(first);
+      const severity = side === 'client' && worst >= options.warnPortFraction * options.ephemeralPorts ? 'warning' : 'info';
+      findings.push(
+        makeFinding(timeWaitChurn, {
+          severity,
+          summary:
+            `${host} (the ${side}) actively closed ${plural(group.length, 'short connection')} with ${endpoint} at ${round(ratePerSecond, 1)}/s, ` +
+            `leaving an estimated ${peak} sockets in TIME_WAIT at peak (${projected} at this rate over ${lifetime} s); ${ports} client ports used, ${side === 'client' ? `${headroom} of ${options.ephemeralPorts} left` : 'ports are not at risk on the server side'}.`,
+          explanation:
+            `The side that sends the first FIN enters TIME_WAIT after the close and stays there for 2MSL (RFC 9293 §3.6.1): ${lifetime} s on ${windows ? 'Windows (TcpTimedWaitDelay)' : 'Linux (TCP_TIMEWAIT_LEN, not tunable)'}. ` +
+            'Each TIME_WAIT socket keeps its 4-tuple, so a client opening and closing connections to one destination consumes one ephemeral port per connection per 2MSL. ' +
+            `At ${round(ratePerSecond, 1)} closes/s this holds about ${projected} ports; the default range 32768-60999 has ${options.ephemeralPorts}. When it runs out, connect() fails with EADDRNOTAVAIL ("Cannot assign requested address").`,
+          causes: [
+            'A client that opens a new connection per request instead of reusing connections (no HTTP keep-alive, no connection pool).',
+            'A server or proxy closing connections first after each response (Connection: close), which moves TIME_WAIT to its side.',
+            'A health checker or monitoring probe connecting in a tight loop.',
+          ],
+          checks: [
+            `On ${host}: ss -tan state time-wait | wc -l, and ss -s`,
+            'sysctl net.ipv4.ip_local_port_range net.ipv4.tcp_tw_reuse net.ipv4.tcp_max_tw_buckets',
+            'nstat -az TcpExtTCPTimeWaitOverflow TcpExtTW',
+            'The client: enable keep-alive / connection pooling; check whether it or the server sends "Connection: close"',
+          ],
+          endpoint,
+          flows: group.map((c) => c.flow.id),
+          frames: group.map((c) => c.closer.frame),
+          count: group.length,
+          ...timeRange(group.map((c) => c.closer.at)),
+          fallbackFilter: `tcp.flags.fin==1 && ${ipField(host)}.src==${host} && ${ipField(first.server.ip)}.addr==${first.server.ip} && tcp.port==${first.server.port}`,
+          details: {
+            closer: side,
+            host,
+            closesPerSecond: round(ratePerSecond, 3),
+            timeWaitSeconds: lifetime,
+            peakTimeWait: peak,
+            projectedTimeWait: projected,
+            clientPortsUsed: ports,
+            ephemeralPorts: options.ephemeralPorts,
+            headroomPorts: headroom,
+            series: timeWaitSeries(closes, lifetime, options.seriesPoints),
+          },
+        }),
+      );
+    }
+    return findings;
+  },
+};

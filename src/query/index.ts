@@ -1,0 +1,90 @@
+/**
+ * Questions asked of a finished analysis: which flows match a filter, and what `netstat`/`ss`
+ * would have shown on each host at a moment of the capture. Pure functions over FlowRecords.
+ */
+import type { FlowRecord, Side, TcpState } from '../tcp/types.ts';
+
+/** Filters of `tcpmortem flows`; every given criterion must hold. */
+export interface FlowFilter {
+  /** Matches when either side's final state is this one. */
+  readonly state?: TcpState;
+  /** Matches when either endpoint uses this port. */
+  readonly port?: number;
+  /** Matches when either endpoint has this address. */
+  readonly host?: string;
+  /** Matches Zeek's conn_state. */
+  readonly connState?: string;
+}
+
+export function filterFlows(flows: readonly FlowRecord[], filter: FlowFilter): FlowRecord[] {
+  return flows.filter(
+    (f) =>
+      (filter.state === undefined || f.finalState.client === filter.state || f.finalState.server === filter.state) &&
+      (filter.port === undefined || f.client.port === filter.port || f.server.port === filter.port) &&
+      (filter.host === undefined || f.client.ip === filter.host || f.server.ip === filter.host) &&
+      (filter.connState === undefined || f.connState === filter.connState),
+  );
+}
+
+/** One side's state at an instant, or undefined when that side had no socket in this flow then. */
+export function stateAt(flow: FlowRecord, side: Side, tSeconds: number): TcpState | undefined {
+  let state: TcpState | undefined;
+  for (const t of flow.transitions) {
+    if (t.side !== side) continue;
+    if (t.tSeconds > tSeconds) break;
+    state = t.to;
+  }
+  // Transitions are capped per flow; past the cap the final state is the best knowledge.
+  if (flow.transitionsOmitted > 0 && tSeconds >= flow.endSeconds) state = flow.finalState[side];
+  return state;
+}
+
+/** One row of the virtual `netstat`: sockets in a state on a host. */
+export interface NetstatRow {
+  readonly host: string;
+  readonly state: TcpState | 'LISTEN';
+  readonly count: number;
+}
+
+/** What `netstat`/`ss` would have counted at `tSeconds`, per host; listeners as LISTEN rows. */
+export interface NetstatSnapshot {
+  readonly tSeconds: number;
+  readonly rows: readonly NetstatRow[];
+  /** Listening services seen (a server that answered a SYN or exchanged data as server). */
+  readonly listeners: readonly string[];
+}
+
+/**
+ * Counts each endpoint's socket state at `tSeconds`. A side in CLOSED (or with no transition yet)
+ * has no socket and is not counted; UNKNOWN (seen mid-stream) is counted as ESTABLISHED-like
+ * UNKNOWN so nothing is hidden. Listeners: one LISTEN row per distinct server ip:port that sent a
+ * SYN-ACK, as a host would show one listening socket per service.
+ */
+export function netstatAt(flows: readonly FlowRecord[], tSeconds: number): NetstatSnapshot {
+  const counts = new Map<string, number>();
+  const listeners = new Set<string>();
+  for (const f of flows) {
+    if (f.counts.synAck > 0 && f.startSeconds <= tSeconds) listeners.add(`${f.server.ip}:${f.server.port}`);
+    if (f.startSeconds > tSeconds) continue;
+    for (const side of ['client', 'server'] as const) {
+      const state = stateAt(f, side, tSeconds);
+      if (state === undefined || state === 'CLOSED') continue;
+      const host = side === 'client' ? f.client.ip : f.server.ip;
+      const key = `${host}\u0000${state}`;
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+    }
+  }
+  const hostsWithListeners = new Map<string, number>();
+  for (const l of listeners) {
+    const host = l.slice(0, l.lastIndexOf(':'));
+    hostsWithListeners.set(host, (hostsWithListeners.get(host) ?? 0) + 1);
+  }
+  const rows: NetstatRow[] = [];
+  for (const [key, count] of counts) {
+    const [host, state] = key.split('\u0000') as [string, TcpState];
+    rows.push({ host, state, count });
+  }
+  for (const [host, count] of hostsWithListeners) rows.push({ host, state: 'LISTEN', count });
+  rows.sort((a, b) => (a.host < b.host ? -1 : a.host > b.host ? 1 : a.state < b.state ? -1 : a.state > b.state ? 1 : 0));
+  return { tSeconds, rows, listeners: [...listeners].sort() };
+}

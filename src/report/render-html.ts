@@ -1,0 +1,215 @@
+/**
+ * Report stage, part 2: the HTML renderer. A pure function of an {@link AnalysisReport}: builds
+ * the view model, draws the SVG charts, and fills the handlebars templates of `templates/`.
+ * The result is one self-contained HTML file (inline CSS, inline SVG, one small optional script,
+ * a Content-Security-Policy that forbids every external request) that reads fine without
+ * JavaScript and when printed.
+ *
+ * Templates are read once, at module load, from `templates/` next to `src/` or `dist/`.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import type { AnalysisReport } from './model.ts';
+import type { TcpState } from '../tcp/types.ts';
+import { buildReportView } from './view-model.ts';
+import type { ReportView, ReportViewOptions, StateSeries } from './view-model.ts';
+import { sanitizeJson } from './sanitize-json.ts';
+import { fmtDuration, fmtInt, fmtMs, fmtRelSeconds, plural } from './format.ts';
+import { renderLadder } from './svg/ladder.ts';
+import { renderDensity, renderSwimlane } from './svg/swimlane.ts';
+import { renderSeriesChart } from './svg/series-chart.ts';
+import { renderRttHistogram } from './svg/histogram.ts';
+import { STATE_COLORS } from './svg/common.ts';
+
+/** Options of {@link renderHtml}: caps of the view model (see `DEFAULT_VIEW_OPTIONS`). */
+export type RenderHtmlOptions = Partial<ReportViewOptions>;
+
+// src/report/render-html.ts and dist/report/render-html.js both sit two levels below the package root.
+const TEMPLATE_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
+const read = (name: string): string => readFileSync(TEMPLATE_DIR + name, 'utf8');
+
+const hbs = Handlebars.create();
+for (const name of ['findings', 'capture', 'timelines', 'charts', 'services', 'connections']) {
+  hbs.registerPartial(name, read(`partials/${name}.hbs`));
+}
+hbs.registerHelper('fmtInt', (v: unknown) => (typeof v === 'number' ? fmtInt(v) : String(v ?? '')));
+hbs.registerHelper('join', (list: unknown, sep: unknown) =>
+  Array.isArray(list) ? list.map(String).join(typeof sep === 'string' ? sep : ', ') : '',
+);
+hbs.registerHelper('stateColor', (s: unknown) => STATE_COLORS[s as TcpState] ?? '#999');
+const template = hbs.compile(read('report.hbs'), { strict: false, preventIndent: true });
+const CSS = read('assets/report.css');
+const SCRIPT = read('assets/report.js');
+
+type Safe = InstanceType<typeof Handlebars.SafeString>;
+const safe = (html: string): Safe => new hbs.SafeString(html);
+
+function populationSeries(series: readonly StateSeries[]): { label: string; color: string; values: readonly number[] }[] {
+  return series.map((s) => ({ label: s.state, color: STATE_COLORS[s.state], values: s.values }));
+}
+
+/** Builds the template context: the view model plus the SVG of every chart. */
+function contextOf(view: ReportView): Record<string, unknown> {
+  const bins = view.bins;
+  const binText = fmtDuration(bins.widthSeconds);
+  const per = `per ${binText}`;
+  const ladderGroups: { id: string; title: string; anchor: string; items: unknown[] }[] = [];
+  for (const l of view.ladders) {
+    let group = ladderGroups.find((g) => g.anchor === l.findingAnchor);
+    if (group === undefined) {
+      group = { id: l.findingId, title: l.findingTitle, anchor: l.findingAnchor, items: [] };
+      ladderGroups.push(group);
+    }
+    const f = l.flow;
+    group.items.push({
+      flowId: f.id,
+      heading: l.heading,
+      start: fmtRelSeconds(l.startRel, 3),
+      summary:
+        `handshake ${f.handshake.replace(/_/g, ' ')}, ${f.connState}, history ${f.history || '–'}, ` +
+        `lasted ${fmtDuration(f.durationSeconds)}` +
+        (f.segmentsOmitted > 0 ? `, ${plural(f.segmentsOmitted, 'segment')} not sampled` : ''),
+      svg: safe(renderLadder(f)),
+    });
+  }
+
+  const sw = view.swimlane;
+  const swimlane =
+    sw.mode === 'rows'
+      ? {
+          svg: safe(renderSwimlane(sw.rows, sw.durationSeconds)),
+          caption:
+            `One row per connection (${plural(sw.rows.length, 'connection')}), ordered by start; upper bar the client's state, ` +
+            'lower bar the server\u2019s. Rows in red are named by a finding.',
+        }
+      : {
+          svg: safe(renderDensity(sw.bins, sw.client, sw.server, sw.flows)),
+          caption:
+            `${fmtInt(sw.flows)} connections are too many for one row each: each cell shows how many connection ` +
+            `endpoints were in that state on average during the bin (${per}); darker = more, relative to the row's peak.`,
+        };
+
+  const charts: { svg: Safe; caption?: string }[] = [
+    {
+      svg: safe(
+        renderSeriesChart({
+          title: 'Connections opened, closed and reset',
+          bins,
+          yLabel: per,
+          stacked: false,
+          series: [
+            { label: 'opened', color: '#1e78d2', values: view.series.opened },
+            { label: 'closed (FIN)', color: '#2e9d4a', values: view.series.closed },
+            { label: 'reset (RST)', color: '#c62828', values: view.series.reset },
+          ],
+        }),
+      ),
+    },
+    {
+      svg: safe(
+        renderSeriesChart({
+          title: 'SYN and SYN-ACK retransmissions',
+          bins,
+          yLabel: per,
+          stacked: false,
+          series: [
+            { label: 'SYN retransmissions', color: '#e65100', values: view.series.synRetransmissions },
+            { label: 'SYN-ACK retransmissions', color: '#6a1b9a', values: view.series.synAckRetransmissions, dashed: true },
+          ],
+        }),
+      ),
+    },
+  ];
+  if (view.rtt !== null) {
+    charts.push({
+      svg: safe(renderRttHistogram(view.rtt, 'Handshake RTT distribution')),
+      caption: `Median ${fmtMs(view.rtt.medianMs)}, p95 ${fmtMs(view.rtt.p95Ms)}, max ${fmtMs(view.rtt.maxMs)} (SYN to the client's ACK).`,
+    });
+  } else {
+    charts.push({ svg: safe(''), caption: 'No handshake RTT could be measured (no complete handshake in the capture).' });
+  }
+  charts.push({
+    svg: safe(
+      renderSeriesChart({
+        title: 'All connections: client side, by state',
+        bins,
+        yLabel: per,
+        stacked: true,
+        series: populationSeries(view.population.client),
+      }),
+    ),
+  });
+
+  const population = view.hosts.map((h) => ({
+    svg: safe(
+      renderSeriesChart({
+        title: `${h.host} (${plural(h.connections, 'connection')})`,
+        bins,
+        yLabel: per,
+        stacked: true,
+        series: populationSeries(h.series),
+      }),
+    ),
+  }));
+
+  const services = view.services.map((s) => ({
+    ...s,
+    rttText:
+      s.rtt === null
+        ? 'not measured'
+        : `median ${fmtMs(s.rtt.medianMs)}, p95 ${fmtMs(s.rtt.p95Ms)} (${plural(s.rtt.samples, 'handshake')})`,
+    svg: safe(
+      renderSeriesChart({
+        title: 'opened / reset',
+        bins,
+        yLabel: per,
+        stacked: false,
+        compact: true,
+        width: 420,
+        height: 70,
+        series: [
+          { label: 'opened', color: '#1e78d2', values: s.opened },
+          { label: 'reset', color: '#c62828', values: s.reset },
+        ],
+      }),
+    ),
+  }));
+
+  const t = view.table;
+  const tableNote =
+    t.omitted > 0
+      ? `${fmtInt(t.rows.length)} of ${fmtInt(t.total)} connections shown: those named by findings first, then failed ones, then the first by id; ${fmtInt(t.omitted)} are left out (the charts and the density timeline count them all).`
+      : `All ${plural(t.total, 'connection')}. Click a column to sort.`;
+
+  const data = {
+    schema: view.schema,
+    capture: { file: view.capture.file, comments: view.capture.comments },
+    findings: view.findings.map((f) => ({ id: f.finding.id, anchor: f.anchor, wiresharkFilter: f.finding.wiresharkFilter })),
+    table: { rows: t.rows.length, total: t.total, omitted: t.omitted },
+  };
+
+  return {
+    view,
+    css: safe(CSS),
+    script: safe(SCRIPT),
+    json: safe(sanitizeJson(data)),
+    ladderGroups,
+    laddersOmitted: view.laddersOmitted,
+    swimlane,
+    charts,
+    population,
+    services,
+    tableNote,
+    binText,
+  };
+}
+
+/**
+ * Renders the report as one self-contained HTML document. Pure: the same report (and options)
+ * always give byte-identical output. Everything from the capture is escaped (handlebars for
+ * HTML, {@link sanitizeJson} for the embedded JSON, `escapeXml` in the SVG).
+ */
+export function renderHtml(report: AnalysisReport, options: RenderHtmlOptions = {}): string {
+  return template(contextOf(buildReportView(report, options)));
+}

@@ -1,0 +1,68 @@
+/**
+ * The terminal summary printed by `tcpmortem summary` and after `tcpmortem report`: capture
+ * facts, the verdict, findings with counts and endpoints, and where the report was written.
+ * Pure: returns a string; colours (picocolors) only when asked for.
+ */
+import pc from 'picocolors';
+import type { AnalysisReport } from './model.ts';
+import type { Severity } from '../diagnose/types.ts';
+import { rankFindings, verdictOf } from './view-model.ts';
+import { fmtBytes, fmtDuration, fmtInt, plural } from './format.ts';
+
+export interface SummaryOptions {
+  /** ANSI colours; the CLI sets it when stdout is a TTY. */
+  readonly color: boolean;
+  /** Where the HTML report was written, printed last when set. */
+  readonly reportPath?: string;
+}
+
+/** Renders the summary as newline-terminated text. */
+export function renderSummary(report: AnalysisReport, options: SummaryOptions): string {
+  const colors = pc.createColors(options.color);
+  const sev: Record<Severity | 'ok', (s: string) => string> = {
+    error: (s) => colors.bold(colors.red(s)),
+    warning: (s) => colors.bold(colors.yellow(s)),
+    info: (s) => colors.cyan(s),
+    ok: (s) => colors.bold(colors.green(s)),
+  };
+  const cap = report.capture;
+  const lines: string[] = [];
+  lines.push(
+    `${colors.bold(`tcpmortem ${report.tool.version}`)}  ${cap.file}  ` +
+      colors.dim(
+        `${cap.format}, ${plural(cap.packets, 'packet')} (${fmtInt(cap.tcpPackets)} TCP), ${fmtBytes(cap.bytes)}, ` +
+          `${fmtDuration(cap.durationSeconds)}, ${plural(report.flows.length, 'connection')}`,
+      ),
+  );
+  if (cap.firstTs !== null) lines.push(colors.dim(`  ${cap.firstTs} → ${cap.lastTs ?? ''}`));
+  const quality: string[] = [];
+  if (cap.partial) quality.push(sev.error('partial: reading stopped early'));
+  if (cap.drops !== null && cap.drops > 0) quality.push(sev.warning(`${fmtInt(cap.drops)} drops reported`));
+  if (cap.truncatedPackets > 0) quality.push(`${fmtInt(cap.truncatedPackets)} packets cut by snaplen`);
+  if (cap.timestampsBackwards > 0) quality.push(sev.warning(`${fmtInt(cap.timestampsBackwards)} timestamps backwards`));
+  if (cap.warnings.length > 0) quality.push(sev.warning(plural(cap.warnings.length, 'reader warning')));
+  if (quality.length > 0) lines.push(`  quality: ${quality.join(', ')}`);
+  lines.push('');
+  const verdict = verdictOf(report);
+  lines.push(`${sev[verdict.level](verdict.level === 'ok' ? 'OK' : verdict.level.toUpperCase())}  ${verdict.text}`);
+  const ranked = rankFindings(report.findings);
+  if (ranked.length > 0) {
+    lines.push('');
+    lines.push(colors.bold(`Findings (${ranked.length}):`));
+    for (const f of ranked) {
+      const label = f.severity.toUpperCase().padEnd(7);
+      lines.push(`  ${sev[f.severity](label)}  ${colors.bold(f.title)}  ${f.endpoint}  ${colors.dim(`[${f.id}] ×${fmtInt(f.count)}`)}`);
+      lines.push(`           ${f.summary}`);
+      if (f.caveat !== undefined) lines.push(`           ${colors.yellow(`caveat: ${f.caveat}`)}`);
+      lines.push(colors.dim(`           wireshark: ${f.wiresharkFilter}`));
+    }
+  }
+  for (const d of report.detectors) {
+    if (d.status === 'error') lines.push(sev.error(`  detector ${d.id} failed: ${d.error ?? 'unknown error'}`));
+  }
+  if (options.reportPath !== undefined) {
+    lines.push('');
+    lines.push(`Report written to ${colors.bold(options.reportPath)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}

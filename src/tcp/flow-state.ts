@@ -1,0 +1,171 @@
+/**
+ * The live, mutable per-flow struct: numbers and a few bounded arrays, never packet bytes.
+ * Owned by {@link FlowTracker}; turned into a {@link FlowRecord} once, when the flow leaves.
+ *
+ * Plain classes with every field initialised in the constructor keep one V8 hidden class per
+ * kind of object, which is what makes the per-packet field updates cheap.
+ *
+ * @module
+ */
+
+import type { FlowTableEntry } from '../flow/flow-table.ts';
+import { ZeekSession } from './history.ts';
+import type { FlowCounts, FlowRecord, Side, TcpState } from './types.ts';
+
+/** One direction of a flow: what one endpoint sent and where its state machine is. */
+export class EndpointTrack {
+  state: TcpState = 'CLOSED';
+  /** Packet time (epoch seconds) at which `state` was entered. */
+  stateSinceT = 0;
+  /** This endpoint has sent at least one segment of the flow. */
+  sent = false;
+  packets = 0;
+  /** IP-level bytes (IP header estimate + TCP header + payload). */
+  bytes = 0;
+  ttl = -1;
+  /** Window scale offered on this side's SYN / SYN-ACK, -1 when none. */
+  windowScale = -1;
+
+  /** A SYN (or SYN-ACK) from this side was seen; `isn` holds its sequence number. */
+  synSent = false;
+  isn = 0;
+  /** `base` and `sndNxt` are valid (some segment seen). */
+  seqKnown = false;
+  /** Base for relative sequence numbers: the ISN, or the first sequence number seen. */
+  base = 0;
+  /** One past the highest sequence number sent (SYN and FIN count, as in RFC 9293 SND.NXT). */
+  sndNxt = 0;
+  /** Highest acknowledgment the PEER sent for this side's data. */
+  ackRcvdKnown = false;
+  highestAckRcvd = 0;
+
+  /** Last ACK number and raw window this side sent (`ackValid` once it sent an ACK). */
+  ackValid = false;
+  lastAck = 0;
+  lastWindow = 0;
+
+  finSent = false;
+  /** Sequence number of the FIN octet. */
+  finSeq = 0;
+  /** The FIN was deduced from the peer's ACK, not seen. */
+  finInferred = false;
+  finObserved = false;
+  ownSynAcked = false;
+  ownFinAcked = false;
+  /**
+   * The peer acknowledged our FIN while its own FIN (sent earlier) was still unacknowledged by us:
+   * crossing FINs. The FIN_WAIT_1 → FIN_WAIT_2 step is held back, because with in-order delivery
+   * this side received the peer's FIN first (FIN_WAIT_1 → CLOSING); it is applied (CLOSING →
+   * TIME_WAIT) once our ACK of the peer's FIN shows that reception.
+   */
+  ownFinAckPending = false;
+  ackedPeerSyn = false;
+  ackedPeerFin = false;
+  rstSent = false;
+
+  dataBytes = 0;
+  dataRetransmissions = 0;
+}
+
+/** A bounded record of one state change, formatted into a Transition at emit time. */
+export interface PendingTransition {
+  readonly frame: number;
+  readonly tsSec: number;
+  readonly tsNanos: number;
+  readonly side: Side;
+  readonly from: TcpState;
+  readonly to: TcpState;
+  readonly inferred: boolean;
+}
+
+/** Number of numbers per stored segment sample (see {@link FlowState.samples}). */
+export const SAMPLE_FIELDS = 10;
+/** Sample retransmission kinds (index into SAMPLE_RETRANSMISSION_NAMES). */
+export const RETX_NONE = 0;
+export const RETX_SYN = 1;
+export const RETX_SYNACK = 2;
+export const RETX_FIN = 3;
+export const RETX_DATA = 4;
+export const RETX_KEEPALIVE = 5;
+
+/** The live state of one flow (one incarnation of a 4-tuple). */
+export class FlowState implements FlowTableEntry<FlowState> {
+  // Key (client first) --------------------------------------------------------------------------
+  c0 = 0;
+  c1 = 0;
+  c2 = 0;
+  c3 = 0;
+  cPort = 0;
+  s0 = 0;
+  s1 = 0;
+  s2 = 0;
+  s3 = 0;
+  sPort = 0;
+  vlan = -1;
+  hash = 0;
+  chainNext: FlowState | null = null;
+  ipVersion = 4;
+
+  // LRU list links (active list or lingering-closed list) -------------------------------------------
+  lruPrev: FlowState | null = null;
+  lruNext: FlowState | null = null;
+  /** True once the flow closed (FIN exchange or RST): it sits in the linger list. */
+  closed = false;
+  closeReason: FlowRecord['closeReason'] = 'end_of_capture';
+
+  // Identity --------------------------------------------------------------------------------------
+  id = 0;
+  incarnation = 1;
+  rolesInferred = false;
+  roleReason: FlowRecord['roleReason'] = 'syn';
+  previous: FlowRecord['previous'] | undefined = undefined;
+
+  // Time (packet time) -------------------------------------------------------------------------
+  firstFrame = 0;
+  lastFrame = 0;
+  firstSec = 0;
+  firstNanos = 0;
+  firstT = 0;
+  lastSec = 0;
+  lastNanos = 0;
+  lastT = 0;
+
+  readonly client = new EndpointTrack();
+  readonly server = new EndpointTrack();
+  readonly counts: FlowCounts = {
+    syn: 0,
+    synAck: 0,
+    finClient: 0,
+    finServer: 0,
+    rstClient: 0,
+    rstServer: 0,
+    synRetransmissions: 0,
+    synAckRetransmissions: 0,
+    finRetransmissions: 0,
+    dataRetransmissionsClient: 0,
+    dataRetransmissionsServer: 0,
+    dataBytesClient: 0,
+    dataBytesServer: 0,
+    keepaliveProbes: 0,
+    duplicateAcks: 0,
+    zeroWindows: 0,
+  };
+  readonly zeek = new ZeekSession();
+
+  // Handshake timing (epoch seconds, -1 = not seen) ----------------------------------------------
+  lastSynT = -1;
+  firstSynAckT = -1;
+  lastSynAckT = -1;
+  handshakeAckT = -1;
+  /** The handshake was completed by deduction (final ACK missing, server traffic followed). */
+  handshakeInferred = false;
+
+  // Bounded detail ---------------------------------------------------------------------------------
+  transitions: PendingTransition[] = [];
+  transitionsOmitted = 0;
+  /** First samples, SAMPLE_FIELDS numbers each: frame, sec, nanos, fromClient, flags, seq, ack|-1, len, window, retx. */
+  samples: number[] = [];
+  /** Ring of the last samples (allocated once the head is full), `tailCount` written so far. */
+  tail: number[] | null = null;
+  tailCount = 0;
+}

@@ -1,0 +1,350 @@
+/**
+ * A compact emulation of Zeek's TCP session analysis, kept per flow so that `history` and
+ * `conn_state` read like a Zeek conn.log for the same capture.
+ *
+ * Zeek's view differs from ours on purpose and we reproduce it, not improve it:
+ * - Originator = sender of the first packet, flipped ('^') when that packet is a SYN-ACK, or when
+ *   it is not a SYN and its source port is a likely server port (Zeek's `WantConnection`), or when
+ *   the responder later sends the SYN of a reordered handshake.
+ * - Seven endpoint states (INACTIVE, SYN_SENT, SYN_ACK_SENT, PARTIAL, ESTABLISHED, CLOSED, RESET),
+ *   changed only by the flags an endpoint sends (Zeek's `UpdateStateMachine`).
+ * - History letters (upper case originator): S H A D F R once each, S/H/F/R again when their
+ *   relative sequence number differs from the last of that kind; I (FIN+RST) and Q (SYN+FIN,
+ *   SYN+RST) once; T (retransmitted payload) and W (zero window) at counts 1, 10, 100, ...
+ *
+ * Not emulated: C (we do not verify checksums), G (content gaps need Zeek's reassembler, which is
+ * only attached when an application analyzer asks for the stream), X, and Zeek's timers (an
+ * attempt or inactivity timer can split one of our flows into two Zeek connections).
+ *
+ * Per-packet cost: a handful of integer compares; the history string grows at most a few dozen
+ * times per flow, so string concatenation is bounded per flow, not per packet.
+ *
+ * @module
+ */
+
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/types.ts';
+import { seqDiff } from '../flow/seq.ts';
+import {
+  ZEEK_CLOSED,
+  ZEEK_ESTABLISHED,
+  ZEEK_INACTIVE,
+  ZEEK_PARTIAL,
+  ZEEK_RESET,
+  ZEEK_SYN_ACK_SENT,
+  ZEEK_SYN_SENT,
+  zeekConnState,
+} from './verdict.ts';
+import type { ConnState } from './types.ts';
+
+/** Zeek's TOO_LARGE_SEQ_DELTA: a SYN/RST sequence jump larger than this is not trusted. */
+const TOO_LARGE_SEQ_DELTA = 1048576;
+
+/** History bits seen once per endpoint (Zeek's HIST_* masks). */
+const HIST_SYN = 1;
+const HIST_FIN = 2;
+const HIST_RST = 4;
+const HIST_FIN_RST = 8;
+const HIST_DATA = 16;
+const HIST_ACK = 32;
+const HIST_MULTI = 64;
+
+/**
+ * Ports Zeek's analyzers register by default (its `likely_server_ports`): the source port of a
+ * first packet that is not a SYN is taken as the responder's when it is one of these.
+ */
+const ZEEK_LIKELY_SERVER_PORTS: ReadonlySet<number> = new Set([
+  21, 22, 25, 53, 80, 81, 88, 110, 111, 135, 137, 139, 143, 389, 443, 445, 465, 502, 563, 585, 587, 614,
+  636, 989, 990, 992, 993, 994, 995, 1080, 1194, 1812, 2049, 2123, 2152, 2811, 3128, 3306, 3389, 5060,
+  5061, 5222, 5223, 5269, 5280, 5432, 5672, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8081, 8443, 8888,
+  9042, 47808,
+]);
+
+/** Zeek's per-endpoint bookkeeping. */
+class ZeekEndpoint {
+  state = ZEEK_INACTIVE;
+  prevState = ZEEK_INACTIVE;
+  startSeq = 0;
+  lastSeq = 0;
+  ackSeq = 0;
+  finCount = 0;
+  histSeen = 0;
+  histLastSyn = -1;
+  histLastFin = -1;
+  histLastRst = -1;
+  rxmtCount = 0;
+  rxmtThreshold = 1;
+  zeroWindowCount = 0;
+  zeroWindowThreshold = 1;
+
+  setState(state: number): void {
+    if (state !== this.state) {
+      this.prevState = this.state;
+      this.state = state;
+    }
+  }
+
+  /** Payload bytes from sequence numbers, as Zeek's `TCP_Endpoint::Size()` approximates them. */
+  size(peerState: number): number {
+    if (this.prevState === ZEEK_SYN_SENT && this.state === ZEEK_RESET && peerState === ZEEK_INACTIVE) return 0;
+    const top = seqDiff(this.lastSeq, this.ackSeq) > 0 ? this.lastSeq : this.ackSeq;
+    let size = seqDiff(top, this.startSeq);
+    if (size > 0) size--; // the SYN's (or the synthetic start's) sequence octet
+    if (size > 0 && this.finCount > 0) size--;
+    return size > 0 ? size : 0;
+  }
+}
+
+/** The letter for an endpoint: upper case for the originator. */
+function letter(upper: string, isOrig: boolean): string {
+  return isOrig ? upper : upper.toLowerCase();
+}
+
+/**
+ * Zeek's view of one connection: both endpoints, who is the originator, and the history string.
+ * Feed every segment of the flow, in capture order, to {@link ZeekSession.process}.
+ */
+export class ZeekSession {
+  /** Zeek endpoint of our client and of our server (fixed; `origIsClient` says which is Zeek's originator). */
+  private readonly clientEp = new ZeekEndpoint();
+  private readonly serverEp = new ZeekEndpoint();
+  /** True when Zeek's originator is our client. */
+  origIsClient = true;
+  /** The Zeek history string. */
+  history = '';
+  private started = false;
+
+  private add(code: string): void {
+    this.history += code;
+  }
+
+  /** Sets Zeek's orientation from the first packet of the flow (Zeek's `WantConnection`). */
+  private start(fromClient: boolean, flags: number, srcPort: number, dstPort: number): void {
+    this.started = true;
+    let flip = false;
+    const syn = (flags & TCP_SYN) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    if (syn && ack) {
+      // A SYN-ACK first: its receiver opened the connection. Current Zeek flips here whatever the
+      // ports (its one-sided-2745 and ctu baselines show `^h` with responder ports 281 and 888).
+      flip = true;
+    } else if (!syn && ZEEK_LIKELY_SERVER_PORTS.has(srcPort)) {
+      flip = ZEEK_LIKELY_SERVER_PORTS.has(dstPort) ? srcPort < dstPort : true;
+    }
+    this.origIsClient = fromClient !== flip;
+    if (flip) this.add('^');
+  }
+
+  /**
+   * Processes one segment. `fromClient` is the sender in OUR roles; `len` is the payload length
+   * from the IP length; `window` the raw window field.
+   */
+  process(
+    fromClient: boolean,
+    flags: number,
+    seq: number,
+    ackNumber: number,
+    len: number,
+    window: number,
+    srcPort: number,
+    dstPort: number,
+  ): void {
+    if (!this.started) this.start(fromClient, flags, srcPort, dstPort);
+    let isOrig = fromClient === this.origIsClient;
+    const ep = fromClient ? this.clientEp : this.serverEp;
+    const peer = fromClient ? this.serverEp : this.clientEp;
+    const syn = (flags & TCP_SYN) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+
+    let segLen = len;
+    if (syn) segLen++;
+    if (fin) segLen++;
+    if (rst) segLen -= len;
+    let lastSeq = (seq + segLen) >>> 0;
+
+    // init_endpoint
+    if (ep.state === ZEEK_INACTIVE) {
+      if (syn) {
+        ep.ackSeq = seq;
+        ep.startSeq = seq;
+      } else {
+        ep.ackSeq = (seq - 1) >>> 0;
+        ep.startSeq = (seq - 1) >>> 0;
+        lastSeq = seq;
+      }
+      ep.lastSeq = lastSeq;
+    } else if (syn && seq !== ep.startSeq) {
+      if (
+        ep.state === ZEEK_SYN_SENT ||
+        ep.state === ZEEK_SYN_ACK_SENT ||
+        ep.state === ZEEK_ESTABLISHED ||
+        ep.state === ZEEK_PARTIAL ||
+        (ep.state === ZEEK_RESET && ep.prevState === ZEEK_INACTIVE)
+      ) {
+        ep.startSeq = seq;
+        ep.ackSeq = seq;
+        ep.lastSeq = lastSeq;
+      }
+    }
+    const relSeq = seqDiff(seq, ep.startSeq);
+
+    // update_history
+    const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
+    if (bits > 1) {
+      if (fin && rst) this.checkHistory(ep, isOrig, HIST_FIN_RST, 'I');
+      else this.checkHistory(ep, isOrig, HIST_MULTI, 'Q');
+    } else if (bits === 1) {
+      if (syn) {
+        const code = ack ? 'H' : 'S';
+        if (this.checkHistory(ep, isOrig, HIST_SYN, code) && relSeq !== ep.histLastSyn) this.add(letter(code, isOrig));
+        ep.histLastSyn = relSeq;
+      }
+      if (fin) {
+        const finPos = relSeq + len;
+        if (this.checkHistory(ep, isOrig, HIST_FIN, 'F') && finPos !== ep.histLastFin) this.add(letter('F', isOrig));
+        ep.histLastFin = finPos;
+      }
+      if (rst) {
+        if (this.checkHistory(ep, isOrig, HIST_RST, 'R') && relSeq !== ep.histLastRst) this.add(letter('R', isOrig));
+        ep.histLastRst = relSeq;
+      }
+    } else if (len > 0) {
+      this.checkHistory(ep, isOrig, HIST_DATA, 'D');
+    } else if (ack) {
+      this.checkHistory(ep, isOrig, HIST_ACK, 'A');
+    }
+
+    // update_window: zero windows (W), logarithmic.
+    if (window === 0 && !rst && peer.state !== ZEEK_CLOSED && ep.state !== ZEEK_RESET) {
+      if (++ep.zeroWindowCount === ep.zeroWindowThreshold) {
+        this.add(letter('W', isOrig));
+        ep.zeroWindowThreshold *= 10;
+      }
+    }
+
+    // Acknowledgments move the peer's ack_seq (used only for sizes).
+    if (ack) {
+      if (peer.state === ZEEK_INACTIVE) {
+        peer.startSeq = (ackNumber - 1) >>> 0;
+        peer.ackSeq = peer.startSeq;
+        peer.lastSeq = peer.startSeq;
+      } else if (!rst && seqDiff(ackNumber, peer.ackSeq) > 0) {
+        peer.ackSeq = ackNumber;
+      }
+    }
+
+    // update_last_seq, with retransmissions (T), logarithmic.
+    const deltaLast = seqDiff(lastSeq, ep.lastSeq);
+    if ((syn || rst) && (deltaLast > TOO_LARGE_SEQ_DELTA || deltaLast < -TOO_LARGE_SEQ_DELTA)) {
+      // untrusted jump
+    } else if (fin && ep.lastSeq === ((ep.startSeq + 1) >>> 0)) {
+      ep.lastSeq = lastSeq;
+    } else if (ep.state === ZEEK_RESET) {
+      // nothing after a reset is trusted
+    } else if (deltaLast > 0) {
+      ep.lastSeq = lastSeq;
+    } else if (len > 0) {
+      if (++ep.rxmtCount === ep.rxmtThreshold) {
+        this.add(letter('T', isOrig));
+        ep.rxmtThreshold *= 10;
+      }
+    }
+
+    if (fin) ep.finCount++;
+
+    // UpdateStateMachine
+    switch (ep.state) {
+      case ZEEK_INACTIVE:
+        isOrig = this.updateInactive(ep, peer, fromClient, isOrig, flags, seq, len);
+        break;
+      case ZEEK_SYN_SENT:
+      case ZEEK_SYN_ACK_SENT:
+        if (fin) ep.setState(ZEEK_CLOSED);
+        if (rst) ep.setState(ZEEK_RESET);
+        break;
+      case ZEEK_ESTABLISHED:
+      case ZEEK_PARTIAL:
+        if (syn && ep.state === ZEEK_PARTIAL && peer.state === ZEEK_INACTIVE && !ack) ep.setState(ZEEK_SYN_SENT);
+        if (fin && !rst) {
+          ep.setState(ZEEK_CLOSED);
+          // A FIN followed by a RST from the peer was a normal close after all.
+          if (peer.state === ZEEK_RESET && peer.prevState === ZEEK_CLOSED) peer.setState(ZEEK_CLOSED);
+        }
+        if (rst) ep.setState(ZEEK_RESET);
+        break;
+      case ZEEK_CLOSED:
+        if (rst && peer.state !== ZEEK_CLOSED) ep.setState(ZEEK_RESET);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /** Zeek's CheckHistory: adds the letter the first time; returns true when it was already seen. */
+  private checkHistory(ep: ZeekEndpoint, isOrig: boolean, mask: number, code: string): boolean {
+    if ((ep.histSeen & mask) === 0) {
+      ep.histSeen |= mask;
+      this.add(letter(code, isOrig));
+      return false;
+    }
+    return true;
+  }
+
+  /** Zeek's UpdateInactiveState. Returns the (possibly flipped) isOrig. */
+  private updateInactive(
+    ep: ZeekEndpoint,
+    peer: ZeekEndpoint,
+    fromClient: boolean,
+    isOrig: boolean,
+    flags: number,
+    seq: number,
+    len: number,
+  ): boolean {
+    const syn = (flags & TCP_SYN) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    if (syn) {
+      if (isOrig) {
+        ep.setState(ack ? ZEEK_SYN_ACK_SENT : ZEEK_SYN_SENT);
+      } else {
+        if (!ack && peer.state === ZEEK_SYN_ACK_SENT && seq === ep.startSeq) {
+          // SYN/SYN-ACK reversal: the responder sent the SYN; flip and establish.
+          this.origIsClient = fromClient;
+          isOrig = true;
+          this.add('^');
+          peer.setState(ZEEK_ESTABLISHED);
+        }
+        if (peer.state === ZEEK_SYN_SENT) peer.setState(ZEEK_ESTABLISHED);
+        ep.setState(ZEEK_ESTABLISHED);
+      }
+    }
+    if (fin) ep.setState(ZEEK_CLOSED);
+    if (rst) ep.setState(ZEEK_RESET);
+    if (ep.state === ZEEK_INACTIVE) {
+      const origEp = this.origIsClient ? this.clientEp : this.serverEp;
+      if (!isOrig && len === 0 && origEp.state === ZEEK_SYN_SENT) {
+        // An eccentric stack ACKing a SYN before answering it: not a partial connection.
+      } else if (ack && peer.state === ZEEK_ESTABLISHED) {
+        ep.setState(ZEEK_ESTABLISHED);
+      } else {
+        ep.setState(ZEEK_PARTIAL);
+      }
+    }
+    return isOrig;
+  }
+
+  /** Zeek's conn_state for the connection as seen so far. */
+  connState(): ConnState {
+    const orig = this.origIsClient ? this.clientEp : this.serverEp;
+    const resp = this.origIsClient ? this.serverEp : this.clientEp;
+    return zeekConnState({
+      origState: orig.state,
+      respState: resp.state,
+      origSize: orig.size(resp.state),
+      respSize: resp.size(orig.state),
+      history: this.history,
+    });
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Options of the flow tracker, with every default in one constant.
+ *
+ * @module
+ */
+
+/** Options of {@link FlowTracker}. All times are packet time (capture timestamps), never wall clock. */
+export interface FlowTrackerOptions {
+  /**
+   * Seconds without a packet after which a live (not closed) flow leaves the table with
+   * closeReason `idle_timeout`. Default 300, Zeek's `tcp_inactivity_timeout`: long enough that an
+   * idle but healthy keep-alive connection (Linux probes after 7200 s, many apps every 30-120 s)
+   * is usually split at most rarely, short enough that scans and abandoned attempts do not pile up.
+   */
+  readonly idleTimeoutSeconds: number;
+  /**
+   * Seconds a closed flow (FIN exchange finished, or a RST) stays in the table after its last
+   * packet, so late packets still attach to it instead of starting a bogus new flow: the peer's
+   * retransmitted FIN when the last ACK was lost (RTO backoff 0.2 + 0.4 + 0.8 + 1.6 + 3.2 s on
+   * Linux), a last ACK or RST that was in flight. Default 10 (Zeek uses 5 s for
+   * `tcp_close_delay`/`tcp_reset_delay`; we allow one more RTO doubling). A new SYN with a new ISN
+   * during the linger still starts a new incarnation at once.
+   */
+  readonly lingerSeconds: number;
+  /**
+   * How long (packet seconds) the last closed incarnation of a 4-tuple is remembered after its
+   * last packet, to fill `previous` of the next one. Default 60: Linux's TIME_WAIT length
+   * (2MSL with MSL = 30 s); reuse later than that is ordinary and not worth linking.
+   */
+  readonly rememberClosedSeconds: number;
+  /** At most this many closed incarnations are remembered (oldest forgotten first). Default 65 536. */
+  readonly maxRememberedClosed: number;
+  /**
+   * Hard cap on live flows. When a new flow would exceed it, the least recently active flow
+   * leaves early (closeReason `idle_timeout`, counted in `flowsEvicted`). Default 262 144: bounds
+   * memory on a SYN flood of distinct tuples whatever the idle timeout.
+   */
+  readonly maxLiveFlows: number;
+  /** Transitions kept per flow (both sides together); the rest are counted. Default 64. */
+  readonly maxTransitionsPerFlow: number;
+  /** Segment samples kept from the start of a flow. Default 48. */
+  readonly maxHeadSamples: number;
+  /** Segment samples kept from the end of a flow (a ring). Default 16. */
+  readonly maxTailSamples: number;
+  /** Fractional digits of ISO timestamps: 6 for a µs capture, 9 for ns. Default 6. */
+  readonly tsPrecisionDigits: number;
+  /**
+   * Called for each packet-level anomaly the tracker notices (`rst_out_of_window`,
+   * `syn_seq_jump`, `data_after_reset`, ...), with the id of the flow. Counts are also kept in
+   * `tracker.weirds`. Default: none.
+   */
+  readonly onWeird: ((name: string, flowId: number) => void) | undefined;
+}
+
+/** Documented defaults of {@link FlowTrackerOptions}. */
+export const DEFAULT_FLOW_TRACKER_OPTIONS: Readonly<FlowTrackerOptions> = Object.freeze({
+  idleTimeoutSeconds: 300,
+  lingerSeconds: 10,
+  rememberClosedSeconds: 60,
+  maxRememberedClosed: 65536,
+  maxLiveFlows: 262144,
+  maxTransitionsPerFlow: 64,
+  maxHeadSamples: 48,
+  maxTailSamples: 16,
+  tsPrecisionDigits: 6,
+  onWeird: undefined,
+});

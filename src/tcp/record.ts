@@ -1,0 +1,179 @@
+/**
+ * Turns a live {@link FlowState} into its {@link FlowRecord} (the `flows[]` entry of
+ * `tcpmortem/1`). Runs once per flow, when it leaves the live table; this is where strings are
+ * built (addresses, ISO times, flag text), never on the per-packet path.
+ *
+ * @module
+ */
+
+import { formatAddress } from '../decode/address-text.ts';
+import { flagsToText } from '../decode/flags-text.ts';
+import { relativeSeq, seqDiff, seqLt } from '../flow/seq.ts';
+import { SAMPLE_FIELDS } from './flow-state.ts';
+import type { EndpointTrack, FlowState } from './flow-state.ts';
+import type { IsoFormatter } from './iso-time.ts';
+import type { FlowRecord, HandshakeOutcome, SegmentSample, Transition } from './types.ts';
+
+/** Sample retransmission names by RETX_* code (see flow-state.ts). */
+const RETX_NAMES: readonly (SegmentSample['retransmission'] | undefined)[] = [
+  undefined,
+  'syn',
+  'synack',
+  'fin',
+  'data',
+  'keepalive',
+];
+
+/** Rounds to microsecond resolution (milliseconds with 3 decimals), so JSON stays short and stable. */
+function roundMs(seconds: number): number {
+  return Math.round(seconds * 1e6) / 1e3;
+}
+
+/** Rounds seconds to nanoseconds, hiding float noise from the subtraction of epoch seconds. */
+function roundSeconds(seconds: number): number {
+  return Math.round(seconds * 1e9) / 1e9;
+}
+
+/**
+ * The handshake outcome (see {@link HandshakeOutcome}):
+ * - no SYN and no SYN-ACK seen: `not_seen`;
+ * - SYN(s) but no SYN-ACK: `refused` when the server answered with a RST, else `no_synack`;
+ * - SYN-ACK but the client never acknowledged it (not even implied): `half_open`;
+ * - completed, then a RST from either side before the server sent any payload: `reset_after_ack`;
+ * - otherwise `complete`.
+ */
+export function handshakeOutcome(f: FlowState): HandshakeOutcome {
+  const c = f.client;
+  const s = f.server;
+  const synSeen = f.counts.syn > 0 && c.synSent;
+  const synAckSeen = f.counts.synAck > 0 && s.synSent;
+  if (!synSeen && !synAckSeen) return 'not_seen';
+  if (!synAckSeen) return s.rstSent ? 'refused' : 'no_synack';
+  if (!s.ownSynAcked) return 'half_open';
+  if ((c.rstSent || s.rstSent) && s.dataBytes === 0) return 'reset_after_ack';
+  return 'complete';
+}
+
+/** Bytes this side sent that the peer had not acknowledged at the end (0 when unknown). */
+function unackedBytes(ep: EndpointTrack, peer: EndpointTrack): number {
+  if (!ep.seqKnown || !peer.sent) return 0;
+  if (!ep.ackRcvdKnown) return ep.dataBytes;
+  let d = seqDiff(ep.sndNxt, ep.highestAckRcvd);
+  // SYN and FIN occupy a sequence number each but are not bytes.
+  if (ep.finSent && seqLt(ep.highestAckRcvd, (ep.finSeq + 1) >>> 0)) d--;
+  if (ep.synSent && !ep.ownSynAcked) d--;
+  return d > 0 ? d : 0;
+}
+
+function buildSample(f: FlowState, arr: readonly number[], at: number): SegmentSample {
+  const fromClient = arr[at + 3] === 1;
+  const ep = fromClient ? f.client : f.server;
+  const peer = fromClient ? f.server : f.client;
+  const ackNumber = arr[at + 6]!;
+  const retx = RETX_NAMES[arr[at + 9]!];
+  const base: SegmentSample = {
+    frame: arr[at]!,
+    relSeconds: roundSeconds(arr[at + 1]! - f.firstSec + (arr[at + 2]! - f.firstNanos) * 1e-9),
+    from: fromClient ? 'client' : 'server',
+    flags: flagsToText(arr[at + 4]!),
+    seq: relativeSeq(arr[at + 5]!, ep.base),
+    ack: ackNumber < 0 ? -1 : peer.seqKnown ? relativeSeq(ackNumber, peer.base) : ackNumber,
+    len: arr[at + 7]!,
+    window: arr[at + 8]!,
+  };
+  return retx === undefined ? base : { ...base, retransmission: retx };
+}
+
+function buildSamples(f: FlowState, maxTail: number): { segments: SegmentSample[]; omitted: number } {
+  const segments: SegmentSample[] = [];
+  for (let at = 0; at < f.samples.length; at += SAMPLE_FIELDS) segments.push(buildSample(f, f.samples, at));
+  let omitted = 0;
+  if (f.tail !== null && maxTail > 0) {
+    const kept = Math.min(f.tailCount, maxTail);
+    omitted = f.tailCount - kept;
+    const start = f.tailCount - kept;
+    for (let i = start; i < f.tailCount; i++) {
+      segments.push(buildSample(f, f.tail, (i % maxTail) * SAMPLE_FIELDS));
+    }
+  } else {
+    omitted = f.tailCount;
+  }
+  return { segments, omitted };
+}
+
+/**
+ * Builds the JSON record of a flow.
+ *
+ * @param reason - why the flow leaves the table.
+ * @param endT - packet time (epoch seconds) up to which `secondsInFinalState` is measured: the
+ *   capture's last packet time at end of capture, else the packet time at which the flow left.
+ * @param iso - formatter with the capture's timestamp precision.
+ */
+export function buildFlowRecord(
+  f: FlowState,
+  reason: FlowRecord['closeReason'],
+  endT: number,
+  iso: IsoFormatter,
+): FlowRecord {
+  const c = f.client;
+  const s = f.server;
+  const transitions: Transition[] = f.transitions.map((p) => ({
+    frame: p.frame,
+    ts: iso.format(p.tsSec, p.tsNanos),
+    tSeconds: p.tsSec + p.tsNanos * 1e-9,
+    side: p.side,
+    from: p.from,
+    to: p.to,
+    inferred: p.inferred,
+  }));
+  const maxTail = f.tail === null ? 0 : f.tail.length / SAMPLE_FIELDS;
+  const { segments, omitted } = buildSamples(f, maxTail);
+  const endSeconds = f.lastSec + f.lastNanos * 1e-9;
+  const rttMeasurable = f.lastSynT >= 0 && f.firstSynAckT >= 0 && f.handshakeAckT >= 0;
+  const record: FlowRecord = {
+    id: f.id,
+    client: { ip: formatAddress(f.c0, f.c1, f.c2, f.c3), port: f.cPort },
+    server: { ip: formatAddress(f.s0, f.s1, f.s2, f.s3), port: f.sPort },
+    vlan: f.vlan,
+    rolesInferred: f.rolesInferred,
+    roleReason: f.roleReason,
+    incarnation: f.incarnation,
+    firstFrame: f.firstFrame,
+    lastFrame: f.lastFrame,
+    start: iso.format(f.firstSec, f.firstNanos),
+    end: iso.format(f.lastSec, f.lastNanos),
+    startSeconds: f.firstT,
+    endSeconds,
+    durationSeconds: roundSeconds(f.lastSec - f.firstSec + (f.lastNanos - f.firstNanos) * 1e-9),
+    packets: { client: c.packets, server: s.packets },
+    bytes: { client: c.bytes, server: s.bytes },
+    handshake: handshakeOutcome(f),
+    finalState: { client: c.state, server: s.state },
+    secondsInFinalState: {
+      client: roundSeconds(Math.max(0, endT - c.stateSinceT)),
+      server: roundSeconds(Math.max(0, endT - s.stateSinceT)),
+    },
+    finalStateSinceSeconds: { client: c.stateSinceT, server: s.stateSinceT },
+    transitions,
+    transitionsOmitted: f.transitionsOmitted,
+    counts: { ...f.counts },
+    connState: f.zeek.connState(),
+    history: f.zeek.history,
+    closeReason: reason,
+    ttl: { client: c.ttl, server: s.ttl },
+    unackedBytesAtEnd: { client: unackedBytes(c, s), server: unackedBytes(s, c) },
+    segments,
+    segmentsOmitted: omitted,
+    ...(rttMeasurable
+      ? {
+          rttMs: {
+            serverSide: roundMs(f.firstSynAckT - f.lastSynT),
+            clientSide: roundMs(f.handshakeAckT - f.lastSynAckT),
+            total: roundMs(f.firstSynAckT - f.lastSynT + (f.handshakeAckT - f.lastSynAckT)),
+          },
+        }
+      : {}),
+    ...(f.previous !== undefined ? { previous: f.previous } : {}),
+  };
+  return record;
+}

@@ -1,0 +1,734 @@
+/**
+ * The flow tracker: TCP segments in capture order in, one {@link FlowRecord} per connection
+ * (incarnation of a 4-tuple) out.
+ *
+ * Call order: {@link FlowTracker.add} for every TCP segment in capture order, then
+ * {@link FlowTracker.finish} once. `onFlow` is called synchronously from inside `add` (a flow
+ * closed and its linger passed, went idle, was superseded by a new incarnation, or was pushed out
+ * by the live-flow cap) and from `finish` (every flow still live, closeReason `end_of_capture`).
+ * Flows are therefore emitted roughly in order of their end, not of their id; sort by `id` if
+ * you need first-packet order.
+ *
+ * Memory: only live flows are held (bounded by `maxLiveFlows`), plus a bounded memory of recently
+ * closed incarnations. Per flow, transitions and segment samples are capped; counts are exact.
+ *
+ * @module
+ */
+
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/types.ts';
+import type { TcpSegment } from '../decode/types.ts';
+import { flowHash, matchesEndpoints, sentByClient } from '../flow/flow-key.ts';
+import type { FlowKeyFields } from '../flow/flow-key.ts';
+import { FlowTable } from '../flow/flow-table.ts';
+import { seqDiff, seqGt, seqGte, seqLt, seqMax } from '../flow/seq.ts';
+import {
+  EndpointTrack,
+  FlowState,
+  RETX_DATA,
+  RETX_FIN,
+  RETX_KEEPALIVE,
+  RETX_NONE,
+  RETX_SYN,
+  RETX_SYNACK,
+  SAMPLE_FIELDS,
+} from './flow-state.ts';
+import { IsoFormatter } from './iso-time.ts';
+import { DEFAULT_FLOW_TRACKER_OPTIONS } from './options.ts';
+import type { FlowTrackerOptions } from './options.ts';
+import { buildFlowRecord } from './record.ts';
+import { isFinalState, nextState } from './transitions.ts';
+import type { EndpointEvent } from './transitions.ts';
+import type { FlowRecord, TcpState } from './types.ts';
+
+/** The last closed incarnation of a 4-tuple, remembered to fill the next one's `previous`. */
+interface ClosedIncarnation extends FlowKeyFields {
+  flowId: number;
+  incarnation: number;
+  hash: number;
+  lastT: number;
+  finalClient: TcpState;
+  finalServer: TcpState;
+}
+
+/** Ports below this are "well known" (IANA system ports) and taken as the server's. */
+const WELL_KNOWN_PORT_LIMIT = 1024;
+/**
+ * Ports at or above this are treated as ephemeral (client) ports: Linux picks 32768-60999, IANA
+ * and Windows 49152-65535; both ranges lie above 32768.
+ */
+const EPHEMERAL_PORT_START = 32768;
+
+/** Doubly linked list of flows in order of last activity (head = least recent). */
+class LruList {
+  head: FlowState | null = null;
+  tail: FlowState | null = null;
+
+  append(f: FlowState): void {
+    f.lruPrev = this.tail;
+    f.lruNext = null;
+    if (this.tail !== null) this.tail.lruNext = f;
+    else this.head = f;
+    this.tail = f;
+  }
+
+  unlink(f: FlowState): void {
+    if (f.lruPrev !== null) f.lruPrev.lruNext = f.lruNext;
+    else this.head = f.lruNext;
+    if (f.lruNext !== null) f.lruNext.lruPrev = f.lruPrev;
+    else this.tail = f.lruPrev;
+    f.lruPrev = null;
+    f.lruNext = null;
+  }
+
+  /** Moves a member to the tail (most recent); O(1), no allocation. */
+  touch(f: FlowState): void {
+    if (this.tail === f) return;
+    this.unlink(f);
+    this.append(f);
+  }
+}
+
+/**
+ * Tracks every TCP connection of a capture and both endpoints' RFC 9293 states.
+ * See the module comment for the call order and memory bounds.
+ */
+export class FlowTracker {
+  private readonly options: Readonly<FlowTrackerOptions>;
+  private readonly onFlow: (flow: FlowRecord) => void;
+  private readonly table = new FlowTable<FlowState>();
+  private readonly active = new LruList();
+  private readonly lingering = new LruList();
+  /** Closed incarnations by tuple hash, for `previous`; bounded by the ring below. */
+  private readonly remembered = new Map<number, ClosedIncarnation>();
+  /**
+   * The same memories in order of closing, a fixed-size ring: when full, the oldest is forgotten.
+   * A ring, not Map insertion order, because V8 Map iteration skips deleted slots one by one and
+   * evicting "the first key" that way turns quadratic on long captures.
+   */
+  private readonly rememberedRing: (ClosedIncarnation | undefined)[];
+  private rememberedNext = 0;
+  private readonly iso: IsoFormatter;
+  private nextId = 1;
+  private sweepSec = -Infinity;
+  private lastSec = 0;
+  private lastNanos = 0;
+  private lastT = Number.NEGATIVE_INFINITY;
+  private finished = false;
+
+  /** Flows created so far (exact). */
+  flowsCreated = 0;
+  /** Flows that left before closing: idle timeout or the live-flow cap (exact). */
+  flowsEvicted = 0;
+  /** Of `flowsEvicted`, those pushed out by `maxLiveFlows` rather than by the idle timeout. */
+  flowsEvictedForCapacity = 0;
+  /** Flows handed to `onFlow` so far. */
+  flowsEmitted = 0;
+  /** Anomaly ("weird") counts by stable snake_case name. */
+  readonly weirds = new Map<string, number>();
+
+  /**
+   * @param options - overrides of {@link DEFAULT_FLOW_TRACKER_OPTIONS}.
+   * @param onFlow - receives each flow once, when it leaves the live table. The record is the
+   *   caller's to keep; the tracker holds no reference to it.
+   */
+  constructor(options: Partial<FlowTrackerOptions>, onFlow: (flow: FlowRecord) => void) {
+    this.options = { ...DEFAULT_FLOW_TRACKER_OPTIONS, ...options };
+    this.onFlow = onFlow;
+    this.iso = new IsoFormatter(this.options.tsPrecisionDigits);
+    this.rememberedRing = new Array<ClosedIncarnation | undefined>(Math.max(1, this.options.maxRememberedClosed));
+  }
+
+  /** Flows currently in the live table (open, or closed and lingering). */
+  get liveFlows(): number {
+    return this.table.size;
+  }
+
+  /**
+   * Adds one TCP segment, in capture order.
+   *
+   * @param seg - the decoder's scratch segment; only numbers are copied, it may be reused after.
+   * @param frameNumber - 1-based frame number in the capture (as Wireshark numbers frames).
+   * @param tsSec - packet time, whole seconds since the epoch.
+   * @param tsNanos - nanoseconds within that second.
+   * @throws Error when called after {@link finish}.
+   */
+  add(seg: TcpSegment, frameNumber: number, tsSec: number, tsNanos: number): void {
+    if (this.finished) throw new Error('FlowTracker.add called after finish()');
+    const t = tsSec + tsNanos * 1e-9;
+    if (t >= this.lastT) {
+      this.lastT = t;
+      this.lastSec = tsSec;
+      this.lastNanos = tsNanos;
+    }
+    // Eviction runs at most once per second of packet time: walking the two LRU lists from their
+    // least recent end stops at the first flow still inside its timeout, so a sweep costs
+    // O(flows evicted), never a scan of the table.
+    if (tsSec > this.sweepSec) {
+      this.sweepSec = tsSec;
+      this.sweep(t);
+    }
+
+    const hash = flowHash(seg);
+    let flow = this.table.lookup(seg, hash);
+    if (flow !== undefined && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) {
+      const reason = this.newIncarnationReason(flow, seg);
+      if (reason !== undefined) {
+        this.retire(flow, reason, t);
+        flow = undefined;
+      }
+    }
+    if (flow === undefined) flow = this.createFlow(seg, hash, frameNumber, tsSec, tsNanos, t);
+    this.update(flow, seg, sentByClient(flow, seg), frameNumber, tsSec, tsNanos, t);
+  }
+
+  /**
+   * End of capture: every live flow leaves with closeReason `end_of_capture` (closed flows still
+   * lingering keep `closed` / `reset`), with `secondsInFinalState` measured to the last packet
+   * time seen by {@link add}. Call once; `add` throws afterwards.
+   */
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const flows = this.table.values();
+    flows.sort((a, b) => a.id - b.id);
+    for (const f of flows) this.retire(f, f.closed ? f.closeReason : 'end_of_capture', this.lastT);
+  }
+
+  /**
+   * Records of the flows live right now, without removing them (what `netstat` would show at the
+   * latest packet time), sorted by id. closeReason is `closed`/`reset` for lingering flows and
+   * `end_of_capture` for open ones; `secondsInFinalState` is measured to the latest packet time.
+   * Allocates one record per live flow: for reports and tests, not the per-packet path.
+   */
+  snapshot(): FlowRecord[] {
+    const flows = this.table.values();
+    flows.sort((a, b) => a.id - b.id);
+    return flows.map((f) => buildFlowRecord(f, f.closed ? f.closeReason : 'end_of_capture', this.lastT, this.iso));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  private weird(name: string, flow: FlowState): void {
+    this.weirds.set(name, (this.weirds.get(name) ?? 0) + 1);
+    if (this.options.onWeird !== undefined) this.options.onWeird(name, flow.id);
+  }
+
+  /**
+   * Whether a pure SYN on a live 4-tuple starts a new incarnation, and why the old one leaves.
+   * - Same ISN as the sender's earlier SYN: a retransmission, same flow.
+   * - The old flow closed, was reset, or a side sits in TIME_WAIT: a new connection reusing the
+   *   4-tuple (RFC 9293 §3.6.1 allows a SYN to reopen from TIME_WAIT).
+   * - The sender is past SYN_SENT in the old flow (established, closing, or seen mid-stream) yet
+   *   opens again with a new ISN: the old connection is gone on that host (reboot, abort without a
+   *   captured RST); the old flow is `superseded`.
+   * - The sender is still in SYN_SENT with a new ISN: a new attempt on the same socket (weird
+   *   `syn_seq_jump`), same flow, as Zeek treats it.
+   */
+  private newIncarnationReason(flow: FlowState, seg: TcpSegment): FlowRecord['closeReason'] | undefined {
+    const snd = sentByClient(flow, seg) ? flow.client : flow.server;
+    if (snd.synSent && seg.seq === snd.isn) return undefined;
+    if (flow.closed) return flow.closeReason;
+    if (flow.client.state === 'TIME_WAIT' || flow.server.state === 'TIME_WAIT') return 'closed';
+    if (snd.state !== 'CLOSED' && snd.state !== 'SYN_SENT') return 'superseded';
+    return undefined;
+  }
+
+  private createFlow(seg: TcpSegment, hash: number, frame: number, tsSec: number, tsNanos: number, t: number): FlowState {
+    if (this.table.size >= this.options.maxLiveFlows) this.evictForCapacity(t);
+    const f = new FlowState();
+    // Roles. A SYN fixes them; without one, use the first rule that applies:
+    // 1. a SYN-ACK: its receiver sent the SYN we missed;
+    // 2. ports: a well-known port (< 1024) faces an unprivileged one, or a non-ephemeral port
+    //    faces an ephemeral one (>= 32768): the former is the listening server;
+    // 3. otherwise the first sender is taken as the client (it spoke first, like a client).
+    const flags = seg.flags;
+    let senderIsClient: boolean;
+    if ((flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
+      senderIsClient = true;
+      f.roleReason = 'syn';
+    } else if ((flags & (TCP_SYN | TCP_ACK)) === (TCP_SYN | TCP_ACK)) {
+      senderIsClient = false;
+      f.roleReason = 'synack';
+    } else {
+      const sp = seg.srcPort;
+      const dp = seg.dstPort;
+      if ((sp < WELL_KNOWN_PORT_LIMIT) !== (dp < WELL_KNOWN_PORT_LIMIT)) {
+        senderIsClient = dp < WELL_KNOWN_PORT_LIMIT;
+        f.roleReason = 'port';
+      } else if ((sp >= EPHEMERAL_PORT_START) !== (dp >= EPHEMERAL_PORT_START)) {
+        senderIsClient = sp >= EPHEMERAL_PORT_START;
+        f.roleReason = 'port';
+      } else {
+        senderIsClient = true;
+        f.roleReason = 'first_packet';
+      }
+    }
+    f.rolesInferred = f.roleReason !== 'syn';
+    if (senderIsClient) {
+      f.c0 = seg.src0; f.c1 = seg.src1; f.c2 = seg.src2; f.c3 = seg.src3; f.cPort = seg.srcPort;
+      f.s0 = seg.dst0; f.s1 = seg.dst1; f.s2 = seg.dst2; f.s3 = seg.dst3; f.sPort = seg.dstPort;
+    } else {
+      f.c0 = seg.dst0; f.c1 = seg.dst1; f.c2 = seg.dst2; f.c3 = seg.dst3; f.cPort = seg.dstPort;
+      f.s0 = seg.src0; f.s1 = seg.src1; f.s2 = seg.src2; f.s3 = seg.src3; f.sPort = seg.srcPort;
+    }
+    f.vlan = seg.vlanKey;
+    f.hash = hash;
+    f.ipVersion = seg.ipVersion;
+    f.id = this.nextId++;
+    f.firstFrame = frame;
+    f.lastFrame = frame;
+    f.firstSec = tsSec;
+    f.firstNanos = tsNanos;
+    f.firstT = t;
+    f.lastSec = tsSec;
+    f.lastNanos = tsNanos;
+    f.lastT = t;
+    f.client.stateSinceT = t;
+    f.server.stateSinceT = t;
+
+    const prev = this.remembered.get(hash);
+    if (prev !== undefined && matchesEndpoints(prev, seg)) {
+      if (t - prev.lastT <= this.options.rememberClosedSeconds) {
+        f.incarnation = prev.incarnation + 1;
+        // The opener of the new incarnation is its client; compare with the old client endpoint.
+        const sameClient =
+          f.cPort === prev.cPort && f.c0 === prev.c0 && f.c1 === prev.c1 && f.c2 === prev.c2 && f.c3 === prev.c3;
+        f.previous = {
+          flowId: prev.flowId,
+          secondsSinceLastPacket: t - prev.lastT,
+          finalState: { client: prev.finalClient, server: prev.finalServer },
+          sameClient,
+        };
+      }
+    }
+    this.table.insert(f);
+    this.active.append(f);
+    this.flowsCreated++;
+    return f;
+  }
+
+  private sweep(t: number): void {
+    const idle = this.options.idleTimeoutSeconds;
+    for (let f = this.active.head; f !== null && t - f.lastT > idle; f = this.active.head) {
+      this.flowsEvicted++;
+      this.retire(f, 'idle_timeout', t);
+    }
+    const linger = this.options.lingerSeconds;
+    for (let f = this.lingering.head; f !== null && t - f.lastT > linger; f = this.lingering.head) {
+      this.retire(f, f.closeReason, t);
+    }
+  }
+
+  private evictForCapacity(t: number): void {
+    const victim = this.lingering.head ?? this.active.head;
+    if (victim === null) return;
+    if (!victim.closed) {
+      this.flowsEvicted++;
+      this.flowsEvictedForCapacity++;
+      this.retire(victim, 'idle_timeout', t);
+    } else {
+      this.retire(victim, victim.closeReason, t);
+    }
+  }
+
+  /** Removes a flow from the live table, remembers its tuple, and emits its record. */
+  private retire(f: FlowState, reason: FlowRecord['closeReason'], endT: number): void {
+    this.table.remove(f);
+    (f.closed ? this.lingering : this.active).unlink(f);
+    const memory: ClosedIncarnation = {
+      c0: f.c0, c1: f.c1, c2: f.c2, c3: f.c3, cPort: f.cPort,
+      s0: f.s0, s1: f.s1, s2: f.s2, s3: f.s3, sPort: f.sPort,
+      vlan: f.vlan,
+      flowId: f.id,
+      incarnation: f.incarnation,
+      hash: f.hash,
+      lastT: f.lastT,
+      finalClient: f.client.state,
+      finalServer: f.server.state,
+    };
+    // One memory per hash: a colliding tuple overwrites it (losing a `previous` link, never
+    // making a wrong one, since lookups compare every field). Stale memories are ignored by age
+    // at lookup time and overwritten as the ring turns.
+    const ring = this.rememberedRing;
+    const oldest = ring[this.rememberedNext];
+    if (oldest !== undefined && this.remembered.get(oldest.hash) === oldest) this.remembered.delete(oldest.hash);
+    ring[this.rememberedNext] = memory;
+    this.rememberedNext = (this.rememberedNext + 1) % ring.length;
+    this.remembered.set(f.hash, memory);
+    const record = buildFlowRecord(f, reason, endT, this.iso);
+    this.flowsEmitted++;
+    this.onFlow(record);
+  }
+
+  /** Applies one endpoint event and records the transition when the state changes. */
+  private apply(
+    f: FlowState,
+    ep: EndpointTrack,
+    isClient: boolean,
+    event: EndpointEvent,
+    frame: number,
+    tsSec: number,
+    tsNanos: number,
+    t: number,
+    inferred: boolean,
+  ): void {
+    const from = ep.state;
+    const to = nextState(from, event);
+    if (to === from) return;
+    ep.state = to;
+    ep.stateSinceT = t;
+    if (f.transitions.length < this.options.maxTransitionsPerFlow) {
+      f.transitions.push({ frame, tsSec, tsNanos, side: isClient ? 'client' : 'server', from, to, inferred });
+    } else {
+      f.transitionsOmitted++;
+    }
+  }
+
+  private update(
+    f: FlowState,
+    seg: TcpSegment,
+    fromClient: boolean,
+    frame: number,
+    tsSec: number,
+    tsNanos: number,
+    t: number,
+  ): void {
+    const snd = fromClient ? f.client : f.server;
+    const rcv = fromClient ? f.server : f.client;
+    const counts = f.counts;
+    const flags = seg.flags;
+    const syn = (flags & TCP_SYN) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const ack = (flags & TCP_ACK) !== 0;
+    const seq = seg.seq;
+    const len = seg.payloadLength;
+    let retx = RETX_NONE;
+
+    snd.packets++;
+    snd.bytes += (seg.ipVersion === 6 ? 40 : 20) + seg.headerLength + len;
+    if (f.lastT <= t) {
+      f.lastSec = tsSec;
+      f.lastNanos = tsNanos;
+      f.lastT = t;
+    }
+    f.lastFrame = frame;
+    if (f.closed) this.lingering.touch(f);
+    else this.active.touch(f);
+
+    const firstFromSender = !snd.sent;
+    if (firstFromSender) {
+      snd.sent = true;
+      snd.ttl = seg.ttl;
+      // A side whose first segment is neither SYN nor RST was already connected before the
+      // capture started: its state is unknown until evidence shows it (see established_evidence).
+      if (!syn && !rst && snd.state === 'CLOSED') snd.state = 'UNKNOWN';
+    } else if (snd.rstSent && !syn && !rst && len > 0) {
+      this.weird('data_after_reset', f);
+    }
+    const seqKnownBefore = snd.seqKnown;
+    const sndNxtBefore = snd.sndNxt;
+    const finSentBefore = snd.finSent;
+    if (!snd.seqKnown) {
+      snd.seqKnown = true;
+      snd.base = seq;
+      snd.sndNxt = seq;
+    }
+
+    f.zeek.process(fromClient, flags, seq, seg.ack, len, seg.window, seg.srcPort, seg.dstPort);
+
+    // --- SYN / SYN-ACK -----------------------------------------------------------------------
+    if (syn && !rst) {
+      if (seg.windowScale >= 0) snd.windowScale = seg.windowScale;
+      const sameIsn = snd.synSent && seq === snd.isn;
+      if (!ack) {
+        counts.syn++;
+        if (sameIsn) {
+          counts.synRetransmissions++;
+          retx = RETX_SYN;
+        }
+        if (f.firstSynAckT < 0) f.lastSynT = t;
+      } else {
+        counts.synAck++;
+        if (sameIsn) {
+          counts.synAckRetransmissions++;
+          retx = RETX_SYNACK;
+        }
+        if (f.firstSynAckT < 0) f.firstSynAckT = t;
+        if (f.handshakeAckT < 0) f.lastSynAckT = t;
+      }
+      if (!sameIsn) {
+        if (snd.synSent) this.weird('syn_seq_jump', f);
+        snd.synSent = true;
+        snd.isn = seq;
+        snd.base = seq;
+        snd.sndNxt = seq;
+      }
+      this.apply(f, snd, fromClient, ack ? 'send_synack' : 'send_syn', frame, tsSec, tsNanos, t, false);
+    }
+
+    // --- payload, keep-alives, retransmissions -------------------------------------------------
+    if (!rst) {
+      const dataStart = syn ? (seq + 1) >>> 0 : seq;
+      // Keep-alive (Wireshark tcp.analysis.keep_alive): at most one byte at SND.NXT - 1 without
+      // SYN/FIN. It repeats a byte on purpose to elicit an ACK, so it is not a retransmission.
+      const keepalive =
+        seqKnownBefore && !syn && !fin && len <= 1 && seqDiff(seq, sndNxtBefore) === -1;
+      if (keepalive) {
+        counts.keepaliveProbes++;
+        retx = RETX_KEEPALIVE;
+      } else if (len > 0) {
+        if (seqKnownBefore && seqLt(dataStart, sndNxtBefore)) {
+          snd.dataRetransmissions++;
+          if (retx === RETX_NONE) retx = RETX_DATA;
+        }
+        const dataEnd = (dataStart + len) >>> 0;
+        if (seqGt(dataEnd, snd.sndNxt)) snd.dataBytes += seqDiff(dataEnd, seqMax(dataStart, snd.sndNxt));
+      }
+      const segEnd = (seq + len + (syn ? 1 : 0) + (fin ? 1 : 0)) >>> 0;
+      if (seqGt(segEnd, snd.sndNxt)) snd.sndNxt = segEnd;
+
+      // Zero window (Wireshark tcp.analysis.zero_window): window 0 without SYN, FIN or RST.
+      if (seg.window === 0 && !syn && !fin) counts.zeroWindows++;
+      // Duplicate ACK (Wireshark tcp.analysis.duplicate_ack): no payload, no SYN/FIN/RST, same
+      // ACK and same non-zero window as this side's previous segment, sequence at SND.NXT.
+      if (
+        ack &&
+        !syn &&
+        !fin &&
+        len === 0 &&
+        !keepalive &&
+        snd.ackValid &&
+        seg.window !== 0 &&
+        seg.ack === snd.lastAck &&
+        seg.window === snd.lastWindow &&
+        seqKnownBefore &&
+        seq === sndNxtBefore
+      ) {
+        counts.duplicateAcks++;
+      }
+    }
+    if (ack) {
+      snd.ackValid = true;
+      snd.lastAck = seg.ack;
+    }
+    snd.lastWindow = seg.window;
+
+    if (rst) {
+      this.handleRst(f, snd, rcv, fromClient, seg, seqKnownBefore, sndNxtBefore, frame, tsSec, tsNanos, t);
+    } else {
+      this.handleAck(f, snd, rcv, fromClient, seg, finSentBefore, frame, tsSec, tsNanos, t);
+      if (fin) {
+        const finSeq = (seq + len + (syn ? 1 : 0)) >>> 0;
+        if (fromClient) counts.finClient++;
+        else counts.finServer++;
+        if (snd.finSent) {
+          if (snd.finInferred && !snd.finObserved) snd.finObserved = true;
+          else if (finSeq === snd.finSeq) {
+            counts.finRetransmissions++;
+            retx = RETX_FIN;
+          }
+        } else {
+          snd.finSent = true;
+          snd.finObserved = true;
+          snd.finSeq = finSeq;
+          this.apply(f, snd, fromClient, 'send_fin', frame, tsSec, tsNanos, t, false);
+        }
+      }
+    }
+
+    if (fromClient) {
+      counts.dataBytesClient = snd.dataBytes;
+      counts.dataRetransmissionsClient = snd.dataRetransmissions;
+    } else {
+      counts.dataBytesServer = snd.dataBytes;
+      counts.dataRetransmissionsServer = snd.dataRetransmissions;
+    }
+
+    this.sample(f, frame, tsSec, tsNanos, fromClient, flags, seq, ack ? seg.ack : -1, len, seg.window, retx);
+
+    if (!f.closed) {
+      let reason: FlowRecord['closeReason'] | undefined;
+      if (rst) reason = 'reset';
+      else if (f.client.sent && f.server.sent && isFinalState(f.client.state) && isFinalState(f.server.state)) {
+        reason = 'closed';
+      }
+      if (reason !== undefined) {
+        f.closed = true;
+        f.closeReason = reason;
+        this.active.unlink(f);
+        this.lingering.append(f);
+      }
+    }
+  }
+
+  private handleAck(
+    f: FlowState,
+    snd: EndpointTrack,
+    rcv: EndpointTrack,
+    fromClient: boolean,
+    seg: TcpSegment,
+    finSentBefore: boolean,
+    frame: number,
+    tsSec: number,
+    tsNanos: number,
+    t: number,
+  ): void {
+    const syn = (seg.flags & TCP_SYN) !== 0;
+    const a = seg.ack;
+    if ((seg.flags & TCP_ACK) !== 0) {
+      if (!rcv.ackRcvdKnown || seqGt(a, rcv.highestAckRcvd)) {
+        rcv.ackRcvdKnown = true;
+        rcv.highestAckRcvd = a;
+      }
+      // The peer's SYN is acknowledged: this side received it.
+      if (rcv.synSent && !snd.ackedPeerSyn && seqGte(a, (rcv.isn + 1) >>> 0)) {
+        snd.ackedPeerSyn = true;
+        this.apply(f, snd, fromClient, 'ack_peer_syn', frame, tsSec, tsNanos, t, false);
+        rcv.ownSynAcked = true;
+        this.apply(f, rcv, !fromClient, 'own_syn_acked', frame, tsSec, tsNanos, t, false);
+        if (fromClient && !syn && f.handshakeAckT < 0 && f.firstSynAckT >= 0) f.handshakeAckT = t;
+      }
+      // Lost FIN: the peer never sent a FIN we saw, yet this ACK covers exactly one octet past the
+      // peer's highest byte. Only a FIN (or a lost 1-byte segment, much rarer at that point)
+      // consumes exactly one octet, so we infer the FIN and record it as inferred.
+      if (
+        !rcv.finSent &&
+        rcv.seqKnown &&
+        (rcv.ownSynAcked || !rcv.synSent) &&
+        seqDiff(a, rcv.sndNxt) === 1 &&
+        (rcv.state === 'ESTABLISHED' || rcv.state === 'CLOSE_WAIT' || rcv.state === 'UNKNOWN')
+      ) {
+        rcv.finSent = true;
+        rcv.finInferred = true;
+        rcv.finSeq = rcv.sndNxt;
+        rcv.sndNxt = (rcv.sndNxt + 1) >>> 0;
+        this.apply(f, rcv, !fromClient, 'send_fin', frame, tsSec, tsNanos, t, true);
+      }
+      // The peer's FIN is acknowledged: this side received it.
+      if (rcv.finSent && !snd.ackedPeerFin && seqGte(a, (rcv.finSeq + 1) >>> 0)) {
+        snd.ackedPeerFin = true;
+        this.apply(f, snd, fromClient, 'ack_peer_fin', frame, tsSec, tsNanos, t, false);
+        if (snd.ownFinAckPending) {
+          snd.ownFinAckPending = false;
+          this.apply(f, snd, fromClient, 'own_fin_acked', frame, tsSec, tsNanos, t, false);
+        }
+        rcv.ownFinAcked = true;
+        if (rcv.state === 'FIN_WAIT_1' && finSentBefore && !rcv.ackedPeerFin) {
+          rcv.ownFinAckPending = true; // crossing FINs, see EndpointTrack.ownFinAckPending
+        } else {
+          this.apply(f, rcv, !fromClient, 'own_fin_acked', frame, tsSec, tsNanos, t, false);
+        }
+      }
+    }
+    // A server in SYN_RECEIVED that sends anything but a SYN-ACK proves the handshake completed:
+    // the client's final ACK is just missing from the capture. Both sides become ESTABLISHED,
+    // inferred, at this segment.
+    if (!syn && snd.state === 'SYN_RECEIVED' && !snd.ownSynAcked && rcv.state === 'SYN_SENT') {
+      rcv.ackedPeerSyn = true;
+      this.apply(f, rcv, !fromClient, 'ack_peer_syn', frame, tsSec, tsNanos, t, true);
+      snd.ownSynAcked = true;
+      this.apply(f, snd, fromClient, 'own_syn_acked', frame, tsSec, tsNanos, t, true);
+      f.handshakeInferred = true;
+    }
+    // A side seen only mid-stream is ESTABLISHED once it sends data or acknowledges the peer's.
+    if (
+      snd.state === 'UNKNOWN' &&
+      (seg.payloadLength > 0 || ((seg.flags & TCP_ACK) !== 0 && rcv.seqKnown && seqGt(a, rcv.base)))
+    ) {
+      this.apply(f, snd, fromClient, 'established_evidence', frame, tsSec, tsNanos, t, false);
+    }
+  }
+
+  private handleRst(
+    f: FlowState,
+    snd: EndpointTrack,
+    rcv: EndpointTrack,
+    fromClient: boolean,
+    seg: TcpSegment,
+    seqKnownBefore: boolean,
+    sndNxtBefore: number,
+    frame: number,
+    tsSec: number,
+    tsNanos: number,
+    t: number,
+  ): void {
+    if (fromClient) f.counts.rstClient++;
+    else f.counts.rstServer++;
+    snd.rstSent = true;
+    this.apply(f, snd, fromClient, 'send_rst', frame, tsSec, tsNanos, t, false);
+    if (rcv.state === 'CLOSED') return;
+    if (this.rstInWindow(snd, rcv, seg, seqKnownBefore, sndNxtBefore)) {
+      this.apply(f, rcv, !fromClient, 'rst_received', frame, tsSec, tsNanos, t, false);
+    } else {
+      this.weird('rst_out_of_window', f);
+    }
+  }
+
+  /**
+   * Whether the receiver would accept this RST (RFC 9293 §3.10.7): in SYN_SENT when it
+   * acknowledges the SYN; otherwise when its sequence number is the sender's next sequence
+   * number or lies inside the receiver's last advertised window. When we know too little about
+   * the sender's sequence space we accept it.
+   */
+  private rstInWindow(
+    snd: EndpointTrack,
+    rcv: EndpointTrack,
+    seg: TcpSegment,
+    seqKnownBefore: boolean,
+    sndNxtBefore: number,
+  ): boolean {
+    if (rcv.state === 'SYN_SENT') {
+      return (seg.flags & TCP_ACK) === 0 || seg.ack === ((rcv.isn + 1) >>> 0);
+    }
+    if (!seqKnownBefore) return true;
+    if (seg.seq === sndNxtBefore) return true;
+    const rcvNxt = rcv.ackValid ? rcv.lastAck : sndNxtBefore;
+    const scale = rcv.windowScale >= 0 && snd.windowScale >= 0 ? rcv.windowScale : 0;
+    const window = Math.max(rcv.lastWindow * 2 ** scale, 1);
+    const d = seqDiff(seg.seq, rcvNxt);
+    return d >= 0 && d < window;
+  }
+
+  /** Stores a segment sample: the first `maxHeadSamples`, then a ring of the last `maxTailSamples`. */
+  private sample(
+    f: FlowState,
+    frame: number,
+    tsSec: number,
+    tsNanos: number,
+    fromClient: boolean,
+    flags: number,
+    seq: number,
+    ackNumber: number,
+    len: number,
+    window: number,
+    retx: number,
+  ): void {
+    const o = this.options;
+    let arr: number[];
+    let at: number;
+    if (f.samples.length < o.maxHeadSamples * SAMPLE_FIELDS) {
+      arr = f.samples;
+      at = arr.length;
+    } else {
+      if (o.maxTailSamples <= 0) {
+        f.tailCount++;
+        return;
+      }
+      if (f.tail === null) f.tail = new Array<number>(o.maxTailSamples * SAMPLE_FIELDS).fill(0);
+      arr = f.tail;
+      at = (f.tailCount % o.maxTailSamples) * SAMPLE_FIELDS;
+      f.tailCount++;
+    }
+    arr[at] = frame;
+    arr[at + 1] = tsSec;
+    arr[at + 2] = tsNanos;
+    arr[at + 3] = fromClient ? 1 : 0;
+    arr[at + 4] = flags;
+    arr[at + 5] = seq;
+    arr[at + 6] = ackNumber;
+    arr[at + 7] = len;
+    arr[at + 8] = window;
+    arr[at + 9] = retx;
+  }
+}

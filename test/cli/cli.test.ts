@@ -1,0 +1,90 @@
+/**
+ * The command line as a user runs it: exit codes, one-line errors naming the file and byte offset,
+ * no stack traces, stdin input, and the JSON contract's top-level shape.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CAPTURES_DIR, REPO_ROOT } from '../support/analyze-file.ts';
+
+const entry = join(REPO_ROOT, 'src', 'cli', 'entry.ts');
+
+function run(args: readonly string[], input?: Uint8Array): { status: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', entry, ...args], {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, TZ: 'UTC', FORCE_COLOR: '0' },
+    ...(input !== undefined ? { input } : {}),
+    maxBuffer: 1 << 28,
+  });
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+const captures = existsSync(CAPTURES_DIR) ? readdirSync(CAPTURES_DIR).filter((f) => f.endsWith('.pcap')).sort() : [];
+const sample = captures.includes('close-wait-leak.pcap') ? 'close-wait-leak.pcap' : captures[0];
+
+describe('tcpmortem CLI', () => {
+  it('rejects a file that is not a capture with one line naming the file and byte offset, exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tcpmortem-'));
+    const bogus = join(dir, 'notes.txt');
+    writeFileSync(bogus, 'this is not a capture file\n');
+    const r = run(['info', bogus]);
+    assert.equal(r.status, 2);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `one line expected, got: ${r.stderr}`);
+    assert.match(lines[0] ?? '', new RegExp(`^tcpmortem: ${bogus.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .+ \\(at byte \\d+\\)$`));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('reports a missing file in one line, exit 2', () => {
+    const r = run(['analyze', '/nonexistent/x.pcap', '--json']);
+    assert.equal(r.status, 2);
+    assert.equal(r.stderr.trim(), 'tcpmortem: /nonexistent/x.pcap: no such file');
+  });
+
+  it('usage errors exit 2', () => {
+    const r = run(['analyze']);
+    assert.equal(r.status, 2);
+  });
+
+  it('info --json and analyze --json read stdin (-) exactly as a file', { skip: sample === undefined ? 'no fixture captures yet' : false }, () => {
+    const path = join(CAPTURES_DIR, sample ?? '');
+    const fromFile = run(['info', path, '--json']);
+    const fromStdin = run(['info', '-', '--json'], readFileSync(path));
+    assert.equal(fromFile.status, 0, fromFile.stderr);
+    assert.equal(fromStdin.status, 0, fromStdin.stderr);
+    const a = JSON.parse(fromFile.stdout) as { capture: Record<string, unknown> };
+    const b = JSON.parse(fromStdin.stdout) as { capture: Record<string, unknown> };
+    assert.deepEqual({ ...a.capture, file: '' }, { ...b.capture, file: '' });
+    for (const key of ['format', 'packets', 'tcpPackets', 'firstTs', 'lastTs', 'interfaces', 'drops', 'anomalies', 'warnings']) {
+      assert.ok(key in a.capture, `info --json has ${key}`);
+    }
+  });
+
+  it('analyze --json prints the versioned contract; --fail-on sets the exit code', { skip: sample === undefined ? 'no fixture captures yet' : false }, () => {
+    const path = join(CAPTURES_DIR, sample ?? '');
+    const r = run(['analyze', path, '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { schema: string; flows: unknown[]; findings: { severity: string }[] };
+    assert.equal(doc.schema, 'tcpmortem/1');
+    assert.ok(doc.flows.length > 0);
+    const worst = doc.findings.some((f) => f.severity === 'error') ? 'error' : doc.findings.some((f) => f.severity === 'warning') ? 'warning' : undefined;
+    const failing = run(['analyze', path, '--json', '--fail-on', 'info']);
+    assert.equal(failing.status, doc.findings.length > 0 ? 1 : 0);
+    if (worst === undefined) assert.equal(run(['analyze', path, '--json', '--fail-on', 'warning']).status, 0);
+  });
+
+  it('a capture cut mid-record is analysed up to the cut, with a warning naming the offset, exit 0', { skip: sample === undefined ? 'no fixture captures yet' : false }, () => {
+    const bytes = readFileSync(join(CAPTURES_DIR, sample ?? ''));
+    const cut = bytes.subarray(0, bytes.length - 7);
+    const r = run(['analyze', '-', '--json'], cut);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as { capture: { partial: boolean; packets: number; warnings: { byteOffset: number }[] } };
+    assert.equal(doc.capture.partial, true);
+    assert.ok(doc.capture.packets > 0);
+    assert.match(r.stderr, /warning: -: .+ \(at byte \d+\)/);
+  });
+});

@@ -1,0 +1,119 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderHtml } from '../../src/report/render-html.ts';
+import { sanitizeJson } from '../../src/report/sanitize-json.ts';
+import type { AnalysisReport } from '../../src/report/model.ts';
+import { buildSampleReport, buildSyntheticReport } from './sample-report.ts';
+import { ladderSvgs, reportsUnderTest } from './reports.ts';
+
+function embeddedJson(html: string): unknown {
+  const m = /<script type="application\/json" id="tcpmortem-data">([\s\S]*?)<\/script>/.exec(html);
+  assert.ok(m, 'embedded JSON block present');
+  return JSON.parse(m[1] ?? '');
+}
+
+for (const [name, report] of reportsUnderTest()) {
+  describe(`renderHtml (${name})`, () => {
+    const html = renderHtml(report);
+
+    it('is deterministic: rendering twice gives byte-identical output', () => {
+      assert.equal(renderHtml(report), html);
+      assert.equal(renderHtml(structuredClone(report) as AnalysisReport), html);
+    });
+
+    it('makes no external reference: no remote src/href, stylesheet link, script src or CSS import', () => {
+      const urls = html.match(/(?:https?:)?\/\/[^\s"'<>)]+/g) ?? [];
+      const allowed = urls.filter((u) => u !== 'http://www.w3.org/2000/svg');
+      // Only the SVG namespace may appear as a URL anywhere in the document.
+      assert.deepEqual(allowed.filter((u) => /^(https?:)?\/\//.test(u) && !report.capture.comments.some((c) => c.includes(u))), []);
+      assert.doesNotMatch(html, /\s(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:|\/\/)/i);
+      assert.doesNotMatch(html, /<link\b/i);
+      assert.doesNotMatch(html, /<script[^>]*\ssrc=/i);
+      assert.doesNotMatch(html, /@import|url\(\s*['"]?(?:https?:|\/\/)/i);
+      assert.match(html, /Content-Security-Policy" content="default-src 'none'/);
+    });
+
+    it('shows every finding id, title, summary and Wireshark filter, errors first', () => {
+      for (const f of report.findings) {
+        for (const text of [f.id, f.title, f.wiresharkFilter]) {
+          const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&#x27;').replace(/=/g, '&#x3D;');
+          assert.ok(html.includes(escaped), `${f.id}: ${text}`);
+        }
+      }
+      const order = [...html.matchAll(/<article class="finding (\w+)"/g)].map((m) => m[1]);
+      const rank = { error: 0, warning: 1, info: 2 } as Record<string, number>;
+      assert.deepEqual(order, [...order].sort((a, b) => rank[a!]! - rank[b!]!));
+      assert.equal(order.length, report.findings.length);
+    });
+
+    it('draws a ladder for flagged flows with one arrow per sampled segment and every state change', () => {
+      const ladders = ladderSvgs(html);
+      const flagged = new Set(report.findings.flatMap((f) => f.flows.slice(0, 3)));
+      for (const id of flagged) {
+        const flow = report.flows.find((f) => f.id === id);
+        if (flow === undefined) continue;
+        const svg = ladders.get(id);
+        assert.ok(svg !== undefined, `ladder of flow ${id}`);
+        assert.equal((svg.match(/<polygon /g) ?? []).length, flow.segments.length, `arrows of flow ${id}`);
+        for (const s of flow.segments) assert.ok(svg.includes(`>#${s.frame}<`), `frame ${s.frame} labelled`);
+        const retx = flow.segments.filter((s) => s.retransmission !== undefined).length;
+        assert.equal((svg.match(/stroke="#c62828" stroke-width="1.4" stroke-dasharray/g) ?? []).length, retx, 'retransmissions dashed red');
+        for (const t of flow.transitions) assert.ok(svg.includes(`>${t.to}`), `state ${t.to} of flow ${id}`);
+      }
+    });
+
+    it('has the all-connections timeline, the charts, the services and the connection table', () => {
+      assert.match(html, /class="swimlane"|class="density"/);
+      for (const title of ['Connections opened, closed and reset', 'SYN and SYN-ACK retransmissions']) assert.ok(html.includes(title));
+      assert.equal((html.match(/<tr data-id=/g) ?? []).length, Math.min(2000, report.flows.length));
+    });
+  });
+}
+
+describe('renderHtml escaping', () => {
+  const hostile = '</script><script>alert(1)</script>';
+  const report = buildSampleReport([hostile, 'line\u2028separator\u2029end', '<!-- comment']);
+  const first = report.findings[0]!;
+  const evil: AnalysisReport = {
+    ...report,
+    findings: [{ ...first, title: '<img src=x onerror=alert(2)>', endpoint: '"><svg onload=alert(3)>' }, ...report.findings.slice(1)],
+  };
+  const html = renderHtml(evil);
+
+  it('never lets capture text close the script element or inject markup', () => {
+    assert.equal((html.match(/<script/g) ?? []).length, 2);
+    assert.ok(!html.includes('<script>alert(1)'));
+    assert.ok(!html.includes('<img src=x'));
+    assert.ok(!html.includes('<svg onload'));
+    assert.ok(html.includes('&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;'), 'comment shown as text');
+  });
+
+  it('escapes U+2028/2029 and < in the embedded JSON, which still parses back to the same strings', () => {
+    const block = /id="tcpmortem-data">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
+    assert.ok(!block.includes('\u2028') && !block.includes('\u2029') && !block.includes('<'));
+    const data = JSON.parse(block) as { capture: { comments: string[] } };
+    assert.deepEqual(data.capture.comments, [hostile, 'line\u2028separator\u2029end', '<!-- comment']);
+  });
+
+  it('sanitizeJson round-trips', () => {
+    const value = { a: '</script>\u2028\u2029<!--', n: [1, 2.5, null] };
+    assert.deepEqual(JSON.parse(sanitizeJson(value)), value);
+    assert.ok(!sanitizeJson(value).includes('<'));
+  });
+});
+
+describe('renderHtml on large captures', () => {
+  it('renders 200k flows under 5 MB, as a density view, with a capped table that says what it left out', () => {
+    const report = buildSyntheticReport(200_000);
+    const t0 = performance.now();
+    const html = renderHtml(report);
+    const ms = performance.now() - t0;
+    const bytes = Buffer.byteLength(html);
+    assert.ok(bytes < 5 * 1024 * 1024, `${bytes} bytes`);
+    assert.match(html, /class="density"/);
+    assert.equal((html.match(/<tr data-id=/g) ?? []).length, 2000);
+    assert.match(html, /2,000 of 200,000 connections shown/);
+    assert.ok(ladderSvgs(html).size <= 3 * report.findings.length);
+    process.stdout.write(`# 200k flows: ${ms.toFixed(0)} ms, ${(bytes / 1e6).toFixed(2)} MB\n`);
+  });
+});

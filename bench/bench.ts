@@ -60,7 +60,9 @@ const sizeMb = statSync(capture).size / 1e6;
 console.log(`capture: ${capture}, ${sizeMb.toFixed(0)} MB, ${packets} packets`);
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}\n`);
 
-const node = [process.execPath, '--import', 'tsx', join(here, 'run-stage.ts')];
+// Measure what users run: the compiled code.
+if (spawnSync('npm', ['run', 'build'], { stdio: 'inherit', cwd: join(here, '..') }).status !== 0) throw new Error('build failed');
+const node = [process.execPath, join(here, 'run-stage.mjs')];
 const results: Measured[] = [];
 for (const stage of ['read-decode', 'analyze', 'diagnose', 'report']) {
   const m = timed(`tcpmortem ${stage}`, [...node, stage, capture]);

@@ -127,7 +127,7 @@ class CaptureGatherer {
     }
 
     const seg = this.segment;
-    const status = decodePacket(rec.linkType, rec.data, seg);
+    const status = decodePacket(rec.linkType, rec.data, seg, rec.originalLength);
     switch (status) {
       case DecodeStatus.TCP:
         this.tcpPackets++;

@@ -207,7 +207,7 @@ export class ParserCore {
         }
         this.stop(
           'truncated_final_record',
-          `input ends ${this.carryLen} bytes into a record: the capture was cut short`,
+          `input ends ${this.carryLen} byte(s) into a record: the capture was cut short`,
           this.consumed,
           this.records + 1,
         );

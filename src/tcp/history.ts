@@ -36,6 +36,14 @@ import {
 } from './verdict.ts';
 import type { ConnState } from './types.ts';
 
+/**
+ * Zeek's `tcp_attempt_delay` (5 s): when it expires with the originator still in SYN_SENT and the
+ * responder silent, Zeek logs the connection (S0) and removes it; later packets of the same
+ * 4-tuple start a new Zeek connection. We keep one flow but report Zeek's verdict and history as
+ * of that first Zeek connection, the conn.log row that starts with our flow's first packet.
+ */
+const ZEEK_ATTEMPT_DELAY_SECONDS = 5;
+
 /** Zeek's TOO_LARGE_SEQ_DELTA: a SYN/RST sequence jump larger than this is not trusted. */
 const TOO_LARGE_SEQ_DELTA = 1048576;
 
@@ -58,6 +66,14 @@ const ZEEK_LIKELY_SERVER_PORTS: ReadonlySet<number> = new Set([
   5061, 5222, 5223, 5269, 5280, 5432, 5672, 6379, 6666, 6667, 6668, 6669, 8000, 8080, 8081, 8443, 8888,
   9042, 47808,
 ]);
+
+/** One Zeek conn.log row's verdict: where it starts in our flow, conn_state and history. */
+export interface ZeekConnectionVerdict {
+  /** 1-based frame number of its first packet. */
+  readonly firstFrame: number;
+  readonly connState: ConnState;
+  readonly history: string;
+}
 
 /** Zeek's per-endpoint bookkeeping. */
 class ZeekEndpoint {
@@ -105,13 +121,21 @@ function letter(upper: string, isOrig: boolean): string {
  */
 export class ZeekSession {
   /** Zeek endpoint of our client and of our server (fixed; `origIsClient` says which is Zeek's originator). */
-  private readonly clientEp = new ZeekEndpoint();
-  private readonly serverEp = new ZeekEndpoint();
+  private clientEp = new ZeekEndpoint();
+  private serverEp = new ZeekEndpoint();
   /** True when Zeek's originator is our client. */
   origIsClient = true;
   /** The Zeek history string. */
   history = '';
   private started = false;
+  /** Packet time at which Zeek's attempt timer fires, -1 when none is pending. */
+  private attemptDeadline = -1;
+  /**
+   * Zeek connections already logged for this flow (its attempt timer removed them); the session
+   * then starts over as Zeek would for the next packet of the 4-tuple. Usually empty.
+   */
+  private readonly logged: ZeekConnectionVerdict[] = [];
+  private currentFirstFrame = 0;
 
   private add(code: string): void {
     this.history += code;
@@ -136,9 +160,11 @@ export class ZeekSession {
 
   /**
    * Processes one segment. `fromClient` is the sender in OUR roles; `len` is the payload length
-   * from the IP length; `window` the raw window field.
+   * from the IP length; `window` the raw window field; `t` the packet time in epoch seconds.
    */
   process(
+    t: number,
+    frame: number,
     fromClient: boolean,
     flags: number,
     seq: number,
@@ -148,7 +174,22 @@ export class ZeekSession {
     srcPort: number,
     dstPort: number,
   ): void {
-    if (!this.started) this.start(fromClient, flags, srcPort, dstPort);
+    if (this.attemptDeadline >= 0 && t > this.attemptDeadline) {
+      this.attemptDeadline = -1;
+      const orig = this.origIsClient ? this.clientEp : this.serverEp;
+      const resp = this.origIsClient ? this.serverEp : this.clientEp;
+      if ((orig.state === ZEEK_SYN_SENT || orig.state === ZEEK_SYN_ACK_SENT) && resp.state === ZEEK_INACTIVE) {
+        this.logged.push({ firstFrame: this.currentFirstFrame, connState: this.currentConnState(), history: this.history });
+        this.clientEp = new ZeekEndpoint();
+        this.serverEp = new ZeekEndpoint();
+        this.history = '';
+        this.started = false;
+      }
+    }
+    if (!this.started) {
+      this.currentFirstFrame = frame;
+      this.start(fromClient, flags, srcPort, dstPort);
+    }
     let isOrig = fromClient === this.origIsClient;
     const ep = fromClient ? this.clientEp : this.serverEp;
     const peer = fromClient ? this.serverEp : this.clientEp;
@@ -256,6 +297,7 @@ export class ZeekSession {
     // UpdateStateMachine
     switch (ep.state) {
       case ZEEK_INACTIVE:
+        if (syn && isOrig) this.attemptDeadline = t + ZEEK_ATTEMPT_DELAY_SECONDS;
         isOrig = this.updateInactive(ep, peer, fromClient, isOrig, flags, seq, len);
         break;
       case ZEEK_SYN_SENT:
@@ -335,8 +377,28 @@ export class ZeekSession {
     return isOrig;
   }
 
-  /** Zeek's conn_state for the connection as seen so far. */
+  /** Zeek's conn_state of the first Zeek connection of this flow (the conn.log row starting with it). */
   connState(): ConnState {
+    return this.logged[0]?.connState ?? this.currentConnState();
+  }
+
+  /** Zeek's history of the first Zeek connection of this flow. */
+  firstHistory(): string {
+    return this.logged[0]?.history ?? this.history;
+  }
+
+  /**
+   * The later Zeek connections of this flow, when Zeek's attempt timer split it (empty otherwise):
+   * what the following conn.log rows for the same 4-tuple say.
+   */
+  continuations(): ZeekConnectionVerdict[] {
+    if (this.logged.length === 0) return [];
+    const rest = this.logged.slice(1);
+    if (this.started) rest.push({ firstFrame: this.currentFirstFrame, connState: this.currentConnState(), history: this.history });
+    return rest;
+  }
+
+  private currentConnState(): ConnState {
     const orig = this.origIsClient ? this.clientEp : this.serverEp;
     const resp = this.origIsClient ? this.serverEp : this.clientEp;
     return zeekConnState({

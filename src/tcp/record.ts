@@ -101,6 +101,11 @@ function buildSamples(f: FlowState, maxTail: number): { segments: SegmentSample[
   return { segments, omitted };
 }
 
+function zeekContinuations(f: FlowState): Pick<FlowRecord, 'zeekContinuations'> {
+  const rest = f.zeek.continuations();
+  return rest.length === 0 ? {} : { zeekContinuations: rest };
+}
+
 /**
  * Builds the JSON record of a flow.
  *
@@ -158,7 +163,7 @@ export function buildFlowRecord(
     transitionsOmitted: f.transitionsOmitted,
     counts: { ...f.counts },
     connState: f.zeek.connState(),
-    history: f.zeek.history,
+    history: f.zeek.firstHistory(),
     closeReason: reason,
     ttl: { client: c.ttl, server: s.ttl },
     unackedBytesAtEnd: { client: unackedBytes(c, s), server: unackedBytes(s, c) },
@@ -174,6 +179,7 @@ export function buildFlowRecord(
         }
       : {}),
     ...(f.previous !== undefined ? { previous: f.previous } : {}),
+    ...zeekContinuations(f),
   };
   return record;
 }

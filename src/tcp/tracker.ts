@@ -435,7 +435,7 @@ export class FlowTracker {
       snd.sndNxt = seq;
     }
 
-    f.zeek.process(fromClient, flags, seq, seg.ack, len, seg.window, seg.srcPort, seg.dstPort);
+    f.zeek.process(t, frame, fromClient, flags, seq, seg.ack, len, seg.window, seg.srcPort, seg.dstPort);
 
     // --- SYN / SYN-ACK -----------------------------------------------------------------------
     if (syn && !rst) {

@@ -161,6 +161,19 @@ export interface FlowRecord {
   readonly connState: ConnState;
   /** Zeek history letters (upper case client, lower case server). */
   readonly history: string;
+  /**
+   * Present only when Zeek would log this flow as several connections: its 5 s connection-attempt
+   * timer (`tcp_attempt_delay`) removes a connection whose originator is still in SYN_SENT with a
+   * silent responder, and later packets start a new Zeek connection. `connState`/`history` above
+   * describe the first of them (the conn.log row that starts with our first packet); these are the
+   * following rows for the same 4-tuple, in order. Added by the flow tracker; optional.
+   */
+  readonly zeekContinuations?: readonly {
+    /** 1-based frame number of the Zeek connection's first packet. */
+    readonly firstFrame: number;
+    readonly connState: ConnState;
+    readonly history: string;
+  }[];
   /** Handshake RTT split, when measurable: client side (SYN-ACK → ACK) and server side (SYN → SYN-ACK). */
   readonly rttMs?: { readonly total: number; readonly clientSide: number; readonly serverSide: number };
   /** Why the flow left the live table: a FIN/RST close, idle timeout, or the end of the capture. */

@@ -1,7 +1,7 @@
 /**
  * Regenerates every golden file from the committed captures: `npm run golden:update`.
  * fixtures/captures/<name>.pcap[ng] -> fixtures/expected/<name>.json (the analyze result),
- * then the HTML report goldens (UPDATE_GOLDEN=1 on the report golden test).
+ * then the HTML report goldens and the corpus findings table (UPDATE_GOLDEN=1 on their tests).
  * Review the diff before committing: a golden file is an assertion.
  */
 import { readdirSync, writeFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ for (const file of captures) {
   writeFileSync(out, `${JSON.stringify(normaliseForGolden(report, file), null, 2)}\n`);
   console.log(`wrote ${out}: ${report.flows.length} flows, ${report.findings.length} findings`);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', 'test/report/golden.test.ts'], {
+const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', 'test/report/golden.test.ts', 'test/corpus/findings.test.ts'], {
   cwd: REPO_ROOT,
   env: { ...process.env, UPDATE_GOLDEN: '1' },
   stdio: 'inherit',

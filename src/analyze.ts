@@ -30,6 +30,7 @@ import type { DiagnoseOptions } from './diagnose/index.ts';
 import { SCHEMA } from './report/model.ts';
 import type { AnalysisReport, CaptureFacts, InterfaceFacts } from './report/model.ts';
 import { formatIsoTimestamp } from './common/time.ts';
+import { DuplicateFilter } from './dedupe/duplicate-filter.ts';
 import { VERSION } from './version.ts';
 
 /** Options of {@link analyze} and {@link inspectCapture}. */
@@ -81,6 +82,7 @@ class CaptureGatherer {
   readonly skipped = new Map<string, number>();
   readonly anomalies = new Map<string, number>();
   private readonly segment: TcpSegment = createTcpSegment();
+  private readonly duplicates = new DuplicateFilter();
   private tracker: FlowTracker | undefined;
 
   constructor(
@@ -132,6 +134,11 @@ class CaptureGatherer {
       case DecodeStatus.TCP:
         this.tcpPackets++;
         if (seg.anomaly !== ANOMALY.NONE) this.count(this.anomalies, seg.anomaly);
+        if (this.duplicates.isDuplicate(seg, rec.tsSec, rec.tsNanos)) {
+          // A copy of the segment just captured (see DuplicateFilter): counted, not tracked.
+          this.count(this.anomalies, 'duplicate_frame');
+          break;
+        }
         if (this.makeTracker !== undefined) {
           this.tracker ??= this.makeTracker(this.precisionDigits());
           this.tracker.add(seg, rec.frameNumber, rec.tsSec, rec.tsNanos);

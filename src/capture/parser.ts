@@ -273,10 +273,16 @@ export class ParserCore {
     );
   }
 
-  /** Grows the carry buffer to hold at least `size` bytes, keeping its content. */
+  /**
+   * Grows the carry buffer to hold at least `size` bytes, keeping its content. Growth doubles
+   * (amortised copies) but is capped at `maxBlockBytes` (`size` never exceeds it, except for a
+   * file header larger than a tiny limit): uncapped, the 4 KiB floor and the doubling let the
+   * buffer reach twice the limit (found by the fuzzer with a small `maxBlockBytes`; see
+   * test/fuzz/capture-fuzz.test.ts).
+   */
   private reserve(size: number): void {
     if (this.carry.length >= size) return;
-    const grown = new Uint8Array(Math.max(size, this.carry.length * 2, 4096));
+    const grown = new Uint8Array(Math.max(size, Math.min(Math.max(this.carry.length * 2, 4096), this.maxBlockBytes)));
     grown.set(this.carry.subarray(0, this.carryLen));
     this.carry = grown;
     this.carryView = new DataView(grown.buffer);

@@ -48,6 +48,14 @@ export class PcapFramer implements Framer {
   need(_buf: Uint8Array, dv: DataView, pos: number, avail: number, abs: number): number {
     if (!this.headerDone) return FILE_HEADER_BYTES;
     if (avail < RECORD_HEADER_BYTES) return RECORD_HEADER_BYTES;
+    // The same concatenated-file check as `scan`, before buffering: otherwise a second file header
+    // whose bytes 8-11 read as a plausible length is reported as `unexpected_file_header` when the
+    // input arrives in one chunk but as `truncated_final_record` when it straddles a chunk
+    // boundary (found by the fuzzer: fixtures/regressions/pcap-second-header-straddles-chunk.pcap).
+    if (isPcapFileHeader(dv, pos)) {
+      this.stopUnexpectedHeader(abs);
+      return -1;
+    }
     const capturedLength = dv.getUint32(pos + 8, this.littleEndian);
     if (capturedLength > this.core.maxBlockBytes - RECORD_HEADER_BYTES) {
       this.stopTooLarge(capturedLength, abs);
@@ -78,12 +86,7 @@ export class PcapFramer implements Framer {
       // Every pcap magic, read as a seconds field in either byte order, is >= 0x4d3cb2a1 (2011),
       // so this one comparison keeps the check for a concatenated second file off the hot path.
       if (tsSec >= 0x4d3cb2a1 && isPcapFileHeader(dv, pos)) {
-        core.stop(
-          'unexpected_file_header',
-          'a second pcap file header in the middle of the file (concatenated captures?): reading stops here',
-          base + pos,
-          core.records + 1,
-        );
+        this.stopUnexpectedHeader(base + pos);
         return pos;
       }
       const capturedLength = dv.getUint32(pos + 8, le);
@@ -128,6 +131,15 @@ export class PcapFramer implements Framer {
       pos = next;
     }
     return pos;
+  }
+
+  private stopUnexpectedHeader(abs: number): void {
+    this.core.stop(
+      'unexpected_file_header',
+      'a second pcap file header in the middle of the file (concatenated captures?): reading stops here',
+      abs,
+      this.core.records + 1,
+    );
   }
 
   private stopTooLarge(capturedLength: number, abs: number): void {

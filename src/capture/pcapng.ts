@@ -40,6 +40,8 @@ const MIN_ISB_BYTES = 24;
 const MIN_EPB_BYTES = 32;
 
 const TWO_32 = 4294967296;
+/** Largest |seconds since the epoch| an ECMAScript Date (hence an ISO 8601 string) can hold: 8.64e15 ms. */
+const MAX_TS_SEC = 8_640_000_000_000;
 const utf8 = new TextDecoder('utf-8');
 
 /** Option values collected by {@link PcapngFramer.readOptions}; reset on every call. */
@@ -343,7 +345,23 @@ export class PcapngFramer implements Framer {
     record.frameNumber = frameNumber;
     record.interfaceId = interfaceId;
     record.linkType = this.linkTypes[interfaceId] ?? 0;
+    const previousSec = record.tsSec;
+    const previousNanos = record.tsNanos;
     setTimestamp(record, dv.getUint32(pos + 12, le), dv.getUint32(pos + 16, le), this.scales[interfaceId]!);
+    if (record.tsSec > MAX_TS_SEC || record.tsSec < -MAX_TS_SEC) {
+      // A 64-bit count at a coarse resolution, or a large if_tsoffset, can name a second no date
+      // can express (past the year 275760); every later stage formats times as ISO 8601 and would
+      // throw. Such a record is damaged: keep the previous record's time, as for an SPB, and say so
+      // (found by the fuzzer: fixtures/regressions/pcapng-timestamp-out-of-range.pcapng).
+      core.warn(
+        'timestamp_out_of_range',
+        `packet timestamp ${record.tsSec} s is outside the range of dates; the previous record's time is used`,
+        abs,
+        frameNumber,
+      );
+      record.tsSec = previousSec;
+      record.tsNanos = previousNanos;
+    }
     record.capturedLength = capturedLength;
     record.originalLength = dv.getUint32(pos + 24, le);
     record.byteOffset = abs;

@@ -24,7 +24,8 @@ const UNKNOWN_WIRE_LENGTH = 0x7fffffff;
  * @param originalLength - the record's length on the wire, when known. With it, an IP length that
  *   claims more bytes than the wire carried is `MALFORMED bad_ip_total_length` and TSO frames
  *   (IP length 0) get their true length even when the snap length cut them. Without it, an IP
- *   length past the captured bytes is taken as snaplen truncation (`out.truncated`).
+ *   length past the captured bytes is taken as snaplen truncation (`out.truncated`). A value of
+ *   2^31 or more is not credible as a wire length and is treated as unknown.
  */
 export function decodePacket(
   linkType: number,
@@ -33,7 +34,13 @@ export function decodePacket(
   originalLength?: number,
 ): DecodeStatus {
   let wireLength = UNKNOWN_WIRE_LENGTH;
-  if (originalLength !== undefined) wireLength = originalLength > data.length ? originalLength : data.length;
+  // An original length of 2 GiB or more is no wire length (it is a damaged record header): treat
+  // it as unknown. Taken at face value it turned IP length 0 (TSO) into TCP payloads of up to
+  // 2^32 bytes, which break sequence arithmetic downstream (found by the fuzzer:
+  // fixtures/regressions/tso-origlen-4g.pcap).
+  if (originalLength !== undefined && originalLength < UNKNOWN_WIRE_LENGTH) {
+    wireLength = originalLength > data.length ? originalLength : data.length;
+  }
   // Hot path: reset only what a TCP decode may not overwrite. Anything else is decoded again
   // from a full reset, so no field from an earlier packet survives an early exit. Decoding is a
   // pure function of the bytes, so the second pass returns the same status; it costs a few

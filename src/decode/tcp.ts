@@ -19,8 +19,8 @@ const OPT_TIMESTAMPS = 8;
  *   length (IPv4 total length − IHL, IPv6 payload length − extension headers). The caller already
  *   resolved IP length 0 (TSO) to what the frame holds. Bytes past `off + segmentLength` in `d`
  *   (Ethernet padding, FCS) are never counted as payload.
- * @returns `TCP`; `TRUNCATED` (`truncated_tcp_header`) when the snap length cut the header or its
- *   options; `MALFORMED` when the segment is shorter than 20 bytes or the data offset is < 5 or
+ * @returns `TCP` (also when the snap length cut only the options: `truncated` is set);
+ *   `TRUNCATED` (`truncated_tcp_header`) when the snap length cut the fixed 20-byte header; `MALFORMED` when the segment is shorter than 20 bytes or the data offset is < 5 or
  *   points past the segment (`bad_tcp_header_len`). A bad option length stops option parsing,
  *   sets `bad_tcp_option_length` and still returns `TCP`; so does port 0 (`tcp_port_zero`).
  */
@@ -50,9 +50,20 @@ export function decodeTcp(d: Uint8Array, off: number, segmentLength: number, out
   }
   const optionsEnd = off + headerLength;
   if (optionsEnd > d.length) {
+    // The snap length cut the options but the fixed 20-byte header is whole: ports, seq, ack and
+    // flags are all there, which is everything the state machine needs. Typically this is a SYN
+    // (the segment with the most options) in a capture taken with a tiny snaplen, i.e. the most
+    // important packet of its connection, so it stays a TCP segment: options are read as far as
+    // they were captured, the segment is marked truncated, and no anomaly is raised (snaplen
+    // truncation is a capture artefact, not a malformed packet). tshark counts it as TCP too.
+    decodeTcpOptions(d, off + 20, d.length, out);
+    if (out.anomaly === ANOMALY.BAD_TCP_OPTION_LENGTH) out.anomaly = ANOMALY.NONE; // the cut, not a lie
     out.truncated = true;
-    out.anomaly = ANOMALY.TRUNCATED_TCP_HEADER;
-    return DecodeStatus.TRUNCATED;
+    out.payloadLength = segmentLength - headerLength;
+    out.payloadOffset = d.length;
+    out.capturedPayloadLength = 0;
+    if ((out.srcPort === 0 || out.dstPort === 0) && out.anomaly === '') out.anomaly = ANOMALY.TCP_PORT_ZERO;
+    return DecodeStatus.TCP;
   }
   if (
     headerLength === 32 &&

@@ -26,6 +26,17 @@ export function filterFlows(flows: readonly FlowRecord[], filter: FlowFilter): F
   );
 }
 
+/** When `side` entered the state it is in at `tSeconds` (the flow's start when unknown). */
+function enteredAt(flow: FlowRecord, side: Side, tSeconds: number): number {
+  let at = flow.startSeconds;
+  for (const t of flow.transitions) {
+    if (t.side !== side) continue;
+    if (t.tSeconds > tSeconds) break;
+    at = t.tSeconds;
+  }
+  return at;
+}
+
 /** One side's state at an instant, or undefined when that side had no socket in this flow then. */
 export function stateAt(flow: FlowRecord, side: Side, tSeconds: number): TcpState | undefined {
   let state: TcpState | undefined;
@@ -38,6 +49,13 @@ export function stateAt(flow: FlowRecord, side: Side, tSeconds: number): TcpStat
   if (flow.transitionsOmitted > 0 && tSeconds >= flow.endSeconds) state = flow.finalState[side];
   return state;
 }
+
+/**
+ * How long a socket stays in TIME_WAIT before the kernel frees it, in seconds: Linux's
+ * TCP_TIMEWAIT_LEN (2MSL = 60 s). Only the virtual netstat applies it, because `ss` would no
+ * longer list the socket; flows keep TIME_WAIT as their final state (no timers on final states).
+ */
+export const TIME_WAIT_SECONDS = 60;
 
 /** One row of the virtual `netstat`: sockets in a state on a host. */
 export interface NetstatRow {
@@ -69,6 +87,7 @@ export function netstatAt(flows: readonly FlowRecord[], tSeconds: number): Netst
     for (const side of ['client', 'server'] as const) {
       const state = stateAt(f, side, tSeconds);
       if (state === undefined || state === 'CLOSED') continue;
+      if (state === 'TIME_WAIT' && tSeconds - enteredAt(f, side, tSeconds) > TIME_WAIT_SECONDS) continue;
       const host = side === 'client' ? f.client.ip : f.server.ip;
       const key = `${host}\u0000${state}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);

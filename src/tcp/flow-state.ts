@@ -159,6 +159,17 @@ export class FlowState implements FlowTableEntry<FlowState> {
   handshakeAckT = -1;
   /** The handshake was completed by deduction (final ACK missing, server traffic followed). */
   handshakeInferred = false;
+  /**
+   * The server's SYN_RECEIVED → ESTABLISHED on the client's ACK is provisional until the server
+   * shows it accepted that ACK (see FlowTracker's retraction rule). `provisionalIndex` is the
+   * transition's index in `transitions` (-1 when it was not stored because of the cap) and
+   * `provisionalSinceT` the server's `stateSinceT` before it, restored on retraction.
+   */
+  serverEstablishedProvisional = false;
+  provisionalIndex = -1;
+  provisionalSinceT = 0;
+  /** The provisional ESTABLISHED was retracted: the server stays SYN_RECEIVED until it shows otherwise. */
+  serverEstablishedRetracted = false;
 
   // Bounded detail ---------------------------------------------------------------------------------
   transitions: PendingTransition[] = [];

@@ -202,7 +202,7 @@ export class ZeekSession {
     if (syn) segLen++;
     if (fin) segLen++;
     if (rst) segLen -= len;
-    let lastSeq = (seq + segLen) >>> 0;
+    const lastSeq = (seq + segLen) >>> 0;
 
     // init_endpoint
     if (ep.state === ZEEK_INACTIVE) {
@@ -210,11 +210,12 @@ export class ZeekSession {
         ep.ackSeq = seq;
         ep.startSeq = seq;
       } else {
+        // A partial connection: number as though a SYN preceded, but start last_seq at this
+        // segment's start so its own payload is not taken for a retransmission.
         ep.ackSeq = (seq - 1) >>> 0;
         ep.startSeq = (seq - 1) >>> 0;
-        lastSeq = seq;
       }
-      ep.lastSeq = lastSeq;
+      ep.lastSeq = syn ? lastSeq : seq;
     } else if (syn && seq !== ep.startSeq) {
       if (
         ep.state === ZEEK_SYN_SENT ||

@@ -457,6 +457,9 @@ export class FlowTracker {
         if (f.firstSynAckT < 0) f.firstSynAckT = t;
         if (f.handshakeAckT < 0) f.lastSynAckT = t;
       }
+      if (sameIsn && ack && !fromClient && f.serverEstablishedProvisional && snd.state === 'ESTABLISHED') {
+        this.retractServerEstablished(f);
+      }
       if (!sameIsn) {
         if (snd.synSent) this.weird('syn_seq_jump', f);
         snd.synSent = true;
@@ -517,6 +520,9 @@ export class FlowTracker {
     if (rst) {
       this.handleRst(f, snd, rcv, fromClient, seg, seqKnownBefore, sndNxtBefore, frame, tsSec, tsNanos, t);
     } else {
+      if (!fromClient && !syn && (f.serverEstablishedProvisional || f.serverEstablishedRetracted)) {
+        this.confirmServerEstablished(f, seg, frame, tsSec, tsNanos, t);
+      }
       this.handleAck(f, snd, rcv, fromClient, seg, finSentBefore, frame, tsSec, tsNanos, t);
       if (fin) {
         const finSeq = (seq + len + (syn ? 1 : 0)) >>> 0;
@@ -586,7 +592,16 @@ export class FlowTracker {
         snd.ackedPeerSyn = true;
         this.apply(f, snd, fromClient, 'ack_peer_syn', frame, tsSec, tsNanos, t, false);
         rcv.ownSynAcked = true;
-        this.apply(f, rcv, !fromClient, 'own_syn_acked', frame, tsSec, tsNanos, t, false);
+        if (fromClient && rcv.state === 'SYN_RECEIVED') {
+          // Provisional until the server shows it accepted this ACK (see retractServerEstablished).
+          const stored = f.transitions.length;
+          f.provisionalSinceT = rcv.stateSinceT;
+          this.apply(f, rcv, false, 'own_syn_acked', frame, tsSec, tsNanos, t, false);
+          f.serverEstablishedProvisional = (rcv.state as TcpState) === 'ESTABLISHED';
+          f.provisionalIndex = f.transitions.length > stored ? stored : -1;
+        } else {
+          this.apply(f, rcv, !fromClient, 'own_syn_acked', frame, tsSec, tsNanos, t, false);
+        }
         if (fromClient && !syn && f.handshakeAckT < 0 && f.firstSynAckT >= 0) f.handshakeAckT = t;
       }
       // Lost FIN: the peer never sent a FIN we saw, yet this ACK covers exactly one octet past the
@@ -638,6 +653,70 @@ export class FlowTracker {
     ) {
       this.apply(f, snd, fromClient, 'established_evidence', frame, tsSec, tsNanos, t, false);
     }
+  }
+
+  /**
+   * Heuristic, accept-queue overflow with `tcp_abort_on_overflow = 0`: the server's move to
+   * ESTABLISHED on the client's ACK is only provisional, because a Linux listener whose accept
+   * queue is full silently drops that ACK and keeps the connection as a request socket in
+   * SYN_RECEIVED, resending its SYN-ACK on the SYN-ACK timer. A later SYN-ACK retransmission (same
+   * ISN) from the server therefore proves the server never accepted the ACK: the provisional
+   * server transition is removed and the server is back in SYN_RECEIVED, since it entered it.
+   * The retraction is sticky: the client's re-ACKs of the resent SYN-ACK are again dropped by a
+   * still-full queue, so only server behaviour (see confirmServerEstablished) moves it on.
+   * Cost of being wrong: a SYN-ACK retransmission that crossed the client's ACK on the wire (the
+   * server's timer fired just before the ACK arrived) also retracts; if the server then never
+   * sends data nor acknowledges client data, it is left in SYN_RECEIVED.
+   */
+  private retractServerEstablished(f: FlowState): void {
+    const s = f.server;
+    f.serverEstablishedProvisional = false;
+    f.serverEstablishedRetracted = true;
+    s.state = 'SYN_RECEIVED';
+    s.stateSinceT = f.provisionalSinceT;
+    const i = f.provisionalIndex;
+    f.provisionalIndex = -1;
+    if (i >= 0) {
+      this.removeTransition(f, i);
+    } else if (f.transitionsOmitted > 0) {
+      f.transitionsOmitted--;
+    }
+  }
+
+  /**
+   * Ends the provisional (or retracted) server ESTABLISHED once the server shows it accepted the
+   * handshake: it sends payload or a FIN, or acknowledges client data (an ACK past the client's
+   * ISN + 1). A Linux request socket (SYN_RECEIVED) never does either; it only resends SYN-ACKs,
+   * and answers out-of-window segments with a bare ACK of ISN + 1, which is therefore not taken as
+   * evidence. After a retraction the server becomes ESTABLISHED again, inferred, at this segment.
+   */
+  private confirmServerEstablished(
+    f: FlowState,
+    seg: TcpSegment,
+    frame: number,
+    tsSec: number,
+    tsNanos: number,
+    t: number,
+  ): void {
+    const c = f.client;
+    const accepted =
+      seg.payloadLength > 0 ||
+      (seg.flags & TCP_FIN) !== 0 ||
+      ((seg.flags & TCP_ACK) !== 0 && c.synSent && seqGt(seg.ack, (c.isn + 1) >>> 0));
+    if (!accepted) return;
+    f.serverEstablishedProvisional = false;
+    f.provisionalIndex = -1;
+    if (f.serverEstablishedRetracted) {
+      f.serverEstablishedRetracted = false;
+      if (f.server.state === 'SYN_RECEIVED') {
+        this.apply(f, f.server, false, 'own_syn_acked', frame, tsSec, tsNanos, t, true);
+      }
+    }
+  }
+
+  /** Removes the stored transition at index `i` (keeps the order of the others). */
+  private removeTransition(f: FlowState, i: number): void {
+    f.transitions.splice(i, 1);
   }
 
   private handleRst(

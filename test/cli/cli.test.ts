@@ -88,3 +88,41 @@ describe('tcpmortem CLI', () => {
     assert.match(r.stderr, /warning: -: .+ \(at byte \d+\)/);
   });
 });
+
+describe('version', () => {
+  it('the version the tool reports is the package version', () => {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = run(['--version']);
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+});
+
+describe('flows and netstat on kernel scenarios (ground truth from ss in each namespace)', () => {
+  it('netstat at the end of close-wait-leak shows what ss showed: 3 CLOSE_WAIT on the server, 3 FIN_WAIT_2 on the client', () => {
+    const r = run(['netstat', join(CAPTURES_DIR, 'close-wait-leak.pcap')]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^10\.77\.0\.2\s+CLOSE_WAIT\s+3$/m);
+    assert.match(r.stdout, /^10\.77\.0\.1\s+FIN_WAIT_2\s+3$/m);
+    assert.match(r.stdout, /^10\.77\.0\.2\s+LISTEN\s+1$/m);
+  });
+
+  it('netstat --at in the middle of churn counts the client TIME_WAIT sockets closed so far', () => {
+    const truth = JSON.parse(readFileSync(join(CAPTURES_DIR, '..', 'expected', 'churn.truth.json'), 'utf8')) as { connections: unknown[] };
+    const end = run(['netstat', join(CAPTURES_DIR, 'churn.pcap')]);
+    const m = /^10\.77\.0\.1\s+TIME_WAIT\s+(\d+)$/m.exec(end.stdout);
+    assert.equal(Number(m?.[1]), truth.connections.length, 'every churn connection ends in TIME_WAIT on the client');
+    const early = run(['netstat', join(CAPTURES_DIR, 'churn.pcap'), '--at', '0.5s']);
+    const e = /^10\.77\.0\.1\s+TIME_WAIT\s+(\d+)$/m.exec(early.stdout);
+    assert.ok(Number(e?.[1]) > 0 && Number(e?.[1]) < truth.connections.length);
+  });
+
+  it('flows --state filters by either side and --format csv has one row per flow', () => {
+    const r = run(['flows', join(CAPTURES_DIR, 'close-wait-leak.pcap'), '--state', 'CLOSE_WAIT', '--format', 'csv']);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stdout.trim().split('\n');
+    assert.equal(lines.length, 4);
+    assert.ok(lines.slice(1).every((l) => l.includes(',FIN_WAIT_2,CLOSE_WAIT,')));
+    const none = run(['flows', join(CAPTURES_DIR, 'close-wait-leak.pcap'), '--state', 'TIME_WAIT', '--format', 'ndjson']);
+    assert.equal(none.stdout, '');
+  });
+});

@@ -31,14 +31,28 @@ const TCP_COUNT_DIFFERS: Record<string, string> = {
 };
 
 /**
- * Files whose conversation count (distinct address/port pairs) differs from tshark's on purpose.
- * tshark does not key conversations by VLAN id, so the same 5-tuple on several VLANs is one
- * conversation for it and several for us (Zeek agrees with us).
+ * Files whose conversation count differs from tshark's on purpose.
  */
 const CONVERSATIONS_DIFFER: Record<string, string> = {
+  // tshark does not key conversations by VLAN id, so the same 5-tuple on several VLANs is one
+  // conversation for it and several for us (Zeek agrees with us).
   'zeek/vlan-collisions.pcap': 'same 5-tuple on untagged, VLAN 42 and QinQ 10/20: three conversations, tshark merges them',
   'zeek/vlan-pcp-dei.pcapng': 'same handshake on QinQ, one VLAN and untagged: three conversations, tshark merges them',
+  'arkime/tcp_handshake_synthetic.pcap':
+    'crafted: a SYN with a new ISN in the middle of an unfinished handshake (ports 40003, 40013) starts a new tcp.stream in tshark; ' +
+    'we keep it in the attempt it interrupts (on 40003 the server answers it with a challenge ACK, RFC 5961 §4, so the old connection lives on)',
+  'suricata-verify/tcp-split-handshake-02-5whs.pcap':
+    "a split five-way handshake (SYN, ACK, server SYN, client SYN-ACK, ACK) is one connection; tshark starts a second stream at the server's SYN",
   ...TCP_COUNT_DIFFERS,
+};
+
+/**
+ * Files whose record count differs from tshark's on purpose: tshark shows pcapng Custom Blocks
+ * as frames; they are not packets, and we skip them by length (the capture-counts suite checks
+ * the exact adjustment).
+ */
+const PACKET_COUNT_DIFFERS: Record<string, string> = {
+  'pcapng-test-generator/be/test202.pcapng': 'three pcapng Custom Blocks that tshark counts as frames',
 };
 
 describe('shared corpus: TCP packets and conversations vs tshark', { skip: corpusPresent ? false : '../shared/corpus not found: corpus suite skipped' }, () => {
@@ -55,23 +69,14 @@ describe('shared corpus: TCP packets and conversations vs tshark', { skip: corpu
         assert.equal(ref.packets, 0, `${name}: tshark read ${ref.packets} packets, we rejected the file: ${(err as Error).message}`);
         return;
       }
-      assert.equal(report.capture.packets, ref.packets, 'packet count');
+      if (PACKET_COUNT_DIFFERS[name] === undefined) assert.equal(report.capture.packets, ref.packets, 'packet count');
       if (TCP_COUNT_DIFFERS[name] === undefined) {
         assert.equal(report.capture.tcpPackets, ref.tcp_packets, 'TCP packet count');
       }
-      const pairs = new Set(
-        report.flows.map((f) => {
-          const a = `${f.client.ip}|${f.client.port}`;
-          const b = `${f.server.ip}|${f.server.port}`;
-          return `${f.vlan}|${a < b ? `${a}|${b}` : `${b}|${a}`}`;
-        }),
-      );
+      // tshark's `conv,tcp` has one row per TCP stream, and its streams split a 4-tuple when a new
+      // SYN reuses it: the same split as our incarnations, so flows compare one to one.
       if (CONVERSATIONS_DIFFER[name] === undefined) {
-        assert.equal(pairs.size, ref.tcp_conversations, 'TCP conversations (distinct address/port pairs)');
-        // Each conversation is one or more incarnations; tshark's tcp.stream splits on reuse too.
-        assert.ok(report.flows.length >= ref.tcp_conversations, 'flows >= conversations');
-      } else {
-        assert.ok(pairs.size >= ref.tcp_conversations, 'we split at least as finely as tshark');
+        assert.equal(report.flows.length, ref.tcp_conversations, 'TCP conversations (flows, incarnations included)');
       }
     });
   }

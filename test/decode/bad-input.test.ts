@@ -22,7 +22,7 @@ const LINKS: readonly { name: string; spec: Partial<TcpFrameSpec>; linkType: num
 describe('truncation by the snap length', () => {
   for (const link of LINKS) {
     for (const ipVersion of [4, 6] as const) {
-      it(`${link.name}/IPv${ipVersion}: every cut inside the headers is TRUNCATED with the layer's name, never a throw`, () => {
+      it(`${link.name}/IPv${ipVersion}: every cut inside the fixed headers is TRUNCATED with the layer's name, a cut in the options is still TCP, never a throw`, () => {
         const frame = buildTcpFrame({
           ...(ipVersion === 4 ? endpoints : endpoints6),
           ...link.spec,
@@ -34,7 +34,16 @@ describe('truncation by the snap length', () => {
         const headersEnd = tcpOffset + 40;
         for (let cut = 0; cut < frame.length; cut++) {
           const { status, seg } = decode(link.linkType, frame.subarray(0, cut));
-          if (cut < headersEnd) {
+          if (cut >= tcpOffset + 20 && cut < headersEnd) {
+            // Only the options were cut: still a TCP segment (the fixed header holds what the
+            // state machine needs), marked truncated, options read as far as captured, no anomaly.
+            assert.equal(status, DecodeStatus.TCP, `cut at ${cut}`);
+            assert.equal(seg.truncated, true);
+            assert.equal(seg.flags, 0x02);
+            assert.equal(seg.payloadLength, 100);
+            assert.equal(seg.capturedPayloadLength, 0);
+            assert.equal(seg.anomaly, '', `cut at ${cut}`);
+          } else if (cut < headersEnd) {
             assert.equal(status, DecodeStatus.TRUNCATED, `cut at ${cut}`);
             assert.equal(seg.truncated, true);
             const expected =

@@ -312,4 +312,39 @@ describe('per-endpoint state machine', () => {
     assert.equal(f?.handshake, 'half_open');
     assert.equal(f?.connState, 'S1');
   });
+  it('accept queue full (abort_on_overflow 0): a SYN-ACK resent after the ACK retracts the server ESTABLISHED', () => {
+    const h = runTable([
+      ...HANDSHAKE,
+      { from: 'c', flags: 'PA', seq: 1001, ack: 5001, len: 24, client: 'ESTABLISHED', server: 'ESTABLISHED' },
+      { from: 's', flags: 'SA', seq: S_ISN, ack: C_ISN + 1, client: 'ESTABLISHED', server: 'SYN_RECEIVED' },
+      { from: 'c', flags: 'A', seq: 1025, ack: 5001, client: 'ESTABLISHED', server: 'SYN_RECEIVED' },
+      { from: 's', flags: 'SA', seq: S_ISN, ack: C_ISN + 1, client: 'ESTABLISHED', server: 'SYN_RECEIVED' },
+    ]);
+    const [f] = h.finish();
+    assert.ok(f);
+    assert.deepEqual(transitionsOf(f, 'server'), ['CLOSED>SYN_RECEIVED']);
+    assert.equal(f.handshake, 'complete');
+    assert.equal(f.counts.synAckRetransmissions, 2);
+  });
+
+  it('a retracted server ESTABLISHED comes back, inferred, when the server acknowledges client data', () => {
+    const h = runTable([
+      ...HANDSHAKE,
+      { from: 'c', flags: 'PA', seq: 1001, ack: 5001, len: 24, client: 'ESTABLISHED', server: 'ESTABLISHED' },
+      { from: 's', flags: 'SA', seq: S_ISN, ack: C_ISN + 1, client: 'ESTABLISHED', server: 'SYN_RECEIVED' },
+      { from: 's', flags: 'A', seq: 5001, ack: 1025, client: 'ESTABLISHED', server: 'ESTABLISHED' },
+    ]);
+    const [f] = h.finish();
+    assert.ok(f);
+    assert.deepEqual(transitionsOf(f, 'server'), ['CLOSED>SYN_RECEIVED', 'SYN_RECEIVED>ESTABLISHED?']);
+  });
+
+  it('a SYN-ACK resent after the server acknowledged client data does not retract ESTABLISHED', () => {
+    runTable([
+      ...HANDSHAKE,
+      { from: 'c', flags: 'PA', seq: 1001, ack: 5001, len: 24, client: 'ESTABLISHED', server: 'ESTABLISHED' },
+      { from: 's', flags: 'A', seq: 5001, ack: 1025, client: 'ESTABLISHED', server: 'ESTABLISHED' },
+      { from: 's', flags: 'SA', seq: S_ISN, ack: C_ISN + 1, client: 'ESTABLISHED', server: 'ESTABLISHED' },
+    ]);
+  });
 });

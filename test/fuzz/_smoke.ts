@@ -1,0 +1,14 @@
+import fc from 'fast-check';
+import { buildSeeds, caseArb, checkCaptureCase, decodeCaseArb, checkDecodeCase, describeCase, mutate, chunkBytes, checkAnalyzeInput } from './harness.ts';
+const seeds = buildSeeds();
+for (const s of seeds) console.log(s.name, s.bytes.length, s.boundaries.length, s.packets.length, s.packets.filter(p=>p.tcpOffset>=0).length);
+let t = performance.now();
+const N = Number(process.argv[2] ?? 5000);
+const r = fc.check(fc.property(caseArb(seeds.length), (c) => checkCaptureCase(seeds, c)), { seed: 1, numRuns: N });
+console.log('capture', N, (performance.now() - t).toFixed(0), 'ms', r.failed ? fc.defaultReportMessage(r) + String((r.errorInstance as Error)?.stack).slice(0,1500) : 'ok');
+t = performance.now();
+const r2 = fc.check(fc.property(decodeCaseArb(seeds), (c) => checkDecodeCase(c)), { seed: 1, numRuns: N });
+console.log('decode', N, (performance.now() - t).toFixed(0), 'ms', r2.failed ? fc.defaultReportMessage(r2) + String((r2.errorInstance as Error)?.stack).slice(0,1500) : 'ok');
+t = performance.now();
+const r3 = await fc.check(fc.asyncProperty(caseArb(seeds.length), async (c) => { const b = mutate(seeds, c); await checkAnalyzeInput(b, chunkBytes(b, c.chunks)); }), { seed: 1, numRuns: 500 });
+console.log('analyze', 500, (performance.now() - t).toFixed(0), 'ms', r3.failed ? fc.defaultReportMessage(r3) + String((r3.errorInstance as Error)?.stack).slice(0,1500)+ String(((r3.errorInstance as Error)?.cause as Error)?.stack).slice(0,1500) : 'ok');

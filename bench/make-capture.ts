@@ -14,7 +14,7 @@ const packets = Number(packetsText ?? 6_000_000);
 const SNAPLEN = 128;
 const fd = openSync(out, 'w');
 const writer = new PcapWriter({ snapLength: SNAPLEN });
-const packet = { tsSec: 0, tsNanos: 0, data: new Uint8Array(0), originalLength: 0 };
+const packet: { tsSec: number; tsNanos: number; data: Uint8Array; originalLength: number } = { tsSec: 0, tsNanos: 0, data: new Uint8Array(0), originalLength: 0 };
 let pending = 0;
 const summary = generateConversations(
   {

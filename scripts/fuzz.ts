@@ -73,7 +73,13 @@ function save(target: string, bytes: Uint8Array, ext: string = extensionOf(bytes
   return path;
 }
 
-function report(target: string, result: fc.RunDetails<unknown>, slowestMs: number, started: number, file: (example: unknown) => string): boolean {
+function report<T extends unknown[]>(
+  target: string,
+  result: fc.RunDetails<T>,
+  slowestMs: number,
+  started: number,
+  file: (example: T[0]) => string,
+): boolean {
   const seconds = (performance.now() - started) / 1000;
   if (!result.failed) {
     console.log(`  ${target}: ${result.numRuns} inputs in ${seconds.toFixed(1)} s, slowest ${slowestMs.toFixed(1)} ms: ok`);
@@ -83,7 +89,7 @@ function report(target: string, result: fc.RunDetails<unknown>, slowestMs: numbe
   console.log(fc.defaultReportMessage(result));
   const error = result.errorInstance;
   if (error instanceof Error) console.log(error.stack, error.cause instanceof Error ? `\ncaused by: ${error.cause.stack}` : '');
-  if (result.counterexample !== null) {
+  if (result.counterexample !== null && result.counterexample !== undefined) {
     const path = file(result.counterexample[0]);
     console.log(`\n  minimised input written to ${path}`);
     console.log(`  reproduce: FUZZ_SEED=${seed} FUZZ_TARGET=${target} FUZZ_RUNS=${runs} npm run fuzz`);
@@ -98,8 +104,8 @@ const targets: Record<string, () => Promise<boolean>> = {
     const t = performance.now();
     const r = fc.check(fc.property(caseArb(seeds.length), check.fn), { seed, numRuns: runs });
     return report('capture', r, check.slowestMs(), t, (c) => {
-      console.log(`  case: ${describeCase(seeds, c as Case)}`);
-      return save('capture', mutate(seeds, c as Case));
+      console.log(`  case: ${describeCase(seeds, c)}`);
+      return save('capture', mutate(seeds, c));
     });
   },
   async 'capture-small'() {
@@ -107,16 +113,15 @@ const targets: Record<string, () => Promise<boolean>> = {
     const t = performance.now();
     const r = fc.check(fc.property(caseArb(seeds.length), fc.constantFrom(...SMALL_LIMITS), check.fn), { seed, numRuns: runs });
     return report('capture-small', r, check.slowestMs(), t, (c) => {
-      console.log(`  case: ${describeCase(seeds, c as Case)}`);
-      return save('capture-small', mutate(seeds, c as Case));
+      console.log(`  case: ${describeCase(seeds, c)}`);
+      return save('capture-small', mutate(seeds, c));
     });
   },
   async decode() {
     const check = timed((c: DecodeCase) => checkDecodeCase(c));
     const t = performance.now();
     const r = fc.check(fc.property(decodeCaseArb(seeds), check.fn), { seed, numRuns: runs });
-    return report('decode', r, check.slowestMs(), t, (example) => {
-      const c = example as DecodeCase;
+    return report('decode', r, check.slowestMs(), t, (c) => {
       const w = new PcapWriter({ linkType: c.linkType });
       const packet = { tsSec: 1_700_000_000, tsNanos: 0, data: c.data };
       w.writePacket(c.originalLength === undefined ? packet : { ...packet, originalLength: c.originalLength });
@@ -136,8 +141,8 @@ const targets: Record<string, () => Promise<boolean>> = {
       { seed, numRuns: Math.max(1, Math.round(runs / 50)) },
     );
     return report('analyze', r, slowest, t, (c) => {
-      console.log(`  case: ${describeCase(seeds, c as Case)}`);
-      return save('analyze', mutate(seeds, c as Case));
+      console.log(`  case: ${describeCase(seeds, c)}`);
+      return save('analyze', mutate(seeds, c));
     });
   },
 };

@@ -9,6 +9,9 @@
  */
 export function formatIsoTimestamp(tsSec: number, tsNanos: number, digits: number): string {
   const date = new Date(tsSec * 1000);
+  // Total: a second count no Date can hold (a damaged timestamp) prints as plain epoch seconds
+  // instead of throwing RangeError; the reader already warns about such records.
+  if (Number.isNaN(date.getTime())) return `${tsSec}.${String(tsNanos).padStart(9, '0')}`;
   const base = date.toISOString().slice(0, 19);
   if (digits <= 0) return `${base}Z`;
   const frac = String(tsNanos).padStart(9, '0').slice(0, Math.min(9, digits));

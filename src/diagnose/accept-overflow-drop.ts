@@ -5,43 +5,44 @@
  */
 import type { FlowRecord } from '../tcp/types.ts';
 import { listenerKey } from './aggregates.ts';
-import { clientFinalAck, synAcksAfter } from './handshake.ts';
+import { clientFinalAck, timerSynAcksAfter } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { AcceptOverflowDropOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { formatSeconds, groupBy, listenerFilter, makeFinding, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+import { groupBy, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
 
-/** Evidence of one dropped final ACK: the ACK, the SYN-ACK resends after it, data ACK delay. */
+/** Evidence of one dropped final ACK: the ACK and the SYN-ACK resends after it. */
 export interface DroppedAck {
   readonly flow: FlowRecord;
   readonly ackFrame: number;
   readonly resendFrames: readonly number[];
-  /** Seconds from the client's ACK to the server's first ACK of client data (absent: never). */
-  readonly dataAckedAfterSeconds?: number;
+  /** Client payload bytes sent after the handshake that the server never acknowledged. */
+  readonly clientBytes: number;
 }
 
-/** Matches one flow against the pattern; undefined when it does not fit. */
+/**
+ * Matches one flow against the pattern; undefined when it does not fit. All of:
+ * - the client's final ACK is captured and acknowledges the SYN-ACK (see {@link clientFinalAck});
+ * - the server resent its SYN-ACK on its own timer after that ACK (a SYN-ACK answering a client
+ *   SYN retransmission does not count);
+ * - the server never acknowledged any client data: a full accept queue discards the data with the
+ *   ACK. A server that ACKs the data (at once, or after the client retransmitted it) had the
+ *   connection established: only a bare ACK was lost, or the resent SYN-ACK was a copy.
+ */
 export function matchDroppedAck(flow: FlowRecord, minResends: number): DroppedAck | undefined {
   if (flow.counts.synAckRetransmissions < minResends) return undefined;
   const ack = clientFinalAck(flow);
   if (ack === undefined) return undefined;
-  const resends = synAcksAfter(flow, ack.frame);
+  const resends = timerSynAcksAfter(flow, ack.frame);
   if (resends.length < minResends) return undefined;
-  // The server ACKing client data at once (before the client had to retransmit it) means the
-  // connection was established on its side: only the bare ACK was lost (e.g. a firewall after
-  // the capture point), not an accept-queue drop, which also discards the data.
-  const dataAck = flow.segments.find((s) => s.from === 'server' && s.ack > 1 && !s.flags.includes('S'));
-  if (dataAck !== undefined) {
-    const retransmittedBefore = flow.segments.some((s) => s.from === 'client' && s.retransmission === 'data' && s.frame < dataAck.frame);
-    if (!retransmittedBefore) return undefined;
-  }
-  return {
-    flow,
-    ackFrame: ack.frame,
-    resendFrames: resends.map((s) => s.frame),
-    ...(dataAck !== undefined ? { dataAckedAfterSeconds: round(segmentSeconds(flow, dataAck) - segmentSeconds(flow, ack), 6) } : {}),
-  };
+  const dataAck = flow.segments.some((s) => s.from === 'server' && s.ack > 1 && !s.flags.includes('S') && !s.flags.includes('R'));
+  if (dataAck) return undefined;
+  // Segments may be sampled: the exact counters still tell whether client data was acknowledged,
+  // and a server that sent data of its own had the connection established.
+  if (flow.counts.dataBytesClient > 0 && flow.unackedBytesAtEnd.client < flow.counts.dataBytesClient) return undefined;
+  if (flow.counts.dataBytesServer > 0) return undefined;
+  return { flow, ackFrame: ack.frame, resendFrames: resends.map((s) => s.frame), clientBytes: flow.counts.dataBytesClient };
 }
 
 export const acceptOverflowDrop: Detector<AcceptOverflowDropOptions> = {
@@ -55,17 +56,17 @@ export const acceptOverflowDrop: Detector<AcceptOverflowDropOptions> = {
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupBy(matches, (m) => listenerKey(m.flow))) {
       const first = group[0]!.flow;
-      const delays = group.map((m) => m.dataAckedAfterSeconds).filter((d) => d !== undefined);
-      const never = group.length - delays.length;
+      const resendCount = group.reduce((n, m) => n + m.resendFrames.length, 0);
+      const sentData = group.filter((m) => m.clientBytes > 0).length;
       const instants = group.flatMap((m) =>
         m.flow.segments.filter((s) => s.frame === m.ackFrame || m.resendFrames.includes(s.frame)).map((s) => segmentInstant(m.flow, s)),
       );
       findings.push(
         makeFinding(acceptOverflowDrop, {
           summary:
-            `${plural(group.length, 'connection')} to ${endpoint} completed the handshake on the client's side but the server kept resending its SYN-ACK; ` +
-            `${never} never had client data acknowledged` +
-            (delays.length > 0 ? `, ${delays.length} waited up to ${formatSeconds(Math.max(...delays))} for it.` : '.'),
+            `${plural(group.length, 'connection')} to ${endpoint} completed the handshake on the client's side but the server kept resending its SYN-ACK ` +
+            `(${plural(resendCount, 'resend')} after the client's final ACK) and never acknowledged client data` +
+            (sentData > 0 ? ` (${plural(sentData, 'connection')} sent a request that went unanswered).` : '.'),
           explanation:
             "The client sent the final ACK of the handshake (captured here) and moved to ESTABLISHED, but the server stayed in SYN_RECEIVED and retransmitted its SYN-ACK. " +
             'Linux does exactly this when the listener\'s accept queue is full and net.ipv4.tcp_abort_on_overflow is 0: tcp_check_req() drops the ACK and counts it in ListenOverflows, hoping the queue drains before tcp_synack_retries run out. ' +
@@ -96,7 +97,7 @@ export const acceptOverflowDrop: Detector<AcceptOverflowDropOptions> = {
               flow: m.flow.id,
               ackFrame: m.ackFrame,
               synAckResends: m.resendFrames.length,
-              dataAckedAfterSeconds: m.dataAckedAfterSeconds ?? null,
+              clientBytes: m.clientBytes,
             })),
           },
         }),

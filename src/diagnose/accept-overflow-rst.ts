@@ -11,7 +11,7 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { AcceptOverflowRstOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { groupBy, isRst, isoFromSeconds, listenerFilter, makeFinding, plural, round, segmentInstant, segmentSeconds } from './util.ts';
+import { groupBy, isFin, isRst, isoFromSeconds, listenerFilter, makeFinding, plural, round, segmentInstant, segmentSeconds } from './util.ts';
 
 /** One connection reset by the listener right after the handshake. */
 export interface OverflowReset {
@@ -43,6 +43,10 @@ export function matchOverflowReset(flow: FlowRecord, options: AcceptOverflowRstO
   // The RST must be the server's first segment after its SYN-ACK(s), at seq ISN+1: no data, no FIN before it.
   const rst = flow.segments.find((s) => s.from === 'server' && s.frame > ack.frame && !s.flags.includes('S'));
   if (rst === undefined || !isRst(rst) || rst.seq !== 1) return undefined;
+  // A RST that answers the client's FIN is the server refusing a connection the client was already
+  // closing (or a middlebox), not the kernel rejecting the final ACK: an overflow RST answers the
+  // ACK or the first request bytes, and a client that closes first never sat in the accept queue.
+  if (flow.segments.some((s) => s.from === 'client' && isFin(s) && s.frame < rst.frame)) return undefined;
   const delayMs = (segmentSeconds(flow, rst) - segmentSeconds(flow, ack)) * 1000;
   const limitMs = options.maxRstDelayMs + options.rttMultiple * (flow.rttMs?.total ?? 0);
   if (delayMs > limitMs) return undefined;

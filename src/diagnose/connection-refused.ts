@@ -1,6 +1,7 @@
 /** `connection-refused`: a SYN answered by RST/ACK: nothing listening on that port. */
 import { listenerKey } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
+import { scanProbeIds } from './port-scan.ts';
 import type { ConnectionRefusedOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
 import { groupBy, isRst, isSyn, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
@@ -12,7 +13,9 @@ export const connectionRefused: Detector<ConnectionRefusedOptions> = {
   severity: 'warning',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['connection-refused'],
   evaluate(input, options) {
-    const refused = input.flows.filter((f) => f.handshake === 'refused');
+    // Probes of a port scan are summarised by `port-scan`.
+    const probes = scanProbeIds(input);
+    const refused = input.flows.filter((f) => f.handshake === 'refused' && !probes.has(f.id));
     const findings: Finding[] = [];
     for (const [endpoint, flows] of groupBy(refused, listenerKey)) {
       if (flows.length < options.minConnections) continue;

@@ -6,7 +6,7 @@ import type { DataUnackedOptions } from './options.ts';
 import { matchDroppedAck } from './accept-overflow-drop.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { flowFilter, groupBy, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import { flowFilter, groupBy, isFin, isRst, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
 
 export interface UnackedData {
   readonly flow: FlowRecord;
@@ -17,18 +17,28 @@ export interface UnackedData {
 }
 
 /**
- * Matches a side that ended with unacknowledged bytes and whose connection died (reset or idle
- * timeout), or that retransmitted them at least once: bytes merely in flight when the capture
- * ended are not evidence of anything.
+ * Matches a side that ended with unacknowledged bytes it had retransmitted at least once, or that
+ * reset the connection itself after sending them. Not evidence:
+ * bytes merely in flight when the capture (or the tracker's idle timeout) stopped seeing the flow;
+ * data sent after the connection was already reset (the `reset` finding tells that story); bytes
+ * that ride on a retransmitted FIN (`fin-retransmit` reports them).
  */
 export function matchUnackedData(flow: FlowRecord, minBytes: number): UnackedData | undefined {
+  const firstRst = flow.segments.find((s) => isRst(s));
   for (const side of ['client', 'server'] as const) {
     const bytes = flow.unackedBytesAtEnd[side];
     if (bytes < minBytes) continue;
     const retrans = side === 'client' ? flow.counts.dataRetransmissionsClient : flow.counts.dataRetransmissionsServer;
-    const died = flow.closeReason === 'reset' || flow.closeReason === 'idle_timeout';
-    if (!died && retrans === 0) continue;
-    const frames = flow.segments.filter((s) => s.from === side && s.len > 0).slice(-20).map((s) => s.frame);
+    const data = flow.segments.filter((s) => s.from === side && s.len > 0);
+    const lastData = data[data.length - 1];
+    if (retrans === 0) {
+      // Without a retransmission only the sender's own RST, after the data, says it gave up on
+      // it. A RST from the receiver answers the data (which therefore arrived): see `reset`.
+      if (flow.closeReason !== 'reset' || firstRst === undefined || firstRst.from !== side) continue;
+      if (lastData !== undefined && lastData.frame > firstRst.frame) continue;
+    }
+    if (lastData !== undefined && isFin(lastData) && bytes <= lastData.len && flow.counts.finRetransmissions > 0) continue;
+    const frames = data.slice(-20).map((s) => s.frame);
     return { flow, side, bytes, retransmissions: retrans, frames };
   }
   return undefined;

@@ -49,7 +49,8 @@ export const finRetransmit: Detector<FinRetransmitOptions> = {
           count: flows.length,
           ...timeRange(fins.length > 0 ? fins.map(({ f, s }) => segmentInstant(f, s)) : flows.map((f) => ({ seconds: f.endSeconds, iso: f.end }))),
           fallbackFilter: `tcp.flags.fin==1 && ${listenerFilter(first.server)}`,
-          caveat: qualityCaveat(input, flows, ['repetition']),
+          // "The peer never answered" is an absence: a one-way or lossy capture can fake it.
+          caveat: qualityCaveat(input, flows, peerSilent > 0 ? ['repetition', 'absence'] : ['repetition']),
           details: { resends, peerSilent, senders },
         }),
       );

@@ -34,6 +34,11 @@ export interface AcceptOverflowDropOptions {
 export interface SynDroppedOptions {
   /** Minimum unanswered connections to a listener that answered others (connections). */
   readonly minConnections: number;
+  /**
+   * Minimum time from a connection's last SYN to the end of the capture (seconds): a SYN answered
+   * after the capture stopped is not dropped. 1 s is the initial SYN RTO (RFC 6298).
+   */
+  readonly minSilenceSeconds: number;
 }
 
 export interface ConnectionRefusedOptions {
@@ -43,6 +48,11 @@ export interface ConnectionRefusedOptions {
 export interface CloseWaitLeakOptions {
   /** Minimum time a side stayed in CLOSE_WAIT, in seconds, to count as a leak. */
   readonly minAgeSeconds: number;
+  /**
+   * A socket that left CLOSE_WAIT by sending a RST itself did close (abortively); it counts as a
+   * leak only after this long in CLOSE_WAIT (seconds).
+   */
+  readonly minAgeBeforeOwnResetSeconds: number;
   /** Above this many leaking connections on one service the finding is an error (connections). */
   readonly errorCount: number;
 }
@@ -102,6 +112,15 @@ export interface DataUnackedOptions {
   readonly minUnackedBytes: number;
 }
 
+export interface PortScanOptions {
+  /** Minimum distinct services (server ip:port) probed by one host (services). */
+  readonly minTargets: number;
+  /** Minimum share of the host's connections that are probes (no data either way) (0..1). */
+  readonly minProbeFraction: number;
+  /** The `minTargets` services must be probed within this long (seconds). */
+  readonly windowSeconds: number;
+}
+
 /** All thresholds, keyed by detector id. */
 export interface DiagnoseThresholds {
   readonly 'syn-retransmit': SynRetransmitOptions;
@@ -119,6 +138,7 @@ export interface DiagnoseThresholds {
   readonly 'half-close': HalfCloseOptions;
   readonly 'keepalive-timeout': KeepaliveTimeoutOptions;
   readonly 'data-unacked': DataUnackedOptions;
+  readonly 'port-scan': PortScanOptions;
 }
 
 /** The documented defaults. */
@@ -128,11 +148,13 @@ export const DEFAULT_DIAGNOSE_OPTIONS: DiagnoseThresholds = Object.freeze({
   // A kernel answers from softirq context, well under a millisecond; 10 ms leaves room for a busy host.
   'accept-overflow-rst': { maxRstDelayMs: 10, rttMultiple: 2, episodeGapSeconds: 1 },
   'accept-overflow-drop': { minSynAckResends: 1 },
-  'syn-dropped': { minConnections: 1 },
+  'syn-dropped': { minConnections: 1, minSilenceSeconds: 1 },
   'connection-refused': { minConnections: 1 },
   // 0.25 s: an application that closes promptly does so within milliseconds of reading EOF; the
   // margin covers a delayed ACK (up to 200 ms on Linux) of the peer's FIN.
-  'close-wait-leak': { minAgeSeconds: 0.25, errorCount: 10 },
+  // 60 s before an own RST: the peer's orphaned FIN_WAIT_2 expires after tcp_fin_timeout (60 s on
+  // Linux); a socket that outlives it in CLOSE_WAIT before aborting was left open, not closed late.
+  'close-wait-leak': { minAgeSeconds: 0.25, minAgeBeforeOwnResetSeconds: 60, errorCount: 10 },
   'fin-retransmit': { minRetransmissions: 1 },
   'time-wait-churn': {
     minConnections: 100,
@@ -153,4 +175,7 @@ export const DEFAULT_DIAGNOSE_OPTIONS: DiagnoseThresholds = Object.freeze({
   'half-close': { minBytesAfterFin: 1 },
   'keepalive-timeout': { minUnansweredProbes: 2 },
   'data-unacked': { minUnackedBytes: 1 },
+  // 8 services: a client application talks to a handful of services; probing 8 or more with empty
+  // connections within a minute, most of its connections being such probes, is a sweep.
+  'port-scan': { minTargets: 8, minProbeFraction: 0.8, windowSeconds: 60 },
 });

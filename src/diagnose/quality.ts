@@ -3,6 +3,7 @@
  * caveat a finding carries when its evidence depends on one of those gaps.
  */
 import type { FlowRecord } from '../tcp/types.ts';
+import { clientActsConnected } from './handshake.ts';
 import type { CaptureQuality, DetectorInput, QualityItem } from './types.ts';
 import { plural } from './util.ts';
 
@@ -13,12 +14,15 @@ import { plural } from './util.ts';
 const DUPLICATE_ANOMALY = /dup(licate)?_(packet|frame|segment)|same_packet/;
 
 /**
- * A flow whose handshake was not captured and that has packets in one direction only: the capture
- * point saw one half of an established conversation (asymmetric routing, a one-way SPAN port, a
- * BPF filter on one direction). A SYN-only flow is not counted: an unanswered SYN is normal.
+ * A flow that has packets in one direction only and whose other direction certainly existed: its
+ * handshake was not captured (the capture saw one half of an established conversation), or the
+ * client sent ACKs after its SYN although no SYN-ACK was captured (it got an answer the capture
+ * missed). Causes: asymmetric routing, a one-way SPAN port, a BPF filter on one direction. A
+ * SYN-only flow is not counted: an unanswered SYN is normal.
  */
 export function isOneWayFlow(flow: FlowRecord): boolean {
-  return flow.handshake === 'not_seen' && (flow.packets.client === 0 || flow.packets.server === 0);
+  if (flow.packets.client !== 0 && flow.packets.server !== 0) return false;
+  return flow.handshake === 'not_seen' || clientActsConnected(flow);
 }
 
 /** Sum of anomaly counts whose name says "duplicate packet". */

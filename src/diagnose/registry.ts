@@ -10,6 +10,7 @@ import { dataUnacked } from './data-unacked.ts';
 import { finRetransmit } from './fin-retransmit.ts';
 import { halfClose } from './half-close.ts';
 import { keepaliveTimeout } from './keepalive-timeout.ts';
+import { portScan } from './port-scan.ts';
 import { reset } from './reset.ts';
 import { synAckRetransmit } from './synack-retransmit.ts';
 import { synDropped } from './syn-dropped.ts';
@@ -38,4 +39,5 @@ export const DETECTORS: readonly AnyDetector[] = Object.freeze([
   halfClose,
   keepaliveTimeout,
   dataUnacked,
+  portScan,
 ]);

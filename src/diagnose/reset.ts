@@ -8,6 +8,8 @@ import type { FlowRecord, Side } from '../tcp/types.ts';
 import { listenerKey } from './aggregates.ts';
 import { matchOverflowReset } from './accept-overflow-rst.ts';
 import { matchKeepaliveAbort } from './keepalive-timeout.ts';
+import { clientFinalAck } from './handshake.ts';
+import { scanProbeIds } from './port-scan.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { ResetOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
@@ -43,7 +45,10 @@ export function classifyReset(flow: FlowRecord, idleGapSeconds: number): Classif
   const by = rst.from;
   const senderFin = before.some((s) => s.from === by && isFin(s));
   let cause: ResetCause;
-  if (flow.handshake !== 'complete' && flow.handshake !== 'not_seen') cause = 'handshake';
+  // During the handshake: before the client's final ACK (an acceptable one, see clientFinalAck).
+  // A flow whose handshake completed and was then reset ('reset_after_ack') is not in this case.
+  const finalAck = clientFinalAck(flow);
+  if (flow.handshake !== 'not_seen' && (finalAck === undefined || rst.frame < finalAck.frame)) cause = 'handshake';
   // A RST after a long silence is typically a middlebox that forgot the connection, or a peer
   // answering a segment for a connection it no longer has.
   else if (prev !== undefined && gap >= idleGapSeconds) cause = 'idle-timeout';
@@ -102,10 +107,12 @@ export const reset: Detector<ResetOptions> = {
   evaluate(input, options) {
     const overflowOptions = DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-rst'];
     const keepaliveOptions = DEFAULT_DIAGNOSE_OPTIONS['keepalive-timeout'];
+    const probes = scanProbeIds(input);
     const classified = input.flows
       .filter(
         (f) =>
           f.counts.rstClient + f.counts.rstServer > 0 &&
+          !probes.has(f.id) &&
           f.handshake !== 'refused' &&
           matchOverflowReset(f, overflowOptions) === undefined &&
           matchKeepaliveAbort(f, keepaliveOptions.minUnansweredProbes) === undefined,

@@ -3,7 +3,9 @@
  * capture: the listener exists, so the SYN was dropped (queues full, or a firewall rule).
  */
 import { listenerAggregates, listenerKey } from './aggregates.ts';
-import { clientSyns } from './handshake.ts';
+import { clientActsConnected, clientSyns } from './handshake.ts';
+import { scanProbeIds } from './port-scan.ts';
+import { captureEndSeconds } from './syn-retransmit.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynDroppedOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
@@ -18,7 +20,20 @@ export const synDropped: Detector<SynDroppedOptions> = {
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['syn-dropped'],
   evaluate(input, options) {
     const listeners = listenerAggregates(input);
-    const unanswered = input.flows.filter((f) => f.handshake === 'no_synack' && f.packets.server === 0);
+    // Left out: probes of a port scan (`port-scan`), and clients that went on as if connected
+    // (ACKs after the SYN): they got an answer the capture missed, nothing was dropped.
+    // Also left out: a SYN sent less than `minSilenceSeconds` before the capture ended, whose answer
+    // may simply not have been captured yet.
+    const probes = scanProbeIds(input);
+    const end = captureEndSeconds(input);
+    const unanswered = input.flows.filter(
+      (f) =>
+        f.handshake === 'no_synack' &&
+        f.packets.server === 0 &&
+        !probes.has(f.id) &&
+        !clientActsConnected(f) &&
+        end - f.endSeconds >= options.minSilenceSeconds,
+    );
     const findings: Finding[] = [];
     for (const [endpoint, flows] of groupBy(unanswered, listenerKey)) {
       const listener = listeners.get(endpoint);

@@ -4,7 +4,9 @@
  */
 import type { FlowRecord } from '../tcp/types.ts';
 import { listenerAggregates, listenerKey } from './aggregates.ts';
+import { clientActsConnected } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
+import { scanProbeIds } from './port-scan.ts';
 import type { SynRetransmitOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
@@ -95,7 +97,8 @@ export function analyzeSynRetries(flow: FlowRecord, captureEnd: number, toleranc
   for (let i = 1; i < times.length; i++) gaps.push(round(times[i]! - times[i - 1]!, 6));
   const backoff = classifySynBackoff(gaps, tolerance);
   const synAck = flow.segments.find((s) => s.from === 'server' && s.flags.includes('S') && s.flags.includes('A'));
-  const answered = flow.counts.synAck > 0 || synAck !== undefined;
+  // A client that went on with ACKs got a SYN-ACK the capture missed (one direction not captured).
+  const answered = flow.counts.synAck > 0 || synAck !== undefined || clientActsConnected(flow);
   const lastSyn = times[times.length - 1] ?? flow.startSeconds;
   let gaveUp: boolean | 'unknown' = false;
   if (!answered) {
@@ -136,7 +139,8 @@ export const synRetransmit: Detector<SynRetransmitOptions> = {
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['syn-retransmit'],
   evaluate(input, options) {
     const end = captureEndSeconds(input);
-    const affected = input.flows.filter((f) => f.counts.synRetransmissions >= options.minRetransmissions);
+    const probes = scanProbeIds(input);
+    const affected = input.flows.filter((f) => f.counts.synRetransmissions >= options.minRetransmissions && !probes.has(f.id));
     const findings: Finding[] = [];
     const listeners = listenerAggregates(input);
     for (const [endpoint, flows] of groupBy(affected, (f) => listenerKey(f))) {
@@ -190,7 +194,8 @@ export const synRetransmit: Detector<SynRetransmitOptions> = {
           count: flows.length,
           ...timeRange(analyses.flatMap((a) => a.instants)),
           fallbackFilter: `tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.analysis.retransmission && ${listenerFilter(first.server)}`,
-          caveat: qualityCaveat(input, flows, ['repetition', 'timing']),
+          // "Gave up" and "no answer" are absences: a one-way or lossy capture can fake them.
+          caveat: qualityCaveat(input, flows, ['repetition', 'timing', 'absence']),
           details: { backoff, gaveUp, answered, vantage, connections: analyses.map(({ instants: _i, frames: _f, ...rest }) => rest) },
         }),
       );

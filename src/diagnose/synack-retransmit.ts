@@ -4,7 +4,7 @@
  * `accept-overflow-drop`); not seen → the SYN-ACK or the ACK was lost on the network.
  */
 import { listenerKey } from './aggregates.ts';
-import { clientFinalAck, clientSyns, firstSynAck } from './handshake.ts';
+import { clientFinalAck, clientSyns, firstSynAck, timerSynAcksAfter } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynAckRetransmitOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
@@ -23,8 +23,12 @@ export const synAckRetransmit: Detector<SynAckRetransmitOptions> = {
     for (const [endpoint, flows] of groupBy(affected, listenerKey)) {
       const first = flows[0]!;
       const resends = flows.reduce((n, f) => n + f.counts.synAckRetransmissions, 0);
-      const ackSeen = flows.filter((f) => clientFinalAck(f) !== undefined && firstSynAck(f) !== undefined);
-      // A SYN-ACK resent because the client resent its SYN is an answer, not a timeout.
+      // The final ACK counts as "seen, then dropped" only when the server resent its SYN-ACK on its
+      // own timer after it; a SYN-ACK resent because the client resent its SYN is an answer.
+      const ackSeen = flows.filter((f) => {
+        const ack = clientFinalAck(f);
+        return ack !== undefined && firstSynAck(f) !== undefined && timerSynAcksAfter(f, ack.frame).length > 0;
+      });
       const dupSyn = flows.filter((f) => clientSyns(f).length > 1).length;
       const evidence = flows.flatMap((f) => f.segments.filter((s) => s.from === 'server' && isSynAck(s)).map((s) => ({ f, s })));
       const neverAcked = flows.length - ackSeen.length;
@@ -32,14 +36,14 @@ export const synAckRetransmit: Detector<SynAckRetransmitOptions> = {
         makeFinding(synAckRetransmit, {
           summary:
             `${plural(flows.length, 'connection')} to ${endpoint} had the SYN-ACK resent ${plural(resends, 'time')}; ` +
-            `the client's final ACK was captured on ${ackSeen.length} of them (server dropped it) and missing on ${neverAcked} (lost on the network).`,
+            `the client's final ACK was captured on ${ackSeen.length} of them (server dropped it) and missing on ${neverAcked} (lost on the network, or the SYN-ACK answered a resent SYN).`,
           explanation:
             'A listener in SYN_RECEIVED retransmits its SYN-ACK until the final ACK of the handshake arrives, up to net.ipv4.tcp_synack_retries times (default 5: about 63 s with 1, 2, 4 ... s backoff). ' +
             (ackSeen.length > 0
               ? `On ${plural(ackSeen.length, 'connection')} the client's ACK is in the capture, yet the SYN-ACK was resent: the server received the ACK and discarded it, which Linux does when the accept queue is full and net.ipv4.tcp_abort_on_overflow is 0. The client meanwhile believes it is connected. `
               : '') +
             (neverAcked > 0
-              ? `On ${plural(neverAcked, 'connection')} no final ACK was captured: the SYN-ACK or the ACK was lost between the hosts, or the client is gone. `
+              ? `On ${plural(neverAcked, 'connection')} no final ACK was captured before the resends: the SYN-ACK or the ACK was lost between the hosts, the client is gone, or the server answered a resent SYN. `
               : '') +
             (dupSyn > 0 ? `${plural(dupSyn, 'connection')} also saw the client resend its SYN, which makes the server answer again.` : ''),
           causes: [

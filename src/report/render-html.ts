@@ -54,13 +54,20 @@ function contextOf(view: ReportView): Record<string, unknown> {
   const bins = view.bins;
   const binText = fmtDuration(bins.widthSeconds);
   const per = `per ${binText}`;
-  const ladderGroups: { id: string; title: string; anchor: string; items: unknown[] }[] = [];
+  // One group per finding that names connections, in finding rank order: its own ladders, or
+  // links to the diagrams already drawn for an earlier finding.
+  const ladderGroups: { id: string; title: string; anchor: string; items: unknown[]; refs: number[]; note: string }[] = [];
+  const groupOf = new Map<string, (typeof ladderGroups)[number]>();
+  const ladderLinks = new Map<string, number[]>();
+  for (const fv of view.findings) {
+    if (fv.finding.flows.length === 0 || groupOf.has(fv.anchor)) continue;
+    const group = { id: fv.finding.id, title: fv.finding.title, anchor: fv.anchor, items: [] as unknown[], refs: [] as number[], note: '' };
+    groupOf.set(fv.anchor, group);
+    ladderGroups.push(group);
+  }
   for (const l of view.ladders) {
-    let group = ladderGroups.find((g) => g.anchor === l.findingAnchor);
-    if (group === undefined) {
-      group = { id: l.findingId, title: l.findingTitle, anchor: l.findingAnchor, items: [] };
-      ladderGroups.push(group);
-    }
+    const group = groupOf.get(l.findingAnchor);
+    if (group === undefined) continue;
     const f = l.flow;
     group.items.push({
       flowId: f.id,
@@ -72,7 +79,18 @@ function contextOf(view: ReportView): Record<string, unknown> {
         (f.segmentsOmitted > 0 ? `, ${plural(f.segmentsOmitted, 'segment')} not sampled` : ''),
       svg: safe(renderLadder(f)),
     });
+    ladderLinks.set(l.findingAnchor, [...(ladderLinks.get(l.findingAnchor) ?? []), f.id]);
   }
+  for (const r of view.ladderRefs) {
+    const group = groupOf.get(r.findingAnchor);
+    if (group === undefined) continue;
+    if (!group.refs.includes(r.flowId)) group.refs.push(r.flowId);
+    ladderLinks.set(r.findingAnchor, [...(ladderLinks.get(r.findingAnchor) ?? []), r.flowId]);
+  }
+  for (const g of ladderGroups) {
+    if (g.items.length === 0 && g.refs.length === 0) g.note = 'No diagram: the ladder limit of this report was reached; the connections are in the table.';
+  }
+  const findings = view.findings.map((fv) => ({ ...fv, ladders: ladderLinks.get(fv.anchor) ?? [] }));
 
   const sw = view.swimlane;
   const swimlane =
@@ -194,6 +212,8 @@ function contextOf(view: ReportView): Record<string, unknown> {
     css: safe(CSS),
     script: safe(SCRIPT),
     json: safe(sanitizeJson(data)),
+    findings,
+    qualityBanner: view.qualityItems.filter((q) => q.level !== 'info'),
     ladderGroups,
     laddersOmitted: view.laddersOmitted,
     swimlane,

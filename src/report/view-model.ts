@@ -71,6 +71,23 @@ export interface FindingView {
   readonly details: readonly { readonly key: string; readonly value: string }[];
 }
 
+/** A pointer from a finding to a ladder drawn for an earlier finding. */
+export interface LadderRef {
+  readonly findingId: string;
+  readonly findingAnchor: string;
+  readonly flowId: number;
+}
+
+/** One capture-quality item as shown. */
+export interface QualityItemView {
+  readonly id: string;
+  readonly label: string;
+  readonly level: Severity;
+  readonly severityLabel: string;
+  readonly message: string;
+  readonly count: number;
+}
+
 export interface LadderView {
   readonly findingId: string;
   readonly findingAnchor: string;
@@ -188,7 +205,12 @@ export interface ReportView {
     readonly comments: readonly string[];
     readonly warnings: readonly string[];
   };
+  /** How the capture was read (completeness, drops, snaplen, timestamps, skipped packets, weirds). */
   readonly quality: readonly Fact[];
+  /** The report's capture-quality items (what the capture cannot show), worst first. */
+  readonly qualityItems: readonly QualityItemView[];
+  /** False for results written before the `quality` section existed: then nothing is claimed. */
+  readonly qualityKnown: boolean;
   readonly bins: TimeBins;
   readonly series: {
     readonly opened: readonly number[];
@@ -203,6 +225,9 @@ export interface ReportView {
   readonly hostsOmitted: number;
   readonly rtt: RttStats | null;
   readonly ladders: readonly LadderView[];
+  /** Findings whose connections all have a ladder drawn for an earlier finding: which ones to point to. */
+  readonly ladderRefs: readonly LadderRef[];
+  /** Connections named by findings that got no ladder (distinct connections). */
   readonly laddersOmitted: number;
   readonly swimlane: SwimlaneView;
   readonly services: readonly ServiceView[];
@@ -255,22 +280,26 @@ export function verdictOf(report: AnalysisReport): { level: VerdictLevel; text: 
   return { level: top.severity, text: `${top.title} on ${top.endpoint}${more}`, detail };
 }
 
-function captureOrigin(report: AnalysisReport): number {
+/**
+ * Bins over the capture: a "nice" width (d3 tick step) giving at most {@link MAX_BINS} bins. The
+ * span runs from the first packet (or the earliest flow start) to the last flow end.
+ */
+export function timeBinsOf(report: AnalysisReport): TimeBins {
   let origin = Number.POSITIVE_INFINITY;
   const first = report.capture.firstTs;
   if (first !== null) {
     const ms = Date.parse(first);
     if (Number.isFinite(ms)) origin = ms / 1000;
   }
-  for (const flow of report.flows) if (flow.startSeconds < origin) origin = flow.startSeconds;
-  return Number.isFinite(origin) ? origin : 0;
-}
-
-/** Bins over the capture: a "nice" width (d3 tick step) giving at most {@link MAX_BINS} bins. */
-export function timeBinsOf(report: AnalysisReport): TimeBins {
-  const origin = captureOrigin(report);
-  let end = origin + Math.max(0, report.capture.durationSeconds);
-  for (const flow of report.flows) if (flow.endSeconds > end) end = flow.endSeconds;
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  const flows = report.flows;
+  for (let i = 0; i < flows.length; i += 1) {
+    const flow = flows[i]!;
+    if (flow.startSeconds < origin) origin = flow.startSeconds;
+    if (flow.endSeconds > lastEnd) lastEnd = flow.endSeconds;
+  }
+  if (!Number.isFinite(origin)) origin = 0;
+  const end = Math.max(origin + Math.max(0, report.capture.durationSeconds), lastEnd);
   const duration = Math.max(end - origin, 0);
   let width = 1;
   if (duration > 0) {
@@ -288,97 +317,6 @@ function binOf(bins: TimeBins, epochSeconds: number): number {
   return i < 0 ? 0 : i >= bins.count ? bins.count - 1 : i;
 }
 
-/**
- * Each side's state over time, from its transitions: the state before the first transition from
- * the flow start, each `to` state until the next transition, the last one until the end of the
- * capture (TIME_WAIT capped at {@link TIME_WAIT_DISPLAY_SECONDS}; CLOSED is not drawn). Seconds
- * are relative to `origin`.
- */
-export function sideIntervals(flow: FlowRecord, side: Side, origin: number, captureEnd: number): StateInterval[] {
-  const out: StateInterval[] = [];
-  const push = (state: TcpState, a: number, b: number): void => {
-    if (state === 'CLOSED' || b < a) return;
-    out.push({ state, start: a - origin, end: b - origin });
-  };
-  const transitions = flow.transitions.filter((t) => t.side === side);
-  const finalState = flow.finalState[side];
-  const tail = (state: TcpState, from: number): void => {
-    const end = state === 'TIME_WAIT' ? Math.min(from + TIME_WAIT_DISPLAY_SECONDS, captureEnd) : captureEnd;
-    push(state, from, Math.max(end, from));
-  };
-  const first = transitions[0];
-  if (first === undefined) {
-    if (finalState !== 'CLOSED') tail(finalState, flow.startSeconds);
-    return out;
-  }
-  push(first.from, flow.startSeconds, first.tSeconds);
-  for (let i = 0; i < transitions.length; i += 1) {
-    const t = transitions[i]!;
-    const next = transitions[i + 1];
-    if (next !== undefined) push(t.to, t.tSeconds, next.tSeconds);
-    else if (t.to === finalState) tail(t.to, t.tSeconds);
-    else {
-      // Transitions were capped (transitionsOmitted > 0): bridge to the final state at the flow end.
-      push(t.to, t.tSeconds, Math.max(t.tSeconds, flow.endSeconds));
-      tail(finalState, Math.max(t.tSeconds, flow.endSeconds));
-    }
-  }
-  return out;
-}
-
-/**
- * Per-state accumulator of the time-weighted population: `full` is a difference array of bins an
- * interval covers completely, `partial` the covered fraction of its first and last bin. The value
- * of a bin is the average number of connections in the state during the bin, so a state held for
- * 1 ms of a 1 s bin adds 0.001, not 1 (what `netstat` run at a random instant would show).
- */
-interface PopulationAcc {
-  readonly full: Int32Array;
-  readonly partial: Float64Array;
-}
-
-function addPopulation(target: Map<TcpState, PopulationAcc>, intervals: readonly StateInterval[], bins: TimeBins): void {
-  const n = bins.count;
-  for (const iv of intervals) {
-    let acc = target.get(iv.state);
-    if (acc === undefined) {
-      acc = { full: new Int32Array(n + 1), partial: new Float64Array(n) };
-      target.set(iv.state, acc);
-    }
-    const a = Math.min(n, Math.max(0, iv.start / bins.widthSeconds));
-    const b = Math.min(n, Math.max(0, iv.end / bins.widthSeconds));
-    const ia = Math.min(n - 1, Math.floor(a));
-    const ib = Math.min(n - 1, Math.floor(b));
-    if (ia === ib) {
-      acc.partial[ia]! += b - a;
-      continue;
-    }
-    acc.partial[ia]! += ia + 1 - a;
-    if (ib > ia + 1) {
-      acc.full[ia + 1]! += 1;
-      acc.full[ib]! -= 1;
-    }
-    acc.partial[ib]! += b - ib;
-  }
-}
-
-function seriesOf(target: Map<TcpState, PopulationAcc>, order: readonly TcpState[]): StateSeries[] {
-  const out: StateSeries[] = [];
-  for (const state of order) {
-    const acc = target.get(state);
-    if (acc === undefined) continue;
-    const values: number[] = [];
-    let running = 0;
-    for (let i = 0; i < acc.partial.length; i += 1) {
-      running += acc.full[i]!;
-      // Rounded to 3 decimals so the output never depends on summation order noise.
-      values.push(Math.round((running + acc.partial[i]!) * 1000) / 1000);
-    }
-    out.push({ state, values });
-  }
-  return out;
-}
-
 const POPULATION_ORDER: readonly TcpState[] = [
   'SYN_SENT',
   'SYN_RECEIVED',
@@ -392,31 +330,174 @@ const POPULATION_ORDER: readonly TcpState[] = [
   'LISTEN',
   'UNKNOWN',
 ];
+/** Index of each drawn state in {@link POPULATION_ORDER}; CLOSED is never drawn (-1). */
+const STATE_INDEX: Readonly<Record<TcpState, number>> = {
+  SYN_SENT: 0,
+  SYN_RECEIVED: 1,
+  ESTABLISHED: 2,
+  FIN_WAIT_1: 3,
+  FIN_WAIT_2: 4,
+  CLOSE_WAIT: 5,
+  CLOSING: 6,
+  LAST_ACK: 7,
+  TIME_WAIT: 8,
+  LISTEN: 9,
+  UNKNOWN: 10,
+  CLOSED: -1,
+};
+const STATES = POPULATION_ORDER.length;
 
-function percentile(sorted: readonly number[], p: number): number {
+/** Receives the state intervals of one side of one flow, in epoch seconds (`start <= end`). */
+interface IntervalSink {
+  add(state: TcpState, start: number, end: number): void;
+}
+
+/**
+ * Walks each side's state over time, from its transitions: the state before the first transition
+ * from the flow start, each `to` state until the next transition, the last one until the end of
+ * the capture (TIME_WAIT capped at {@link TIME_WAIT_DISPLAY_SECONDS}; CLOSED is not emitted).
+ * Feeds `sink` directly, without building arrays: this runs once per side of every flow.
+ */
+function walkSide(flow: FlowRecord, side: Side, captureEnd: number, sink: IntervalSink): void {
+  const transitions = flow.transitions;
+  const finalState = flow.finalState[side];
+  let state: TcpState | undefined;
+  let since = 0;
+  for (let i = 0; i < transitions.length; i += 1) {
+    const t = transitions[i]!;
+    if (t.side !== side) continue;
+    if (state === undefined) emit(sink, t.from, flow.startSeconds, t.tSeconds);
+    else emit(sink, state, since, t.tSeconds);
+    state = t.to;
+    since = t.tSeconds;
+  }
+  if (state === undefined) {
+    tail(sink, finalState, flow.startSeconds, captureEnd);
+  } else if (state === finalState) {
+    tail(sink, state, since, captureEnd);
+  } else {
+    // Transitions were capped (transitionsOmitted > 0): bridge to the final state at the flow end.
+    const bridge = Math.max(since, flow.endSeconds);
+    emit(sink, state, since, bridge);
+    tail(sink, finalState, bridge, captureEnd);
+  }
+}
+
+function emit(sink: IntervalSink, state: TcpState, a: number, b: number): void {
+  if (state !== 'CLOSED' && b >= a) sink.add(state, a, b);
+}
+
+function tail(sink: IntervalSink, state: TcpState, from: number, captureEnd: number): void {
+  const end = state === 'TIME_WAIT' ? Math.min(from + TIME_WAIT_DISPLAY_SECONDS, captureEnd) : captureEnd;
+  emit(sink, state, from, Math.max(end, from));
+}
+
+class IntervalCollector implements IntervalSink {
+  readonly out: StateInterval[] = [];
+  constructor(private readonly origin: number) {}
+  add(state: TcpState, start: number, end: number): void {
+    this.out.push({ state, start: start - this.origin, end: end - this.origin });
+  }
+}
+
+/**
+ * Each side's state over time as intervals in seconds relative to `origin` (see
+ * {@link walkSide}); used for the one-row-per-connection swimlane.
+ */
+export function sideIntervals(flow: FlowRecord, side: Side, origin: number, captureEnd: number): StateInterval[] {
+  const collector = new IntervalCollector(origin);
+  walkSide(flow, side, captureEnd, collector);
+  return collector.out;
+}
+
+/**
+ * Time-weighted population per state and bin, in two flat typed arrays (state-major): `full` is a
+ * difference array of bins an interval covers completely, `partial` the covered fraction of its
+ * first and last bin. The value of a bin is the average number of connections in the state during
+ * the bin, so a state held for 1 ms of a 1 s bin adds 0.001, not 1 (what `netstat` run at a
+ * random instant would show). Flat arrays instead of a Map of per-state objects: no allocation and
+ * no hashing per interval, which matters at hundreds of thousands of flows.
+ */
+class Population implements IntervalSink {
+  private readonly n: number;
+  private readonly full: Float64Array;
+  private readonly partial: Float64Array;
+  private readonly seen = new Uint8Array(STATES);
+  constructor(private readonly bins: TimeBins) {
+    this.n = bins.count;
+    this.full = new Float64Array(STATES * (this.n + 1));
+    this.partial = new Float64Array(STATES * this.n);
+  }
+
+  add(state: TcpState, start: number, end: number): void {
+    const s = STATE_INDEX[state];
+    if (s < 0) return;
+    this.seen[s] = 1;
+    const n = this.n;
+    const w = this.bins.widthSeconds;
+    const o = this.bins.originSeconds;
+    const a = Math.min(n, Math.max(0, (start - o) / w));
+    const b = Math.min(n, Math.max(0, (end - o) / w));
+    const ia = Math.min(n - 1, Math.floor(a));
+    const ib = Math.min(n - 1, Math.floor(b));
+    const pBase = s * n;
+    if (ia === ib) {
+      this.partial[pBase + ia]! += b - a;
+    } else {
+      this.partial[pBase + ia]! += ia + 1 - a;
+      if (ib > ia + 1) {
+        const fBase = s * (n + 1);
+        this.full[fBase + ia + 1]! += 1;
+        this.full[fBase + ib]! -= 1;
+      }
+      this.partial[pBase + ib]! += b - ib;
+    }
+  }
+
+  series(): StateSeries[] {
+    const out: StateSeries[] = [];
+    const n = this.n;
+    for (let s = 0; s < STATES; s += 1) {
+      if (this.seen[s] === 0) continue;
+      const values = new Array<number>(n);
+      let running = 0;
+      for (let i = 0; i < n; i += 1) {
+        running += this.full[s * (n + 1) + i]!;
+        // Rounded to 3 decimals so the output never depends on summation order noise.
+        values[i] = Math.round((running + this.partial[s * n + i]!) * 1000) / 1000;
+      }
+      out.push({ state: POPULATION_ORDER[s]!, values });
+    }
+    return out;
+  }
+}
+
+function percentile(sorted: ArrayLike<number>, p: number): number {
   if (sorted.length === 0) return 0;
   const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
   return sorted[idx]!;
 }
 
 /** Median, p95 and a histogram (d3 "nice" thresholds, about 20 bins) of handshake RTTs in ms. */
-export function rttStatsOf(valuesMs: readonly number[]): RttStats | null {
+export function rttStatsOf(valuesMs: ArrayLike<number>): RttStats | null {
   if (valuesMs.length === 0) return null;
-  const sorted = [...valuesMs].sort((a, b) => a - b);
+  // A typed array sorts numerically and several times faster than Array#sort with a comparator.
+  const sorted = Float64Array.from(valuesMs).sort();
   const max = sorted[sorted.length - 1]!;
   const scale = scaleLinear().domain([0, max > 0 ? max : 1]).nice(20);
   const thresholds = scale.ticks(20);
   const top = scale.domain()[1]!;
   if ((thresholds[thresholds.length - 1] ?? 0) < top) thresholds.push(top);
+  const bins = Math.max(1, thresholds.length - 1);
+  const counts = new Array<number>(bins).fill(0);
+  const binWidth = (thresholds[1] ?? 1) - (thresholds[0] ?? 0) || 1;
+  for (let k = 0; k < sorted.length; k += 1) {
+    const i = Math.min(bins - 1, Math.max(0, Math.floor(sorted[k]! / binWidth)));
+    counts[i]! += 1;
+  }
   const histogram: HistogramBin[] = [];
   for (let i = 0; i + 1 < thresholds.length; i += 1) {
-    histogram.push({ x0: thresholds[i]!, x1: thresholds[i + 1]!, count: 0 });
-  }
-  const binWidth = (thresholds[1] ?? 1) - (thresholds[0] ?? 0) || 1;
-  for (const v of sorted) {
-    const i = Math.min(histogram.length - 1, Math.max(0, Math.floor(v / binWidth)));
-    const bin = histogram[i];
-    if (bin !== undefined) histogram[i] = { ...bin, count: bin.count + 1 };
+    histogram.push({ x0: thresholds[i]!, x1: thresholds[i + 1]!, count: counts[i]! });
   }
   return {
     samples: sorted.length,
@@ -427,18 +508,39 @@ export function rttStatsOf(valuesMs: readonly number[]): RttStats | null {
   };
 }
 
+/** Failure kinds as bits, in the order of {@link FAILURE_KINDS}. */
+const FK_RESET_BY_SERVER = 1 << 4;
+const FK_RESET_BY_CLIENT = 1 << 5;
+const FK_SERVER_CLOSE_WAIT = 1 << 6;
+const FK_CLIENT_CLOSE_WAIT = 1 << 7;
+const FK_SYN_RETRANSMITTED = 1 << 8;
+const HANDSHAKE_FAILURE_BIT: Readonly<Record<string, number>> = { no_synack: 1, refused: 2, half_open: 4, reset_after_ack: 8 };
+const FAILURE_KINDS: readonly string[] = [
+  HANDSHAKE_FAILURE_LABEL['no_synack']!,
+  HANDSHAKE_FAILURE_LABEL['refused']!,
+  HANDSHAKE_FAILURE_LABEL['half_open']!,
+  HANDSHAKE_FAILURE_LABEL['reset_after_ack']!,
+  'reset by server',
+  'reset by client',
+  'server left in CLOSE_WAIT',
+  'client left in CLOSE_WAIT',
+  'SYN retransmitted',
+];
+
+/** Failure kinds of one flow as a bit set (0 = not failed); no allocation. */
+function failureMaskOf(flow: FlowRecord): number {
+  let mask = HANDSHAKE_FAILURE_BIT[flow.handshake] ?? 0;
+  if (mask === 0 && flow.closeReason === 'reset') mask = flow.counts.rstServer > 0 ? FK_RESET_BY_SERVER : FK_RESET_BY_CLIENT;
+  if (flow.finalState.server === 'CLOSE_WAIT') mask |= FK_SERVER_CLOSE_WAIT;
+  if (flow.finalState.client === 'CLOSE_WAIT') mask |= FK_CLIENT_CLOSE_WAIT;
+  if (flow.counts.synRetransmissions > 0 && flow.handshake === 'complete') mask |= FK_SYN_RETRANSMITTED;
+  return mask;
+}
+
 /** Failure kinds of one flow, as shown per service (a flow may have several). */
 export function failureKindsOf(flow: FlowRecord): string[] {
-  const kinds: string[] = [];
-  const hs = HANDSHAKE_FAILURE_LABEL[flow.handshake];
-  if (hs !== undefined) kinds.push(hs);
-  else if (flow.closeReason === 'reset') {
-    kinds.push(flow.counts.rstServer > 0 ? 'reset by server' : 'reset by client');
-  }
-  if (flow.finalState.server === 'CLOSE_WAIT') kinds.push('server left in CLOSE_WAIT');
-  if (flow.finalState.client === 'CLOSE_WAIT') kinds.push('client left in CLOSE_WAIT');
-  if (flow.counts.synRetransmissions > 0 && flow.handshake === 'complete') kinds.push('SYN retransmitted');
-  return kinds;
+  const mask = failureMaskOf(flow);
+  return FAILURE_KINDS.filter((_, i) => (mask & (1 << i)) !== 0);
 }
 
 function frameList(frames: readonly number[], total: number): string {
@@ -453,8 +555,42 @@ function serviceKey(flow: FlowRecord): string {
 }
 
 /**
- * Builds the view model. Pure and deterministic: same report, same view. Runs in time linear in
- * the number of flows plus their transitions and segment samples.
+ * The first `k` of the indices `0..n-1` in `compare` order, sorted: one pass with an insertion
+ * into a k-long list, O(n·k) instead of sorting all n (k is a display cap, n can be a million).
+ */
+function topK(n: number, k: number, compare: (a: number, b: number) => number): number[] {
+  const top: number[] = [];
+  if (k <= 0) return top;
+  for (let i = 0; i < n; i += 1) {
+    if (top.length === k && compare(i, top[k - 1]!) >= 0) continue;
+    let j = top.length < k ? top.length : k - 1;
+    while (j > 0 && compare(i, top[j - 1]!) < 0) {
+      top[j] = top[j - 1]!;
+      j -= 1;
+    }
+    top[j] = i;
+  }
+  return top;
+}
+
+/** Per-service counters of the first pass; bins and RTTs are filled in a second pass for the shown ones. */
+interface ServiceAcc {
+  readonly ip: string;
+  readonly port: number;
+  connections: number;
+  failed: number;
+  readonly failures: number[];
+  opened: number[] | null;
+  reset: number[] | null;
+  rtt: number[] | null;
+}
+
+/**
+ * Builds the view model. Pure and deterministic: same report, same view. Linear in the number of
+ * flows: one pass over the flows for the counters, series and populations (no per-flow arrays or
+ * closures), then a cheap second pass that fills the per-host and per-service charts of the few
+ * hosts and services shown. Everything per connection (table rows, swimlane rows, ladders) is
+ * capped before it is built.
  */
 export function buildReportView(report: AnalysisReport, options: Partial<ReportViewOptions> = {}): ReportView {
   const opts: ReportViewOptions = { ...DEFAULT_VIEW_OPTIONS, ...options };
@@ -465,8 +601,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const captureEnd = origin + bins.durationSeconds;
   const rel = (epoch: number): number => epoch - origin;
 
-  const flowById = new Map<number, FlowRecord>();
-  for (const flow of flows) flowById.set(flow.id, flow);
+  // Connections named by findings: a small set, looked up once per flow in the main pass.
   const findingsOfFlow = new Map<number, string[]>();
   for (const f of ranked) {
     for (const id of f.flows) {
@@ -475,6 +610,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
       else if (!list.includes(f.id)) list.push(f.id);
     }
   }
+  const flowById = new Map<number, FlowRecord>();
 
   // Findings.
   const findingViews: FindingView[] = ranked.map((finding, i) => ({
@@ -496,135 +632,213 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const findingCounts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const f of ranked) findingCounts[f.severity] += 1;
 
-  // Host ranking (for the virtual netstat): connections per ip, either side.
-  const hostCount = new Map<string, number>();
-  for (const flow of flows) {
-    hostCount.set(flow.client.ip, (hostCount.get(flow.client.ip) ?? 0) + 1);
-    hostCount.set(flow.server.ip, (hostCount.get(flow.server.ip) ?? 0) + 1);
-  }
-  const hostRanking = [...hostCount.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
-  const topHosts = hostRanking.slice(0, opts.maxHosts);
-  const hostPop = new Map<string, Map<TcpState, PopulationAcc>>(topHosts.map(([h]) => [h, new Map()]));
-
-  // Series and per-service aggregates in one pass.
-  const opened = new Array<number>(bins.count).fill(0);
-  const closed = new Array<number>(bins.count).fill(0);
-  const reset = new Array<number>(bins.count).fill(0);
-  const synRetx = new Array<number>(bins.count).fill(0);
-  const synAckRetx = new Array<number>(bins.count).fill(0);
-  const sidePop: Record<Side, Map<TcpState, PopulationAcc>> = { client: new Map(), server: new Map() };
+  // Pass 1: series, populations, host and service counters, table candidates.
+  const n = bins.count;
+  const opened = new Array<number>(n).fill(0);
+  const closed = new Array<number>(n).fill(0);
+  const reset = new Array<number>(n).fill(0);
+  const synRetx = new Array<number>(n).fill(0);
+  const synAckRetx = new Array<number>(n).fill(0);
+  const clientPop = new Population(bins);
+  const serverPop = new Population(bins);
   const rttAll: number[] = [];
-  interface ServiceAcc {
-    connections: number;
-    failed: number;
-    failures: Map<string, number>;
-    rtt: number[];
-    opened: number[];
-    reset: number[];
-  }
-  const services = new Map<string, ServiceAcc>();
+  const hostIndex = new Map<string, number>();
+  const hostNames: string[] = [];
+  const hostCounts: number[] = [];
+  const flowClientHost = new Int32Array(flows.length);
+  const flowServerHost = new Int32Array(flows.length);
+  const services: ServiceAcc[] = [];
+  const serviceByHost = new Map<string, Map<number, number>>();
+  const flowService = new Int32Array(flows.length);
   const useRows = flows.length <= opts.maxSwimlaneRows;
   const swimRows: SwimlaneRow[] = [];
+  const failedFlows: FlowRecord[] = [];
+  let midstream = 0;
+  let lastClientIp = '';
+  let lastClientHost = -1;
+  let lastServerIp = '';
+  let lastServerHost = -1;
+  let lastService = -1;
 
-  for (const flow of flows) {
+  const hostOf = (ip: string): number => {
+    let h = hostIndex.get(ip);
+    if (h === undefined) {
+      h = hostNames.length;
+      hostIndex.set(ip, h);
+      hostNames.push(ip);
+      hostCounts.push(0);
+    }
+    hostCounts[h]! += 1;
+    return h;
+  };
+
+  for (let fi = 0; fi < flows.length; fi += 1) {
+    const flow = flows[fi]!;
+    if (findingsOfFlow.has(flow.id)) flowById.set(flow.id, flow);
+    if (flow.handshake === 'not_seen') midstream += 1;
     const startBin = binOf(bins, flow.startSeconds);
     opened[startBin]! += 1;
     if (flow.closeReason === 'closed') closed[binOf(bins, flow.endSeconds)]! += 1;
-    if (flow.closeReason === 'reset') reset[binOf(bins, flow.endSeconds)]! += 1;
-    let sampledSyn = 0;
-    let sampledSynAck = 0;
-    for (const s of flow.segments) {
-      if (s.retransmission === 'syn') {
-        sampledSyn += 1;
-        synRetx[binOf(bins, flow.startSeconds + s.relSeconds)]! += 1;
-      } else if (s.retransmission === 'synack') {
-        sampledSynAck += 1;
-        synAckRetx[binOf(bins, flow.startSeconds + s.relSeconds)]! += 1;
+    else if (flow.closeReason === 'reset') reset[binOf(bins, flow.endSeconds)]! += 1;
+    const counts = flow.counts;
+    if (counts.synRetransmissions > 0 || counts.synAckRetransmissions > 0) {
+      let sampledSyn = 0;
+      let sampledSynAck = 0;
+      for (const s of flow.segments) {
+        if (s.retransmission === 'syn') {
+          sampledSyn += 1;
+          synRetx[binOf(bins, flow.startSeconds + s.relSeconds)]! += 1;
+        } else if (s.retransmission === 'synack') {
+          sampledSynAck += 1;
+          synAckRetx[binOf(bins, flow.startSeconds + s.relSeconds)]! += 1;
+        }
       }
+      // Counts are exact, samples bounded: retransmissions not sampled go to the flow's first bin.
+      synRetx[startBin]! += Math.max(0, counts.synRetransmissions - sampledSyn);
+      synAckRetx[startBin]! += Math.max(0, counts.synAckRetransmissions - sampledSynAck);
     }
-    // Counts are exact, samples bounded: retransmissions not sampled go to the flow's first bin.
-    synRetx[startBin]! += Math.max(0, flow.counts.synRetransmissions - sampledSyn);
-    synAckRetx[startBin]! += Math.max(0, flow.counts.synAckRetransmissions - sampledSynAck);
     if (flow.rttMs !== undefined) rttAll.push(flow.rttMs.total);
 
-    const client = sideIntervals(flow, 'client', origin, captureEnd);
-    const server = sideIntervals(flow, 'server', origin, captureEnd);
-    addPopulation(sidePop.client, client, bins);
-    addPopulation(sidePop.server, server, bins);
-    const hc = hostPop.get(flow.client.ip);
-    if (hc !== undefined) addPopulation(hc, client, bins);
-    const hsrv = hostPop.get(flow.server.ip);
-    if (hsrv !== undefined) addPopulation(hsrv, server, bins);
+    walkSide(flow, 'client', captureEnd, clientPop);
+    walkSide(flow, 'server', captureEnd, serverPop);
+    // One-entry caches: consecutive flows mostly share the server (and often the client), and a
+    // string compare of equal short strings is cheaper than hashing into a large Map.
+    const clientIp = flow.client.ip;
+    if (clientIp !== lastClientIp) {
+      lastClientIp = clientIp;
+      lastClientHost = hostOf(clientIp);
+    } else hostCounts[lastClientHost]! += 1;
+    flowClientHost[fi] = lastClientHost;
+    const serverIp = flow.server.ip;
+    if (serverIp !== lastServerIp) {
+      lastServerIp = serverIp;
+      lastServerHost = hostOf(serverIp);
+    } else hostCounts[lastServerHost]! += 1;
+    flowServerHost[fi] = lastServerHost;
     if (useRows) {
       swimRows.push({
         flowId: flow.id,
         label: `#${flow.id} ${fmtEndpoint(flow.client.ip, flow.client.port)} → ${serviceKey(flow)}`,
-        client,
-        server,
+        client: sideIntervals(flow, 'client', origin, captureEnd),
+        server: sideIntervals(flow, 'server', origin, captureEnd),
         flagged: findingsOfFlow.has(flow.id),
       });
     }
 
-    const key = serviceKey(flow);
-    let acc = services.get(key);
-    if (acc === undefined) {
-      acc = {
-        connections: 0,
-        failed: 0,
-        failures: new Map(),
-        rtt: [],
-        opened: new Array<number>(bins.count).fill(0),
-        reset: new Array<number>(bins.count).fill(0),
-      };
-      services.set(key, acc);
+    // Services keyed by ip then port: no key string per flow; the last one is cached.
+    let si = lastService;
+    if (si < 0 || flow.server.port !== services[si]!.port || serverIp !== services[si]!.ip) {
+      let byPort = serviceByHost.get(serverIp);
+      if (byPort === undefined) {
+        byPort = new Map();
+        serviceByHost.set(serverIp, byPort);
+      }
+      let found = byPort.get(flow.server.port);
+      if (found === undefined) {
+        found = services.length;
+        byPort.set(flow.server.port, found);
+        services.push({
+          ip: serverIp,
+          port: flow.server.port,
+          connections: 0,
+          failed: 0,
+          failures: new Array<number>(FAILURE_KINDS.length).fill(0),
+          opened: null,
+          reset: null,
+          rtt: null,
+        });
+      }
+      si = found;
+      lastService = si;
     }
+    flowService[fi] = si;
+    const acc = services[si]!;
     acc.connections += 1;
-    acc.opened[startBin]! += 1;
-    if (flow.closeReason === 'reset') acc.reset[binOf(bins, flow.endSeconds)]! += 1;
-    const kinds = failureKindsOf(flow);
-    if (kinds.length > 0) acc.failed += 1;
-    for (const k of kinds) acc.failures.set(k, (acc.failures.get(k) ?? 0) + 1);
-    if (flow.rttMs !== undefined) acc.rtt.push(flow.rttMs.total);
+    const mask = failureMaskOf(flow);
+    if (mask !== 0) {
+      acc.failed += 1;
+      for (let k = 0; k < FAILURE_KINDS.length; k += 1) if ((mask & (1 << k)) !== 0) acc.failures[k]! += 1;
+      if (failedFlows.length < opts.maxTableRows) failedFlows.push(flow);
+    }
   }
 
+  // Hosts (for the virtual netstat): the busiest by connections, either side. A top-K scan, not a
+  // sort: a capture can have one host per connection.
+  const topHosts = topK(hostNames.length, opts.maxHosts, (a, b) => hostCounts[b]! - hostCounts[a]! || (hostNames[a]! < hostNames[b]! ? -1 : 1));
+  const hostPops = new Map<number, Population>(topHosts.map((h) => [h, new Population(bins)]));
+
+  // Services: those named by findings first, then by connections.
   const findingsByEndpoint = new Map<string, { id: string; severity: Severity }[]>();
   for (const f of ranked) {
     const list = findingsByEndpoint.get(f.endpoint) ?? [];
     if (!list.some((x) => x.id === f.id)) list.push({ id: f.id, severity: f.severity });
     findingsByEndpoint.set(f.endpoint, list);
   }
-  const serviceList = [...services.entries()].sort(
+  const serviceKeys = services.map((s) => fmtEndpoint(s.ip, s.port));
+  const shownServices = topK(
+    services.length,
+    opts.maxServices,
     (a, b) =>
-      (findingsByEndpoint.has(b[0]) ? 1 : 0) - (findingsByEndpoint.has(a[0]) ? 1 : 0) ||
-      b[1].connections - a[1].connections ||
-      (a[0] < b[0] ? -1 : 1),
+      (findingsByEndpoint.has(serviceKeys[b]!) ? 1 : 0) - (findingsByEndpoint.has(serviceKeys[a]!) ? 1 : 0) ||
+      services[b]!.connections - services[a]!.connections ||
+      (serviceKeys[a]! < serviceKeys[b]! ? -1 : 1),
   );
-  const serviceViews: ServiceView[] = serviceList.slice(0, opts.maxServices).map(([endpoint, acc]) => ({
-    endpoint,
-    connections: acc.connections,
-    failed: acc.failed,
-    failures: [...acc.failures.entries()]
-      .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-      .map(([kind, count]) => ({ kind, count })),
-    rtt: rttStatsOf(acc.rtt),
-    opened: acc.opened,
-    reset: acc.reset,
-    findings: findingsByEndpoint.get(endpoint) ?? [],
-  }));
+  for (const si of shownServices) {
+    const acc = services[si]!;
+    acc.opened = new Array<number>(n).fill(0);
+    acc.reset = new Array<number>(n).fill(0);
+    acc.rtt = [];
+  }
 
-  // Ladders: the first N existing flows of each finding, in finding rank order.
+  // Pass 2, only for the hosts and services shown: their populations, bins and RTTs.
+  for (let fi = 0; fi < flows.length; fi += 1) {
+    const flow = flows[fi]!;
+    const acc = services[flowService[fi]!]!;
+    if (acc.opened !== null && acc.reset !== null && acc.rtt !== null) {
+      acc.opened[binOf(bins, flow.startSeconds)]! += 1;
+      if (flow.closeReason === 'reset') acc.reset[binOf(bins, flow.endSeconds)]! += 1;
+      if (flow.rttMs !== undefined) acc.rtt.push(flow.rttMs.total);
+    }
+    const hc = hostPops.get(flowClientHost[fi]!);
+    if (hc !== undefined) walkSide(flow, 'client', captureEnd, hc);
+    const hs = hostPops.get(flowServerHost[fi]!);
+    if (hs !== undefined) walkSide(flow, 'server', captureEnd, hs);
+  }
+
+  const serviceViews: ServiceView[] = shownServices.map((si) => {
+    const acc = services[si]!;
+    const endpoint = serviceKeys[si]!;
+    const failures: { kind: string; count: number }[] = [];
+    FAILURE_KINDS.forEach((kind, k) => {
+      const count = acc.failures[k]!;
+      if (count > 0) failures.push({ kind, count });
+    });
+    failures.sort((a, b) => b.count - a.count || (a.kind < b.kind ? -1 : 1));
+    return {
+      endpoint,
+      connections: acc.connections,
+      failed: acc.failed,
+      failures,
+      rtt: rttStatsOf(acc.rtt ?? []),
+      opened: acc.opened ?? [],
+      reset: acc.reset ?? [],
+      findings: findingsByEndpoint.get(endpoint) ?? [],
+    };
+  });
+
+  // Ladders: per finding in rank order, up to N of its connections not drawn for an earlier
+  // finding; when all of them were, a reference to the diagrams already drawn.
   const ladders: LadderView[] = [];
-  let laddersOmitted = 0;
+  const ladderRefs: LadderRef[] = [];
+  const drawn = new Set<number>();
   for (const fv of findingViews) {
     let taken = 0;
     for (const id of fv.finding.flows) {
+      if (taken >= opts.laddersPerFinding || ladders.length >= opts.maxLadders) break;
       const flow = flowById.get(id);
-      if (flow === undefined) continue;
-      if (taken >= opts.laddersPerFinding || ladders.length >= opts.maxLadders) {
-        laddersOmitted += 1;
-        continue;
-      }
+      if (flow === undefined || drawn.has(id)) continue;
       taken += 1;
+      drawn.add(id);
       ladders.push({
         findingId: fv.finding.id,
         findingAnchor: fv.anchor,
@@ -636,17 +850,28 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
         startRel: rel(flow.startSeconds),
       });
     }
+    if (taken === 0) {
+      for (const id of fv.finding.flows) {
+        if (drawn.has(id)) ladderRefs.push({ findingId: fv.finding.id, findingAnchor: fv.anchor, flowId: id });
+        if (ladderRefs.filter((r) => r.findingAnchor === fv.anchor).length >= opts.laddersPerFinding) break;
+      }
+    }
   }
+  let laddersOmitted = 0;
+  for (const id of flowById.keys()) if (!drawn.has(id)) laddersOmitted += 1;
 
   // Connection table: flows named by findings first, then failures, then the rest; shown by id.
-  const chosen = new Set<number>();
-  const take = (id: number): void => {
-    if (chosen.size < opts.maxTableRows && flowById.has(id)) chosen.add(id);
-  };
-  for (const f of ranked) for (const id of f.flows) take(id);
-  if (chosen.size < opts.maxTableRows) for (const flow of flows) if (failureKindsOf(flow).length > 0) take(flow.id);
-  if (chosen.size < opts.maxTableRows) for (const flow of flows) take(flow.id);
-  const tableFlows = [...chosen].sort((a, b) => a - b).map((id) => flowById.get(id)!);
+  const chosen = new Map<number, FlowRecord>();
+  for (const f of ranked) {
+    for (const id of f.flows) {
+      if (chosen.size >= opts.maxTableRows) break;
+      const flow = flowById.get(id);
+      if (flow !== undefined) chosen.set(id, flow);
+    }
+  }
+  for (let i = 0; i < failedFlows.length && chosen.size < opts.maxTableRows; i += 1) chosen.set(failedFlows[i]!.id, failedFlows[i]!);
+  for (let i = 0; i < flows.length && chosen.size < opts.maxTableRows; i += 1) chosen.set(flows[i]!.id, flows[i]!);
+  const tableFlows = [...chosen.values()].sort((a, b) => a.id - b.id);
   const stateSet = new Set<TcpState>();
   const rows: ConnectionRow[] = tableFlows.map((flow) => {
     stateSet.add(flow.finalState.client);
@@ -673,19 +898,15 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     };
   });
 
+  const clientSeries = clientPop.series();
+  const serverSeries = serverPop.series();
   const swimlane: SwimlaneView = useRows
     ? {
         mode: 'rows',
         rows: swimRows.sort((a, b) => (a.client[0]?.start ?? 0) - (b.client[0]?.start ?? 0) || a.flowId - b.flowId),
         durationSeconds: bins.durationSeconds,
       }
-    : {
-        mode: 'density',
-        bins,
-        client: seriesOf(sidePop.client, POPULATION_ORDER),
-        server: seriesOf(sidePop.server, POPULATION_ORDER),
-        flows: flows.length,
-      };
+    : { mode: 'density', bins, client: clientSeries, server: serverSeries, flows: flows.length };
 
   const cap = report.capture;
   const facts: Fact[] = [
@@ -694,7 +915,8 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     { label: 'Link types', value: cap.linkTypes.join(', ') || '–' },
     { label: 'Packets', value: `${fmtInt(cap.packets)} (${fmtInt(cap.tcpPackets)} TCP)` },
     { label: 'Bytes on the wire', value: `${fmtInt(cap.bytes)} (${fmtInt(cap.capturedBytes)} captured)` },
-    { label: 'Time span', value: cap.firstTs === null ? 'empty capture' : `${cap.firstTs} → ${cap.lastTs ?? ''}` },
+    { label: 'First packet', value: cap.firstTs ?? 'empty capture' },
+    { label: 'Last packet', value: cap.lastTs ?? '–' },
     { label: 'Duration', value: fmtDuration(cap.durationSeconds) },
     { label: 'Connections', value: fmtInt(flows.length) },
   ];
@@ -724,22 +946,25 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
         (w) => `${w.code}: ${w.message} (byte offset ${w.byteOffset}${w.frame === undefined ? '' : `, frame ${w.frame}`})`,
       ),
     },
-    quality: qualityFacts(report),
+    quality: qualityFacts(report, midstream),
+    qualityItems: qualityItemsOf(report),
+    qualityKnown: report.quality !== undefined,
     bins,
     series: { opened, closed, reset, synRetransmissions: synRetx, synAckRetransmissions: synAckRetx },
-    population: { client: seriesOf(sidePop.client, POPULATION_ORDER), server: seriesOf(sidePop.server, POPULATION_ORDER) },
-    hosts: topHosts.map(([host, connections]) => ({
-      host,
-      connections,
-      series: seriesOf(hostPop.get(host)!, POPULATION_ORDER),
+    population: { client: clientSeries, server: serverSeries },
+    hosts: topHosts.map((h) => ({
+      host: hostNames[h]!,
+      connections: hostCounts[h]!,
+      series: hostPops.get(h)!.series(),
     })),
-    hostsOmitted: Math.max(0, hostRanking.length - topHosts.length),
+    hostsOmitted: Math.max(0, hostNames.length - topHosts.length),
     rtt: rttStatsOf(rttAll),
     ladders,
+    ladderRefs,
     laddersOmitted,
     swimlane,
     services: serviceViews,
-    servicesOmitted: Math.max(0, serviceList.length - serviceViews.length),
+    servicesOmitted: Math.max(0, services.length - serviceViews.length),
     table: {
       rows,
       total: flows.length,
@@ -754,12 +979,43 @@ function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** Short names of the capture-quality items (`quality.items[].id`), for the report. */
+const QUALITY_LABEL: Readonly<Record<string, string>> = {
+  'started-mid-connection': 'Started mid-connection',
+  'one-direction-missing': 'One direction missing',
+  'capture-drops': 'Packets dropped by the capture',
+  'snaplen-truncated': 'Packets cut by the snaplen',
+  'duplicate-frames': 'Duplicated frames',
+  'timestamps-backwards': 'Timestamps going backwards',
+  'partial-capture': 'Capture read in part',
+};
+
 /**
- * What the capture can and cannot show: facts from the capture section, then the optional
- * `quality` section of the report (added by the diagnose stage; rendered generically so the
- * renderer does not depend on its exact shape).
+ * The capture-quality items of the report (what the capture cannot show), worst first, each with
+ * a short label and its sentence. Empty when the report has no `quality` section or no item.
  */
-export function qualityFacts(report: AnalysisReport): Fact[] {
+export function qualityItemsOf(report: AnalysisReport): QualityItemView[] {
+  const items = report.quality?.items ?? [];
+  return [...items]
+    .map((item, i) => ({ item, i }))
+    .sort((a, b) => SEVERITY_RANK[a.item.severity] - SEVERITY_RANK[b.item.severity] || a.i - b.i)
+    .map(({ item }) => ({
+      id: item.id,
+      label: QUALITY_LABEL[item.id] ?? humanize(item.id),
+      level: item.severity,
+      severityLabel: SEVERITY_LABEL[item.severity],
+      message: item.message,
+      count: item.count,
+    }));
+}
+
+/**
+ * What the capture can and cannot show, as facts: how it was read (completely, drops, snaplen,
+ * timestamp order, skipped packets, anomalies). The limits that affect the diagnoses are the
+ * `quality` items ({@link qualityItemsOf}); `midstream` (connections whose handshake was not
+ * captured) is listed here only for results without a `quality` section.
+ */
+export function qualityFacts(report: AnalysisReport, midstream = -1): Fact[] {
   const cap = report.capture;
   const out: Fact[] = [];
   out.push({
@@ -769,82 +1025,44 @@ export function qualityFacts(report: AnalysisReport): Fact[] {
   });
   out.push({
     label: 'Drops reported by the capture',
-    value: cap.drops === null ? 'not reported' : fmtInt(cap.drops),
+    value: cap.drops === null ? 'none reported (the file format may not record them)' : fmtInt(cap.drops),
     level: cap.drops !== null && cap.drops > 0 ? 'warning' : 'ok',
   });
   out.push({
     label: 'Packets cut by the snaplen',
-    value: fmtInt(cap.truncatedPackets),
+    value: cap.truncatedPackets > 0 ? `${fmtInt(cap.truncatedPackets)} (headers complete; payload bytes not kept)` : 'none',
     level: cap.truncatedPackets > 0 ? 'info' : 'ok',
   });
   out.push({
     label: 'Timestamps going backwards',
-    value: fmtInt(cap.timestampsBackwards),
+    value: cap.timestampsBackwards > 0 ? fmtInt(cap.timestampsBackwards) : 'none',
     level: cap.timestampsBackwards > 0 ? 'warning' : 'ok',
   });
-  const midstream = report.flows.filter((f) => f.handshake === 'not_seen').length;
-  if (midstream > 0) {
-    out.push({ label: 'Connections already open when the capture started', value: fmtInt(midstream), level: 'info' });
+  if (report.quality === undefined) {
+    let count = midstream;
+    if (count < 0) {
+      count = 0;
+      for (const f of report.flows) if (f.handshake === 'not_seen') count += 1;
+    }
+    if (count > 0) out.push({ label: 'Connections already open when the capture started', value: fmtInt(count), level: 'info' });
   }
   const skipped = Object.keys(cap.skipped).sort();
-  if (skipped.length > 0) {
-    out.push({ label: 'Packets skipped', value: skipped.map((k) => `${k}: ${fmtInt(cap.skipped[k] ?? 0)}`).join(', ') });
-  }
+  const skippedTotal = skipped.reduce((sum, k) => sum + (cap.skipped[k] ?? 0), 0);
+  out.push({
+    label: 'Packets skipped (not TCP/IP)',
+    value: skippedTotal === 0 ? 'none' : skipped.map((k) => `${k.replace(/_/g, ' ')}: ${fmtInt(cap.skipped[k] ?? 0)}`).join(', '),
+  });
   const anomalies = Object.keys(cap.anomalies).sort();
-  if (anomalies.length > 0) {
-    out.push({
-      label: 'Anomalies (weirds)',
-      value: anomalies.map((k) => `${k}: ${fmtInt(cap.anomalies[k] ?? 0)}`).join(', '),
-      level: 'info',
-    });
-  }
-  const quality = (report as AnalysisReport & { readonly quality?: unknown }).quality;
-  out.push(...genericFacts(quality));
-  return out;
-}
-
-function asText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value === 'number') return fmtIntOrFloat(value);
-  if (typeof value === 'boolean') return value ? 'yes' : 'no';
-  return truncate(JSON.stringify(value) ?? '', 300);
-}
-
-function fmtIntOrFloat(value: number): string {
-  return Number.isInteger(value) ? fmtInt(value) : String(Math.round(value * 1000) / 1000);
-}
-
-function levelOf(value: unknown): VerdictLevel | undefined {
-  return value === 'error' || value === 'warning' || value === 'info' || value === 'ok' ? value : undefined;
-}
-
-function genericFacts(quality: unknown): Fact[] {
-  if (quality === undefined || quality === null) return [];
-  if (Array.isArray(quality)) return quality.flatMap((item: unknown, i) => itemFact(item, `Quality note ${i + 1}`));
-  if (typeof quality !== 'object') return [{ label: 'Capture quality', value: asText(quality) }];
-  const out: Fact[] = [];
-  const record = quality as Record<string, unknown>;
-  for (const key of Object.keys(record).sort()) {
-    const value = record[key];
-    if (Array.isArray(value)) out.push(...value.flatMap((item: unknown, i) => itemFact(item, `${humanize(key)} ${i + 1}`)));
-    else if (value !== undefined) out.push({ label: humanize(key), value: asText(value) });
-  }
-  return out;
-}
-
-function itemFact(item: unknown, fallbackLabel: string): Fact[] {
-  if (item === null || typeof item !== 'object') return [{ label: fallbackLabel, value: asText(item) }];
-  const r = item as Record<string, unknown>;
-  const label = [r['title'], r['label'], r['code'], r['name'], r['id']].find((v) => typeof v === 'string');
-  const text = [r['message'], r['summary'], r['text'], r['description'], r['detail'], r['value']].find(
-    (v) => v !== undefined,
+  out.push(
+    anomalies.length > 0
+      ? {
+          label: 'Anomalies (weirds)',
+          value: anomalies.map((k) => `${k}: ${fmtInt(cap.anomalies[k] ?? 0)}`).join(', '),
+          level: 'info',
+        }
+      : { label: 'Anomalies (weirds)', value: 'none' },
   );
-  const level = levelOf(r['severity'] ?? r['level']);
-  const fact: Fact = {
-    label: typeof label === 'string' ? label : fallbackLabel,
-    value: text === undefined ? asText(item) : asText(text),
-  };
-  return [level === undefined ? fact : { ...fact, level }];
+  return out;
 }
 
 function humanize(key: string): string {

@@ -67,15 +67,41 @@ export class EndpointTrack {
   dataRetransmissions = 0;
 }
 
-/** A bounded record of one state change, formatted into a Transition at emit time. */
-export interface PendingTransition {
-  readonly frame: number;
-  readonly tsSec: number;
-  readonly tsNanos: number;
-  readonly side: Side;
-  readonly from: TcpState;
-  readonly to: TcpState;
-  readonly inferred: boolean;
+/**
+ * Numbers per stored transition in {@link FlowState.transitions}: frame, tsSec, tsNanos, code.
+ * `code` packs the side (bit 0: client), inferred (bit 1), the from state (bits 2-5) and the to
+ * state (bits 6-9) as indexes into {@link STATE_BY_CODE}. Packed numbers rather than one object
+ * per transition: a live flow holds no strings and no small objects, and the ISO text is built
+ * once at emission (saves ~100 bytes and one string per transition while the flow is live).
+ */
+export const TRANSITION_FIELDS = 4;
+
+/** TcpState by its 4-bit code in a packed transition. */
+export const STATE_BY_CODE: readonly TcpState[] = [
+  'CLOSED',
+  'LISTEN',
+  'SYN_SENT',
+  'SYN_RECEIVED',
+  'ESTABLISHED',
+  'FIN_WAIT_1',
+  'FIN_WAIT_2',
+  'CLOSE_WAIT',
+  'CLOSING',
+  'LAST_ACK',
+  'TIME_WAIT',
+  'UNKNOWN',
+];
+
+const CODE_BY_STATE = new Map<TcpState, number>(STATE_BY_CODE.map((st, i) => [st, i]));
+
+/** The 4-bit code of a state (see {@link STATE_BY_CODE}). */
+export function stateCode(state: TcpState): number {
+  return CODE_BY_STATE.get(state) ?? 0;
+}
+
+/** The packed `code` field of a transition (see {@link TRANSITION_FIELDS}). */
+export function transitionCode(isClient: boolean, inferred: boolean, from: TcpState, to: TcpState): number {
+  return (isClient ? 1 : 0) | (inferred ? 2 : 0) | ((CODE_BY_STATE.get(from) ?? 0) << 2) | ((CODE_BY_STATE.get(to) ?? 0) << 6);
 }
 
 /** Number of numbers per stored segment sample (see {@link FlowState.samples}). */
@@ -162,7 +188,7 @@ export class FlowState implements FlowTableEntry<FlowState> {
   /**
    * The server's SYN_RECEIVED → ESTABLISHED on the client's ACK is provisional until the server
    * shows it accepted that ACK (see FlowTracker's retraction rule). `provisionalIndex` is the
-   * transition's index in `transitions` (-1 when it was not stored because of the cap) and
+   * transition's offset in the packed `transitions` (-1 when it was not stored because of the cap) and
    * `provisionalSinceT` the server's `stateSinceT` before it, restored on retraction.
    */
   serverEstablishedProvisional = false;
@@ -172,8 +198,11 @@ export class FlowState implements FlowTableEntry<FlowState> {
   serverEstablishedRetracted = false;
 
   // Bounded detail ---------------------------------------------------------------------------------
-  transitions: PendingTransition[] = [];
+  /** Stored transitions, TRANSITION_FIELDS numbers each (see there); capped by the tracker. */
+  transitions: number[] = [];
   transitionsOmitted = 0;
+  /** Weirds counted on this flow (any name); a flow with one keeps its segment samples. */
+  weirdCount = 0;
   /** First samples, SAMPLE_FIELDS numbers each: frame, sec, nanos, fromClient, flags, seq, ack|-1, len, window, retx. */
   samples: number[] = [];
   /** Ring of the last samples (allocated once the head is full), `tailCount` written so far. */

@@ -1,30 +1,59 @@
 /**
- * ISO 8601 formatting of packet timestamps with a one-entry cache of the date-and-time part.
+ * ISO 8601 formatting of packet timestamps with a cache of the date-and-time part per whole second.
  *
- * Why the cache: flows are emitted in bursts from the same second of packet time, and building
- * the `YYYY-MM-DDTHH:MM:SS` part through `Date` is the expensive bit; a flow's start, end and
- * transitions usually share a second with the previous call.
+ * Why the cache: building the `YYYY-MM-DDTHH:MM:SS` part through `Date` is the expensive bit, and
+ * a capture's flows are emitted in bursts from the same few seconds of packet time (a flow's
+ * start, end and transitions, and its neighbours', share a handful of seconds). The fraction is
+ * appended with one integer-to-string conversion. Output is identical to `formatIsoTimestamp`.
  *
  * @module
  */
 
 import { formatIsoTimestamp } from '../common/time.ts';
 
+/**
+ * Distinct seconds cached before the cache is cleared: a few minutes of capture around the
+ * current emission point, ~100 KB at most.
+ */
+const MAX_CACHED_SECONDS = 4096;
+
 /** Formats (seconds, nanoseconds) as ISO 8601 UTC with a fixed number of fractional digits. */
 export class IsoFormatter {
-  private cachedSec = Number.NaN;
-  private cachedBase = '';
+  private readonly prefixes = new Map<number, string>();
+  /** 10^(9 - digits): nanoseconds per unit of the last fractional digit. */
+  private readonly divisor: number;
+  /** 10^digits: added before `toString` so leading zeros come for free, then sliced off. */
+  private readonly pad: number;
+
   /** @param digits - fractional digits, 0..9 (6 for µs captures, 9 for ns captures). */
-  constructor(private readonly digits: number) {}
+  constructor(private readonly digits: number) {
+    const d = Math.max(0, Math.min(9, Math.trunc(digits)));
+    this.divisor = 10 ** (9 - d);
+    this.pad = 10 ** d;
+  }
+
+  /** `YYYY-MM-DDTHH:MM:SS` of a whole second, cached. */
+  private prefix(tsSec: number): string {
+    let p = this.prefixes.get(tsSec);
+    if (p === undefined) {
+      if (this.prefixes.size >= MAX_CACHED_SECONDS) this.prefixes.clear();
+      const full = formatIsoTimestamp(tsSec, 0, 0);
+      p = full.slice(0, full.length - 1);
+      this.prefixes.set(tsSec, p);
+    }
+    return p;
+  }
 
   format(tsSec: number, tsNanos: number): string {
-    if (tsSec !== this.cachedSec) {
-      const full = formatIsoTimestamp(tsSec, 0, 0);
-      this.cachedBase = full.slice(0, full.length - 1);
-      this.cachedSec = tsSec;
-    }
-    if (this.digits <= 0) return `${this.cachedBase}Z`;
-    const frac = String(tsNanos).padStart(9, '0').slice(0, Math.min(9, this.digits));
-    return `${this.cachedBase}.${frac}Z`;
+    const base = this.prefix(tsSec);
+    if (this.digits <= 0) return `${base}Z`;
+    // Truncate (never round) to `digits`, as formatIsoTimestamp does.
+    // One concatenation of the shared prefix with a short flat tail (".123456Z", under V8's
+    // 13-character cons threshold): the result is a single 20-byte cons node over two flat
+    // strings, where a template literal left a chain of three cons nodes per timestamp (V8 keeps
+    // them unflattened while the record lives; ~60 bytes saved per timestamp).
+    const units = Math.floor(tsNanos / this.divisor);
+    const tail = '.' + String(this.pad + units).slice(1) + 'Z';
+    return base + tail;
   }
 }

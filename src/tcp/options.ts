@@ -42,6 +42,14 @@ export interface FlowTrackerOptions {
   readonly maxHeadSamples: number;
   /** Segment samples kept from the end of a flow (a ring). Default 16. */
   readonly maxTailSamples: number;
+  /**
+   * Flows with an id up to this keep their segment samples even when routine (complete
+   * handshake, closed by FINs or still open, no retransmission, RST, zero window, keep-alive,
+   * duplicate ACK, inferred transition or weird); later routine flows are emitted with
+   * `segments: []`. Default 64: enough examples for a report's ladder diagrams, while the samples
+   * of the other routine flows, most of a large capture's memory, are dropped.
+   */
+  readonly keepRoutineSamplesOfFirstFlows: number;
   /** Fractional digits of ISO timestamps: 6 for a µs capture, 9 for ns. Default 6. */
   readonly tsPrecisionDigits: number;
   /**
@@ -62,6 +70,7 @@ export const DEFAULT_FLOW_TRACKER_OPTIONS: Readonly<FlowTrackerOptions> = Object
   maxTransitionsPerFlow: 64,
   maxHeadSamples: 48,
   maxTailSamples: 16,
+  keepRoutineSamplesOfFirstFlows: 64,
   tsPrecisionDigits: 6,
   onWeird: undefined,
 });

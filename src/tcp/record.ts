@@ -9,10 +9,10 @@
 import { formatAddress } from '../decode/address-text.ts';
 import { flagsToText } from '../decode/flags-text.ts';
 import { relativeSeq, seqDiff, seqLt } from '../flow/seq.ts';
-import { SAMPLE_FIELDS } from './flow-state.ts';
+import { SAMPLE_FIELDS, STATE_BY_CODE, stateCode, TRANSITION_FIELDS } from './flow-state.ts';
 import type { EndpointTrack, FlowState } from './flow-state.ts';
 import type { IsoFormatter } from './iso-time.ts';
-import type { FlowRecord, HandshakeOutcome, SegmentSample, Transition } from './types.ts';
+import type { FlowRecord, HandshakeOutcome, SegmentSample, TcpState, Transition } from './types.ts';
 
 /** Sample retransmission names by RETX_* code (see flow-state.ts). */
 const RETX_NAMES: readonly (SegmentSample['retransmission'] | undefined)[] = [
@@ -23,6 +23,73 @@ const RETX_NAMES: readonly (SegmentSample['retransmission'] | undefined)[] = [
   'data',
   'keepalive',
 ];
+
+/** Bound of each intern map below; when reached the map is cleared (interning is only a saving). */
+const MAX_INTERNED = 65536;
+
+/**
+ * Shared values for the records one tracker emits: the ISO formatter, and interned strings and
+ * small frozen objects so hundreds of thousands of retained records share them. Why: address
+ * text repeats across a capture's flows (a few thousand hosts, ~24 bytes per copy) and
+ * `finalState`/`ttl` take a few dozen distinct values (~20 bytes per object per flow). Shared
+ * objects are frozen; records are read-only by contract.
+ */
+export class RecordContext {
+  private readonly v4Addresses = new Map<number, string>();
+  private readonly otherAddresses = new Map<string, string>();
+  private readonly statePairs = new Map<number, FlowRecord['finalState']>();
+  private readonly ttlPairs = new Map<number, FlowRecord['ttl']>();
+
+  /**
+   * @param iso - formatter with the capture's timestamp precision.
+   * @param keepRoutineSamplesOfFirstFlows - see FlowTrackerOptions.
+   */
+  constructor(
+    readonly iso: IsoFormatter,
+    readonly keepRoutineSamplesOfFirstFlows: number,
+  ) {}
+
+  /** Address text of four words (IPv4 is stored IPv4-mapped), interned. */
+  address(w0: number, w1: number, w2: number, w3: number): string {
+    if (w0 === 0 && w1 === 0 && w2 === 0xffff) {
+      let text = this.v4Addresses.get(w3);
+      if (text === undefined) {
+        if (this.v4Addresses.size >= MAX_INTERNED) this.v4Addresses.clear();
+        text = formatAddress(w0, w1, w2, w3);
+        this.v4Addresses.set(w3, text);
+      }
+      return text;
+    }
+    const fresh = formatAddress(w0, w1, w2, w3);
+    const text = this.otherAddresses.get(fresh);
+    if (text !== undefined) return text;
+    if (this.otherAddresses.size >= MAX_INTERNED) this.otherAddresses.clear();
+    this.otherAddresses.set(fresh, fresh);
+    return fresh;
+  }
+
+  /** A shared frozen `{client, server}` pair of states. */
+  states(client: TcpState, server: TcpState): FlowRecord['finalState'] {
+    const key = stateCode(client) * 16 + stateCode(server);
+    let pair = this.statePairs.get(key);
+    if (pair === undefined) {
+      pair = Object.freeze({ client, server });
+      this.statePairs.set(key, pair);
+    }
+    return pair;
+  }
+
+  /** A shared frozen `{client, server}` pair of TTLs (-1..255 each). */
+  ttl(client: number, server: number): FlowRecord['ttl'] {
+    const key = (client + 1) * 512 + (server + 1);
+    let pair = this.ttlPairs.get(key);
+    if (pair === undefined) {
+      pair = Object.freeze({ client, server });
+      this.ttlPairs.set(key, pair);
+    }
+    return pair;
+  }
+}
 
 /** Rounds to microsecond resolution (milliseconds with 3 decimals), so JSON stays short and stable. */
 function roundMs(seconds: number): number {
@@ -106,39 +173,95 @@ function zeekContinuations(f: FlowState): Pick<FlowRecord, 'zeekContinuations'> 
   return rest.length === 0 ? {} : { zeekContinuations: rest };
 }
 
+/** Formats the packed transitions (see TRANSITION_FIELDS) into their JSON objects. */
+function buildTransitions(f: FlowState, iso: IsoFormatter): { transitions: Transition[]; anyInferred: boolean } {
+  const tr = f.transitions;
+  const transitions: Transition[] = [];
+  let anyInferred = false;
+  for (let at = 0; at + TRANSITION_FIELDS <= tr.length; at += TRANSITION_FIELDS) {
+    const tsSec = tr[at + 1]!;
+    const tsNanos = tr[at + 2]!;
+    const code = tr[at + 3]!;
+    const inferred = (code & 2) !== 0;
+    if (inferred) anyInferred = true;
+    transitions.push({
+      frame: tr[at]!,
+      ts: iso.format(tsSec, tsNanos),
+      tSeconds: tsSec + tsNanos * 1e-9,
+      side: (code & 1) !== 0 ? 'client' : 'server',
+      from: STATE_BY_CODE[(code >>> 2) & 15] as TcpState,
+      to: STATE_BY_CODE[(code >>> 6) & 15] as TcpState,
+      inferred,
+    });
+  }
+  return { transitions, anyInferred };
+}
+
+/**
+ * Whether a flow is routine enough that its segment samples say nothing a reader needs: the
+ * handshake completed, it closed with FINs or was still open at the end, and nothing went wrong
+ * (no retransmission of any kind, no RST, no zero window, no keep-alive, no duplicate ACK, no
+ * inferred or capped transition, no weird). Such flows are most of a busy capture, and their
+ * samples were most of the memory of the emitted records.
+ */
+function isRoutine(f: FlowState, reason: FlowRecord['closeReason'], handshake: HandshakeOutcome, anyInferred: boolean): boolean {
+  const n = f.counts;
+  return (
+    handshake === 'complete' &&
+    (reason === 'closed' || reason === 'end_of_capture') &&
+    n.rstClient === 0 &&
+    n.rstServer === 0 &&
+    n.synRetransmissions === 0 &&
+    n.synAckRetransmissions === 0 &&
+    n.finRetransmissions === 0 &&
+    n.dataRetransmissionsClient === 0 &&
+    n.dataRetransmissionsServer === 0 &&
+    n.zeroWindows === 0 &&
+    n.keepaliveProbes === 0 &&
+    n.duplicateAcks === 0 &&
+    !anyInferred &&
+    f.transitionsOmitted === 0 &&
+    f.weirdCount === 0
+  );
+}
+
 /**
  * Builds the JSON record of a flow.
  *
  * @param reason - why the flow leaves the table.
  * @param endT - packet time (epoch seconds) up to which `secondsInFinalState` is measured: the
  *   capture's last packet time at end of capture, else the packet time at which the flow left.
- * @param iso - formatter with the capture's timestamp precision.
+ * @param ctx - the tracker's formatter and intern maps. Flows with an id up to
+ *   `ctx.keepRoutineSamplesOfFirstFlows` keep their segment samples even when routine (see
+ *   `isRoutine`), so a report always has examples; later routine flows get `segments: []` with
+ *   every segment counted in `segmentsOmitted`.
  */
 export function buildFlowRecord(
   f: FlowState,
   reason: FlowRecord['closeReason'],
   endT: number,
-  iso: IsoFormatter,
+  ctx: RecordContext,
 ): FlowRecord {
+  const iso = ctx.iso;
   const c = f.client;
   const s = f.server;
-  const transitions: Transition[] = f.transitions.map((p) => ({
-    frame: p.frame,
-    ts: iso.format(p.tsSec, p.tsNanos),
-    tSeconds: p.tsSec + p.tsNanos * 1e-9,
-    side: p.side,
-    from: p.from,
-    to: p.to,
-    inferred: p.inferred,
-  }));
-  const maxTail = f.tail === null ? 0 : f.tail.length / SAMPLE_FIELDS;
-  const { segments, omitted } = buildSamples(f, maxTail);
+  const { transitions, anyInferred } = buildTransitions(f, iso);
+  const handshake = handshakeOutcome(f);
+  let segments: SegmentSample[];
+  let omitted: number;
+  if (f.id > ctx.keepRoutineSamplesOfFirstFlows && isRoutine(f, reason, handshake, anyInferred)) {
+    segments = [];
+    omitted = c.packets + s.packets;
+  } else {
+    const maxTail = f.tail === null ? 0 : f.tail.length / SAMPLE_FIELDS;
+    ({ segments, omitted } = buildSamples(f, maxTail));
+  }
   const endSeconds = f.lastSec + f.lastNanos * 1e-9;
   const rttMeasurable = f.lastSynT >= 0 && f.firstSynAckT >= 0 && f.handshakeAckT >= 0;
   const record: FlowRecord = {
     id: f.id,
-    client: { ip: formatAddress(f.c0, f.c1, f.c2, f.c3), port: f.cPort },
-    server: { ip: formatAddress(f.s0, f.s1, f.s2, f.s3), port: f.sPort },
+    client: { ip: ctx.address(f.c0, f.c1, f.c2, f.c3), port: f.cPort },
+    server: { ip: ctx.address(f.s0, f.s1, f.s2, f.s3), port: f.sPort },
     vlan: f.vlan,
     rolesInferred: f.rolesInferred,
     roleReason: f.roleReason,
@@ -152,8 +275,8 @@ export function buildFlowRecord(
     durationSeconds: roundSeconds(f.lastSec - f.firstSec + (f.lastNanos - f.firstNanos) * 1e-9),
     packets: { client: c.packets, server: s.packets },
     bytes: { client: c.bytes, server: s.bytes },
-    handshake: handshakeOutcome(f),
-    finalState: { client: c.state, server: s.state },
+    handshake,
+    finalState: ctx.states(c.state, s.state),
     secondsInFinalState: {
       client: roundSeconds(Math.max(0, endT - c.stateSinceT)),
       server: roundSeconds(Math.max(0, endT - s.stateSinceT)),
@@ -165,7 +288,7 @@ export function buildFlowRecord(
     connState: f.zeek.connState(),
     history: f.zeek.firstHistory(),
     closeReason: reason,
-    ttl: { client: c.ttl, server: s.ttl },
+    ttl: ctx.ttl(c.ttl, s.ttl),
     unackedBytesAtEnd: { client: unackedBytes(c, s), server: unackedBytes(s, c) },
     segments,
     segmentsOmitted: omitted,

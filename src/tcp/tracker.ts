@@ -31,11 +31,13 @@ import {
   RETX_SYN,
   RETX_SYNACK,
   SAMPLE_FIELDS,
+  TRANSITION_FIELDS,
+  transitionCode,
 } from './flow-state.ts';
 import { IsoFormatter } from './iso-time.ts';
 import { DEFAULT_FLOW_TRACKER_OPTIONS } from './options.ts';
 import type { FlowTrackerOptions } from './options.ts';
-import { buildFlowRecord } from './record.ts';
+import { buildFlowRecord, RecordContext } from './record.ts';
 import { isFinalState, nextState } from './transitions.ts';
 import type { EndpointEvent } from './transitions.ts';
 import type { FlowRecord, TcpState } from './types.ts';
@@ -107,7 +109,7 @@ export class FlowTracker {
    */
   private readonly rememberedRing: (ClosedIncarnation | undefined)[];
   private rememberedNext = 0;
-  private readonly iso: IsoFormatter;
+  private readonly ctx: RecordContext;
   private nextId = 1;
   private sweepSec = -Infinity;
   private lastSec = 0;
@@ -134,7 +136,7 @@ export class FlowTracker {
   constructor(options: Partial<FlowTrackerOptions>, onFlow: (flow: FlowRecord) => void) {
     this.options = { ...DEFAULT_FLOW_TRACKER_OPTIONS, ...options };
     this.onFlow = onFlow;
-    this.iso = new IsoFormatter(this.options.tsPrecisionDigits);
+    this.ctx = new RecordContext(new IsoFormatter(this.options.tsPrecisionDigits), this.options.keepRoutineSamplesOfFirstFlows);
     this.rememberedRing = new Array<ClosedIncarnation | undefined>(Math.max(1, this.options.maxRememberedClosed));
   }
 
@@ -203,13 +205,14 @@ export class FlowTracker {
   snapshot(): FlowRecord[] {
     const flows = this.table.values();
     flows.sort((a, b) => a.id - b.id);
-    return flows.map((f) => buildFlowRecord(f, f.closed ? f.closeReason : 'end_of_capture', this.lastT, this.iso));
+    return flows.map((f) => buildFlowRecord(f, f.closed ? f.closeReason : 'end_of_capture', this.lastT, this.ctx));
   }
 
   // ---------------------------------------------------------------------------------------------
 
   private weird(name: string, flow: FlowState): void {
     this.weirds.set(name, (this.weirds.get(name) ?? 0) + 1);
+    flow.weirdCount++;
     if (this.options.onWeird !== undefined) this.options.onWeird(name, flow.id);
   }
 
@@ -296,7 +299,7 @@ export class FlowTracker {
         f.previous = {
           flowId: prev.flowId,
           secondsSinceLastPacket: t - prev.lastT,
-          finalState: { client: prev.finalClient, server: prev.finalServer },
+          finalState: this.ctx.states(prev.finalClient, prev.finalServer),
           sameClient,
         };
       }
@@ -355,7 +358,7 @@ export class FlowTracker {
     ring[this.rememberedNext] = memory;
     this.rememberedNext = (this.rememberedNext + 1) % ring.length;
     this.remembered.set(f.hash, memory);
-    const record = buildFlowRecord(f, reason, endT, this.iso);
+    const record = buildFlowRecord(f, reason, endT, this.ctx);
     this.flowsEmitted++;
     this.onFlow(record);
   }
@@ -377,8 +380,9 @@ export class FlowTracker {
     if (to === from) return;
     ep.state = to;
     ep.stateSinceT = t;
-    if (f.transitions.length < this.options.maxTransitionsPerFlow) {
-      f.transitions.push({ frame, tsSec, tsNanos, side: isClient ? 'client' : 'server', from, to, inferred });
+    const tr = f.transitions;
+    if (tr.length < this.options.maxTransitionsPerFlow * TRANSITION_FIELDS) {
+      tr.push(frame, tsSec, tsNanos, transitionCode(isClient, inferred, from, to));
     } else {
       f.transitionsOmitted++;
     }
@@ -714,9 +718,9 @@ export class FlowTracker {
     }
   }
 
-  /** Removes the stored transition at index `i` (keeps the order of the others). */
+  /** Removes the packed transition at offset `i` of `f.transitions` (keeps the order of the others). */
   private removeTransition(f: FlowState, i: number): void {
-    f.transitions.splice(i, 1);
+    f.transitions.splice(i, TRANSITION_FIELDS);
   }
 
   private handleRst(

@@ -194,7 +194,15 @@ export interface FlowRecord {
     /** Whether the new SYN came from the previous connection's client (true) or its server. */
     readonly sameClient: boolean;
   };
-  /** Bounded sample of segments (first and last ones) for ladder diagrams and detectors. */
+  /**
+   * Bounded sample of segments (first and last ones) for ladder diagrams and detectors.
+   * Empty for a routine flow after the first 64 of the capture (tracker option
+   * `keepRoutineSamplesOfFirstFlows`): complete handshake, closed by FINs or still open, and no
+   * retransmission of any kind, RST, zero window, keep-alive, duplicate ACK, inferred transition
+   * or weird. Then `segmentsOmitted` is the flow's number of segments. Such flows are most of a
+   * busy capture and their samples would be most of the result's memory, while detectors and the
+   * report only look at the samples of flows where something went wrong.
+   */
   readonly segments: readonly SegmentSample[];
   readonly segmentsOmitted: number;
 }

@@ -16,7 +16,7 @@ describe('runDetectors', () => {
       assert.ok(d.id in DEFAULT_DIAGNOSE_OPTIONS, d.id);
       assert.ok(d.title.length > 0 && d.description.length > 0);
     }
-    assert.equal(ids.length, 15);
+    assert.equal(ids.length, 16);
   });
 
   it('a clean connection yields no warning or error finding, and every detector runs ok', () => {

@@ -50,8 +50,7 @@ describe('decoder fuzz', () => {
         for (let length = 0; length < 4; length++) {
           const data = mutate(frameSeed(i), { seed: 0, mutations: [{ k: 'ipv6-loop', packet: 0, next, length }] });
           checkDecodeCase({ linkType: frames[i]!.linkType, data, originalLength: undefined });
-          const status = decodePacket(frames[i]!.linkType, data, seg);
-          assert.notEqual(status, DecodeStatus.TCP);
+          decodePacket(frames[i]!.linkType, data, seg);
           if (seg.anomaly === ANOMALY.IPV6_EXTENSION_LOOP) loops++;
         }
       }

@@ -51,7 +51,7 @@ describe('IpAnonymizer (Crypto-PAn)', () => {
   });
 });
 
-for (const [name, report] of reportsUnderTest()) {
+for (const [name, report] of await reportsUnderTest()) {
   describe(`anonymizeReport (${name})`, () => {
     const out = anonymizeReport(report, 'k1');
     const addresses = new Set(report.flows.flatMap((f) => [f.client.ip, f.server.ip]));

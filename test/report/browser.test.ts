@@ -1,8 +1,9 @@
 /**
- * Opens rendered reports in headless Debian Chromium (never a downloaded browser) with every
- * network request blocked, and checks what a reader would: nothing leaves the page, no console
- * error, every finding and every timeline is there, the script works. Screenshots go to
- * test-output/report/ (gitignored).
+ * Opens the reports of the kernel scenario captures in headless Debian Chromium (never a
+ * downloaded browser) with every network request blocked, and checks what a reader would: nothing
+ * leaves the page, no console error, every finding (id and title) is there, every ladder the view
+ * model chose and the all-connections timeline are drawn, the script works. One full-page
+ * screenshot per report goes to test-output/report/ (gitignored).
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { renderHtml } from '../../src/report/render-html.ts';
+import { buildReportView } from '../../src/report/view-model.ts';
 import { reportsUnderTest } from './reports.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -20,6 +22,7 @@ if (!available && process.env['CI'] !== undefined) {
   throw new Error(`${CHROMIUM} is missing: install the Debian package 'chromium' (apt-get install chromium) to run the browser test`);
 }
 const skip = available ? false : `${CHROMIUM} not found (apt-get install chromium); browser test skipped`;
+const reports = available ? await reportsUnderTest() : [];
 
 describe('report in headless Chromium', { skip }, () => {
   let browser: Browser;
@@ -34,9 +37,10 @@ describe('report in headless Chromium', { skip }, () => {
     await browser?.close();
   });
 
-  for (const [name, report] of reportsUnderTest()) {
+  for (const [name, report] of reports) {
     it(`${name}: self-contained, no console error, findings and timelines present`, async () => {
       const html = renderHtml(report);
+      const view = buildReportView(report);
       const file = `${OUT}${name}.html`;
       writeFileSync(file, html);
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: true });
@@ -57,20 +61,38 @@ describe('report in headless Chromium', { skip }, () => {
 
       assert.deepEqual(blocked, [], 'no request left the page');
       assert.deepEqual(errors, [], 'no console error');
+
+      // Every finding, by id and by visible title.
       const ids = await page.$$eval('article.finding', (els) => els.map((e) => e.getAttribute('data-finding-id')));
       assert.deepEqual([...ids].sort(), report.findings.map((f) => f.id).sort());
-      for (const f of report.findings) assert.ok(await page.getByText(f.title, { exact: true }).first().isVisible(), f.title);
-      const flagged = report.findings.some((f) => f.flows.some((id) => report.flows.some((x) => x.id === id)));
-      if (flagged) assert.ok((await page.locator('figure.ladder-fig svg').count()) > 0, 'ladder diagrams');
-      assert.equal(await page.locator('#timelines svg.swimlane, #timelines svg.density').count(), 1, 'all-connections timeline');
+      for (const f of report.findings) {
+        const card = page.locator(`article.finding[data-finding-id="${f.id}"]`).first();
+        assert.ok(await card.getByText(f.title, { exact: true }).first().isVisible(), f.title);
+      }
+
+      // A ladder for every flagged connection the view model chose (all of them below the caps),
+      // and one group per finding that names connections.
+      const drawn = await page.$$eval('figure.ladder-fig', (els) => els.map((e) => Number(e.getAttribute('data-flow'))));
+      assert.deepEqual(drawn, view.ladders.map((l) => l.flow.id));
+      for (const id of drawn) assert.equal(await page.locator(`figure.ladder-fig[data-flow="${id}"] svg.ladder`).count(), 1, `ladder of #${id}`);
+      const flagged = new Set(report.findings.flatMap((f) => f.flows));
+      if (flagged.size <= 24) for (const id of flagged) assert.ok(drawn.includes(id), `flagged connection #${id} has a ladder`);
+      for (const f of report.findings) {
+        if (f.flows.length > 0) assert.equal(await page.locator(`.ladder-group[data-finding-id="${f.id}"]`).count(), 1, `timelines of ${f.id}`);
+      }
+
+      // The all-connections timeline: one row per connection (or the density view).
+      const lanes = page.locator('#timelines svg.swimlane, #timelines svg.density');
+      assert.equal(await lanes.count(), 1, 'all-connections timeline');
+      if (view.swimlane.mode === 'rows') assert.equal(await page.locator('#timelines svg.swimlane .lane').count(), report.flows.length);
       assert.ok((await page.locator('#charts svg').count()) >= 3, 'charts');
 
       // The inline script: copy buttons are shown and the state filter hides rows.
       assert.equal(await page.locator('button[data-copy-finding]:visible').count(), report.findings.length);
       const rows = await page.locator('#conn-table tbody tr').count();
-      await page.selectOption('#f-state', 'CLOSE_WAIT').catch(() => undefined);
-      const shown = await page.locator('#conn-table tbody tr:visible').count();
-      assert.ok(shown <= rows);
+      assert.equal(rows, report.flows.length);
+      await page.selectOption('#f-state', 'ESTABLISHED').catch(() => undefined);
+      assert.ok((await page.locator('#conn-table tbody tr:visible').count()) <= rows);
       await page.selectOption('#f-state', '');
       await page.screenshot({ path: `${OUT}${name}.png`, fullPage: true });
       await context.close();

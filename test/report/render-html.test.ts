@@ -12,7 +12,7 @@ function embeddedJson(html: string): unknown {
   return JSON.parse(m[1] ?? '');
 }
 
-for (const [name, report] of reportsUnderTest()) {
+for (const [name, report] of await reportsUnderTest()) {
   describe(`renderHtml (${name})`, () => {
     const html = renderHtml(report);
 

@@ -4,7 +4,7 @@ import { renderSummary } from '../../src/report/render-summary.ts';
 import { buildSampleReport } from './sample-report.ts';
 import { reportsUnderTest } from './reports.ts';
 
-for (const [name, report] of reportsUnderTest()) {
+for (const [name, report] of await reportsUnderTest()) {
   describe(`renderSummary (${name})`, () => {
     it('plain text without colour: facts, every finding with count and endpoint, report path', () => {
       const text = renderSummary(report, { color: false, reportPath: 'out/report.html' });

@@ -99,19 +99,25 @@ export function renderLadder(flow: FlowRecord): string {
       if (b.y1 <= b.y0) continue;
       out += `<rect x="${x[side] - 3}" y="${c(b.y0)}" width="6" height="${c(b.y1 - b.y0)}" fill="${STATE_COLORS[b.state]}"/>`;
     }
-    // Labels: left of the client line, right of the server line; later labels win when crowded.
-    let lastY = Number.NEGATIVE_INFINITY;
-    const kept: typeof labels = [];
+    // Labels: left of the client line, right of the server line. States that change on the same
+    // row (CLOSE_WAIT then LAST_ACK at once) are joined with an arrow, so none is hidden.
+    const groups: (typeof labels)[] = [];
     for (const l of labels) {
-      if (l.y - lastY < 12 && kept.length > 0) kept.pop();
-      kept.push(l);
-      lastY = l.y;
+      const last = groups[groups.length - 1];
+      if (last !== undefined && l.y - last[last.length - 1]!.y < 12) last.push(l);
+      else groups.push([l]);
     }
-    for (const l of kept) {
+    for (const g of groups) {
       const anchor = side === 'client' ? 'end' : 'start';
       const lx = side === 'client' ? x[side] - 8 : x[side] + 8;
-      const text = l.inferred ? `${l.state} (inferred)` : l.state;
-      out += `<text x="${lx}" y="${c(l.y + 4)}" text-anchor="${anchor}" font-size="10.5" font-weight="600" fill="${darken(STATE_COLORS[l.state])}"${l.inferred ? ' font-style="italic"' : ''}>${escapeXml(text)}</text>`;
+      const y = g[g.length - 1]!.y;
+      const spans = g
+        .map((l) => {
+          const text = l.inferred ? `${l.state} (inferred)` : l.state;
+          return `<tspan fill="${darken(STATE_COLORS[l.state])}"${l.inferred ? ' font-style="italic"' : ''}>${escapeXml(text)}</tspan>`;
+        })
+        .join('<tspan fill="#666"> → </tspan>');
+      out += `<text x="${lx}" y="${c(y + 4)}" text-anchor="${anchor}" font-size="10.5" font-weight="600">${spans}</text>`;
     }
   }
 
@@ -146,9 +152,10 @@ export function renderLadder(flow: FlowRecord): string {
     out += `<text x="96" y="${y1 + 10}" ${MONO} font-size="10" fill="#555">#${s.frame}</text>`;
   });
 
-  const foot = TOP + rows.length * ROW + 6;
+  // Below the two lines, so the text never crosses them.
+  const foot = TOP + rows.length * ROW + ROW - 4;
   const final = `final: client ${flow.finalState.client}, server ${flow.finalState.server} (${flow.closeReason.replace(/_/g, ' ')})`;
-  out += `<text x="${WIDTH - 8}" y="${foot + 12}" text-anchor="end" fill="#333" font-weight="600">${escapeXml(final)}</text>`;
+  out += `<text x="${WIDTH - 8}" y="${foot + 14}" text-anchor="end" fill="#333" font-weight="600">${escapeXml(final)}</text>`;
   const notes: string[] = [];
   if (flow.segments.length === 0) notes.push('no segments were sampled for this connection');
   if (flow.segmentsOmitted > 0) notes.push(`${flow.segmentsOmitted} segments omitted (only the first and last are kept)`);
@@ -159,7 +166,7 @@ export function renderLadder(flow: FlowRecord): string {
       { label: 'retransmission', color: '#c62828', dashed: true },
     ],
     8,
-    foot + 22,
+    foot + 6,
     300,
   );
   out += lg.svg;

@@ -44,11 +44,13 @@ export function renderSwimlane(rows: readonly SwimlaneRow[], durationSeconds: nu
   };
   rows.forEach((row, i) => {
     const y = top + i * ROW;
+    out += `<g class="lane" data-flow="${row.flowId}">`;
     if (i % 2 === 1) out += `<rect x="0" y="${y}" width="${WIDTH}" height="${ROW}" fill="#f6f6f6"/>`;
     const weight = row.flagged ? ' font-weight="700" fill="#b71c1c"' : '';
     out += `<text x="${LABEL_W - 6}" y="${y + 11.5}" text-anchor="end" ${MONO} font-size="10"${weight}>${escapeXml(row.label)}</text>`;
     for (const iv of row.client) out += bar(iv, y + 2, 6);
     for (const iv of row.server) out += bar(iv, y + 8, 6);
+    out += '</g>';
   });
   out += xAxis(x, top + rows.length * ROW + 4, 10, 'seconds since capture start');
   return `${out}</svg>`;

@@ -35,7 +35,7 @@ export interface SynDroppedOptions {
   /** Minimum unanswered connections to a listener that answered others (connections). */
   readonly minConnections: number;
   /**
-   * Minimum time from a connection's last SYN to the end of the capture (seconds): a SYN answered
+   * Minimum time from a connection's first SYN to the end of the capture (seconds): a SYN answered
    * after the capture stopped is not dropped. 1 s is the initial SYN RTO (RFC 6298).
    */
   readonly minSilenceSeconds: number;

@@ -22,8 +22,8 @@ export const synDropped: Detector<SynDroppedOptions> = {
     const listeners = listenerAggregates(input);
     // Left out: probes of a port scan (`port-scan`), and clients that went on as if connected
     // (ACKs after the SYN): they got an answer the capture missed, nothing was dropped.
-    // Also left out: a SYN sent less than `minSilenceSeconds` before the capture ended, whose answer
-    // may simply not have been captured yet.
+    // Also left out: a first SYN sent less than `minSilenceSeconds` before the capture ended, whose
+    // answer may simply not have been captured yet.
     const probes = scanProbeIds(input);
     const end = captureEndSeconds(input);
     const unanswered = input.flows.filter(
@@ -32,7 +32,7 @@ export const synDropped: Detector<SynDroppedOptions> = {
         f.packets.server === 0 &&
         !probes.has(f.id) &&
         !clientActsConnected(f) &&
-        end - f.endSeconds >= options.minSilenceSeconds,
+        end - f.startSeconds >= options.minSilenceSeconds,
     );
     const findings: Finding[] = [];
     for (const [endpoint, flows] of groupBy(unanswered, listenerKey)) {

@@ -222,7 +222,8 @@ export interface ReportView {
   /** Connection endpoints per state over all connections (see {@link HostPopulation}), by side. */
   readonly population: { readonly client: readonly StateSeries[]; readonly server: readonly StateSeries[] };
   readonly hosts: readonly HostPopulation[];
-  readonly hostsOmitted: number;
+  /** True when more hosts than those charted had connections. */
+  readonly hostsOmitted: boolean;
   readonly rtt: RttStats | null;
   readonly ladders: readonly LadderView[];
   /** Findings whose connections all have a ladder drawn for an earlier finding: which ones to point to. */
@@ -482,7 +483,9 @@ function percentile(sorted: ArrayLike<number>, p: number): number {
 export function rttStatsOf(valuesMs: ArrayLike<number>): RttStats | null {
   if (valuesMs.length === 0) return null;
   // A typed array sorts numerically and several times faster than Array#sort with a comparator.
-  const sorted = Float64Array.from(valuesMs).sort();
+  const sorted = new Float64Array(valuesMs.length);
+  for (let i = 0; i < valuesMs.length; i += 1) sorted[i] = valuesMs[i]!;
+  sorted.sort();
   const max = sorted[sorted.length - 1]!;
   const scale = scaleLinear().domain([0, max > 0 ? max : 1]).nice(20);
   const thresholds = scale.ticks(20);
@@ -641,12 +644,9 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const synAckRetx = new Array<number>(n).fill(0);
   const clientPop = new Population(bins);
   const serverPop = new Population(bins);
-  const rttAll: number[] = [];
-  const hostIndex = new Map<string, number>();
-  const hostNames: string[] = [];
-  const hostCounts: number[] = [];
-  const flowClientHost = new Int32Array(flows.length);
-  const flowServerHost = new Int32Array(flows.length);
+  // Handshake RTTs in a preallocated typed array: sorted in place later, no boxing.
+  const rttAll = new Float64Array(flows.length);
+  let rttCount = 0;
   const services: ServiceAcc[] = [];
   const serviceByHost = new Map<string, Map<number, number>>();
   const flowService = new Int32Array(flows.length);
@@ -654,22 +654,35 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const swimRows: SwimlaneRow[] = [];
   const failedFlows: FlowRecord[] = [];
   let midstream = 0;
-  let lastClientIp = '';
-  let lastClientHost = -1;
-  let lastServerIp = '';
-  let lastServerHost = -1;
   let lastService = -1;
 
-  const hostOf = (ip: string): number => {
-    let h = hostIndex.get(ip);
-    if (h === undefined) {
-      h = hostNames.length;
-      hostIndex.set(ip, h);
-      hostNames.push(ip);
-      hostCounts.push(0);
+  // Busiest hosts: a Space-Saving sketch (Metwally et al., 2005) of `hostCandidates` counters in
+  // pass 1 instead of an exact Map of every address, which at one client address per connection
+  // cost more than the rest of the pass; any host with more than 1/hostCandidates of all
+  // connection endpoints is guaranteed a candidate. Pass 2 counts the candidates exactly.
+  const hostCandidates = Math.max(16, opts.maxHosts * 4);
+  const sketch = new Map<string, number>();
+  const sketchNames: string[] = [];
+  const sketchCounts = new Float64Array(hostCandidates);
+  const sketchMiss = (ip: string): void => {
+    const slot = sketch.get(ip);
+    if (slot !== undefined) {
+      sketchCounts[slot]! += 1;
+      return;
     }
-    hostCounts[h]! += 1;
-    return h;
+    if (sketchNames.length < hostCandidates) {
+      sketch.set(ip, sketchNames.length);
+      sketchCounts[sketchNames.length] = 1;
+      sketchNames.push(ip);
+      return;
+    }
+    // Evict the smallest counter (first one on ties) and inherit its count.
+    let min = 0;
+    for (let i = 1; i < hostCandidates; i += 1) if (sketchCounts[i]! < sketchCounts[min]!) min = i;
+    sketch.delete(sketchNames[min]!);
+    sketch.set(ip, min);
+    sketchNames[min] = ip;
+    sketchCounts[min]! += 1;
   };
 
   for (let fi = 0; fi < flows.length; fi += 1) {
@@ -697,24 +710,13 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
       synRetx[startBin]! += Math.max(0, counts.synRetransmissions - sampledSyn);
       synAckRetx[startBin]! += Math.max(0, counts.synAckRetransmissions - sampledSynAck);
     }
-    if (flow.rttMs !== undefined) rttAll.push(flow.rttMs.total);
+    if (flow.rttMs !== undefined) rttAll[rttCount++] = flow.rttMs.total;
 
     walkSide(flow, 'client', captureEnd, clientPop);
     walkSide(flow, 'server', captureEnd, serverPop);
-    // One-entry caches: consecutive flows mostly share the server (and often the client), and a
-    // string compare of equal short strings is cheaper than hashing into a large Map.
-    const clientIp = flow.client.ip;
-    if (clientIp !== lastClientIp) {
-      lastClientIp = clientIp;
-      lastClientHost = hostOf(clientIp);
-    } else hostCounts[lastClientHost]! += 1;
-    flowClientHost[fi] = lastClientHost;
     const serverIp = flow.server.ip;
-    if (serverIp !== lastServerIp) {
-      lastServerIp = serverIp;
-      lastServerHost = hostOf(serverIp);
-    } else hostCounts[lastServerHost]! += 1;
-    flowServerHost[fi] = lastServerHost;
+    sketchMiss(flow.client.ip);
+    sketchMiss(serverIp);
     if (useRows) {
       swimRows.push({
         flowId: flow.id,
@@ -762,10 +764,11 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     }
   }
 
-  // Hosts (for the virtual netstat): the busiest by connections, either side. A top-K scan, not a
-  // sort: a capture can have one host per connection.
-  const topHosts = topK(hostNames.length, opts.maxHosts, (a, b) => hostCounts[b]! - hostCounts[a]! || (hostNames[a]! < hostNames[b]! ? -1 : 1));
-  const hostPops = new Map<number, Population>(topHosts.map((h) => [h, new Population(bins)]));
+  // Host candidates (for the virtual netstat), each with an exact count and population in pass 2.
+  const candidateNames = [...sketch.keys()].sort();
+  const candidateIndex = new Map<string, number>(candidateNames.map((h, i) => [h, i]));
+  const candidateCounts = new Array<number>(candidateNames.length).fill(0);
+  const candidatePops = candidateNames.map(() => new Population(bins));
 
   // Services: those named by findings first, then by connections.
   const findingsByEndpoint = new Map<string, { id: string; severity: Severity }[]>();
@@ -799,11 +802,24 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
       if (flow.closeReason === 'reset') acc.reset[binOf(bins, flow.endSeconds)]! += 1;
       if (flow.rttMs !== undefined) acc.rtt.push(flow.rttMs.total);
     }
-    const hc = hostPops.get(flowClientHost[fi]!);
-    if (hc !== undefined) walkSide(flow, 'client', captureEnd, hc);
-    const hs = hostPops.get(flowServerHost[fi]!);
-    if (hs !== undefined) walkSide(flow, 'server', captureEnd, hs);
+    if (candidateIndex.size > 0) {
+      const hc = candidateIndex.get(flow.client.ip);
+      if (hc !== undefined) {
+        candidateCounts[hc]! += 1;
+        walkSide(flow, 'client', captureEnd, candidatePops[hc]!);
+      }
+      const hs = candidateIndex.get(flow.server.ip);
+      if (hs !== undefined) {
+        candidateCounts[hs]! += 1;
+        walkSide(flow, 'server', captureEnd, candidatePops[hs]!);
+      }
+    }
   }
+  const topHosts = topK(
+    candidateNames.length,
+    opts.maxHosts,
+    (a, b) => candidateCounts[b]! - candidateCounts[a]! || (candidateNames[a]! < candidateNames[b]! ? -1 : 1),
+  );
 
   const serviceViews: ServiceView[] = shownServices.map((si) => {
     const acc = services[si]!;
@@ -953,12 +969,12 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     series: { opened, closed, reset, synRetransmissions: synRetx, synAckRetransmissions: synAckRetx },
     population: { client: clientSeries, server: serverSeries },
     hosts: topHosts.map((h) => ({
-      host: hostNames[h]!,
-      connections: hostCounts[h]!,
-      series: hostPops.get(h)!.series(),
+      host: candidateNames[h]!,
+      connections: candidateCounts[h]!,
+      series: candidatePops[h]!.series(),
     })),
-    hostsOmitted: Math.max(0, hostNames.length - topHosts.length),
-    rtt: rttStatsOf(rttAll),
+    hostsOmitted: candidateNames.length > topHosts.length,
+    rtt: rttStatsOf(rttAll.subarray(0, rttCount)),
     ladders,
     ladderRefs,
     laddersOmitted,

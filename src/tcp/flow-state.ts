@@ -138,6 +138,8 @@ export class FlowState implements FlowTableEntry<FlowState> {
   /** True once the flow closed (FIN exchange or RST): it sits in the linger list. */
   closed = false;
   closeReason: FlowRecord['closeReason'] = 'end_of_capture';
+  /** Closed with both sides in a final state: it lingers `finalLingerSeconds`, not `lingerSeconds`. */
+  lingerFinal = false;
 
   // Identity --------------------------------------------------------------------------------------
   id = 0;

@@ -23,6 +23,15 @@ export interface FlowTrackerOptions {
    */
   readonly lingerSeconds: number;
   /**
+   * Seconds a closed flow whose two sides both reached a final state (CLOSED or TIME_WAIT) stays
+   * in the table after its last packet. Default 2: both ends are done, so what can still arrive is
+   * a last ACK or FIN retransmitted once (an RTO of 0.2-1 s) or a packet already in flight; a
+   * longer stay only holds memory (on a busy capture most flows end this way). A new SYN opens a
+   * new incarnation either way, and the closed tuple is remembered (`rememberClosedSeconds`)
+   * for `previous`. Flows closed with a side not final (an ignored RST) keep `lingerSeconds`.
+   */
+  readonly finalLingerSeconds: number;
+  /**
    * How long (packet seconds) the last closed incarnation of a 4-tuple is remembered after its
    * last packet, to fill `previous` of the next one. Default 60: Linux's TIME_WAIT length
    * (2MSL with MSL = 30 s); reuse later than that is ordinary and not worth linking.
@@ -64,6 +73,7 @@ export interface FlowTrackerOptions {
 export const DEFAULT_FLOW_TRACKER_OPTIONS: Readonly<FlowTrackerOptions> = Object.freeze({
   idleTimeoutSeconds: 300,
   lingerSeconds: 10,
+  finalLingerSeconds: 2,
   rememberClosedSeconds: 60,
   maxRememberedClosed: 65536,
   maxLiveFlows: 262144,

@@ -99,7 +99,10 @@ export class FlowTracker {
   private readonly onFlow: (flow: FlowRecord) => void;
   private readonly table = new FlowTable<FlowState>();
   private readonly active = new LruList();
+  /** Closed flows with a side not in a final state (e.g. after a RST one side ignored): `lingerSeconds`. */
   private readonly lingering = new LruList();
+  /** Closed flows with both sides in CLOSED or TIME_WAIT: `finalLingerSeconds`. */
+  private readonly lingeringFinal = new LruList();
   /** Closed incarnations by tuple hash, for `previous`; bounded by the ring below. */
   private readonly remembered = new Map<number, ClosedIncarnation>();
   /**
@@ -320,10 +323,20 @@ export class FlowTracker {
     for (let f = this.lingering.head; f !== null && t - f.lastT > linger; f = this.lingering.head) {
       this.retire(f, f.closeReason, t);
     }
+    const finalLinger = this.options.finalLingerSeconds;
+    for (let f = this.lingeringFinal.head; f !== null && t - f.lastT > finalLinger; f = this.lingeringFinal.head) {
+      this.retire(f, f.closeReason, t);
+    }
+  }
+
+  /** The LRU list a live flow is on: active, or one of the two linger lists. */
+  private listOf(f: FlowState): LruList {
+    if (!f.closed) return this.active;
+    return f.lingerFinal ? this.lingeringFinal : this.lingering;
   }
 
   private evictForCapacity(t: number): void {
-    const victim = this.lingering.head ?? this.active.head;
+    const victim = this.lingeringFinal.head ?? this.lingering.head ?? this.active.head;
     if (victim === null) return;
     if (!victim.closed) {
       this.flowsEvicted++;
@@ -337,7 +350,7 @@ export class FlowTracker {
   /** Removes a flow from the live table, remembers its tuple, and emits its record. */
   private retire(f: FlowState, reason: FlowRecord['closeReason'], endT: number): void {
     this.table.remove(f);
-    (f.closed ? this.lingering : this.active).unlink(f);
+    this.listOf(f).unlink(f);
     const memory: ClosedIncarnation = {
       c0: f.c0, c1: f.c1, c2: f.c2, c3: f.c3, cPort: f.cPort,
       s0: f.s0, s1: f.s1, s2: f.s2, s3: f.s3, sPort: f.sPort,
@@ -417,8 +430,7 @@ export class FlowTracker {
       f.lastT = t;
     }
     f.lastFrame = frame;
-    if (f.closed) this.lingering.touch(f);
-    else this.active.touch(f);
+    this.listOf(f).touch(f);
 
     const firstFromSender = !snd.sent;
     if (firstFromSender) {
@@ -564,10 +576,19 @@ export class FlowTracker {
         reason = 'closed';
       }
       if (reason !== undefined) {
+        this.active.unlink(f);
         f.closed = true;
         f.closeReason = reason;
-        this.active.unlink(f);
-        this.lingering.append(f);
+        f.lingerFinal = isFinalState(f.client.state) && isFinalState(f.server.state);
+        this.listOf(f).append(f);
+      }
+    } else {
+      // A late segment can move a side into (or, by a new SYN-less event, out of) a final state.
+      const bothFinal = isFinalState(f.client.state) && isFinalState(f.server.state);
+      if (bothFinal !== f.lingerFinal) {
+        this.listOf(f).unlink(f);
+        f.lingerFinal = bothFinal;
+        this.listOf(f).append(f);
       }
     }
   }

@@ -48,18 +48,38 @@ for (const [name, report] of await reportsUnderTest()) {
 
     it('draws a ladder for flagged flows with one arrow per sampled segment and every state change', () => {
       const ladders = ladderSvgs(html);
-      const flagged = new Set(report.findings.flatMap((f) => f.flows.slice(0, 3)));
-      for (const id of flagged) {
-        const flow = report.flows.find((f) => f.id === id);
-        if (flow === undefined) continue;
-        const svg = ladders.get(id);
-        assert.ok(svg !== undefined, `ladder of flow ${id}`);
+      const flagged = [...new Set(report.findings.flatMap((f) => f.flows))].filter((id) => report.flows.some((x) => x.id === id));
+      // Below the caps every flagged connection has exactly one ladder; above, each finding has some.
+      if (flagged.length <= 24) assert.deepEqual([...ladders.keys()].sort((a, b) => a - b), flagged.sort((a, b) => a - b));
+      for (const f of report.findings) {
+        if (f.flows.length > 0) assert.ok(f.flows.some((id) => ladders.has(id)), `${f.id} has a ladder`);
+      }
+      for (const [id, svg] of ladders) {
+        const flow = report.flows.find((f) => f.id === id)!;
         assert.equal((svg.match(/<polygon /g) ?? []).length, flow.segments.length, `arrows of flow ${id}`);
         for (const s of flow.segments) assert.ok(svg.includes(`>#${s.frame}<`), `frame ${s.frame} labelled`);
         const retx = flow.segments.filter((s) => s.retransmission !== undefined).length;
         assert.equal((svg.match(/stroke="#c62828" stroke-width="1.4" stroke-dasharray/g) ?? []).length, retx, 'retransmissions dashed red');
-        for (const t of flow.transitions) assert.ok(svg.includes(`>${t.to}`), `state ${t.to} of flow ${id}`);
+        for (const t of flow.transitions) assert.ok(svg.includes(`>${t.to}<`), `state ${t.to} of flow ${id}`);
       }
+    });
+
+    it('shows every field of every finding: summary, explanation, causes, checks, endpoint, frames, filter, caveat', () => {
+      const esc = (t: string): string =>
+        t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#x27;').replace(/`/g, '&#x60;').replace(/=/g, '&#x3D;');
+      for (const f of report.findings) {
+        for (const text of [f.summary, f.explanation, ...f.causes, ...f.checks, f.endpoint, f.caveat ?? '']) {
+          assert.ok(html.includes(esc(text)), `${f.id}: ${text}`);
+        }
+        assert.ok(html.includes(`(${f.framesTotal.toLocaleString('en-US')} in total)`), `${f.id}: frames total`);
+        for (const frame of f.frames.slice(0, 20)) assert.ok(html.includes(`#${frame}`), `${f.id}: frame ${frame}`);
+      }
+    });
+
+    it('says what the capture can show: the quality items, or that none was found', () => {
+      const items = report.quality?.items ?? [];
+      if (items.length === 0) assert.match(html, /No capture gap detected/);
+      for (const q of items) assert.ok(html.includes(`data-quality-id="${q.id}"`), q.id);
     });
 
     it('has the all-connections timeline, the charts, the services and the connection table', () => {

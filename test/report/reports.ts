@@ -45,7 +45,7 @@ export async function reportsUnderTest(
 /** The `<svg>` of each ladder figure in `html`, by flow id. */
 export function ladderSvgs(html: string): Map<number, string> {
   const out = new Map<number, string>();
-  const re = /<figure class="timeline ladder-fig" data-flow="(\d+)">([\s\S]*?)<\/figure>/g;
+  const re = /<figure class="timeline ladder-fig" data-flow="(\d+)"[^>]*>([\s\S]*?)<\/figure>/g;
   for (const m of html.matchAll(re)) out.set(Number(m[1]), m[2] ?? '');
   return out;
 }

@@ -14,10 +14,10 @@ export interface FlowTrackerOptions {
    */
   readonly idleTimeoutSeconds: number;
   /**
-   * Seconds a closed flow (FIN exchange finished, or a RST) stays in the table after its last
-   * packet, so late packets still attach to it instead of starting a bogus new flow: the peer's
-   * retransmitted FIN when the last ACK was lost (RTO backoff 0.2 + 0.4 + 0.8 + 1.6 + 3.2 s on
-   * Linux), a last ACK or RST that was in flight. Default 10 (Zeek uses 5 s for
+   * Seconds a closed flow (a RST, or a FIN exchange) with a side not in a final state stays in
+   * the table after its last packet (both sides final: `finalLingerSeconds`), so late packets
+   * still attach to it instead of starting a bogus new flow: retransmissions of the side still
+   * open (RTO backoff 0.2 + 0.4 + 0.8 + 1.6 + 3.2 s on Linux), a last ACK or RST in flight. Default 10 (Zeek uses 5 s for
    * `tcp_close_delay`/`tcp_reset_delay`; we allow one more RTO doubling). A new SYN with a new ISN
    * during the linger still starts a new incarnation at once.
    */

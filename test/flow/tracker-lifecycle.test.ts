@@ -32,12 +32,35 @@ describe('flow lifecycle', () => {
     h.send({ from: 'c', flags: 'A', seq: 101, ack: 901 });
     h.send({ from: 'c', flags: 'FA', seq: 101, ack: 901 });
     h.send({ from: 's', flags: 'FA', seq: 901, ack: 102 });
-    h.send({ from: 'c', flags: 'A', seq: 102, ack: 902 }, 3000);
-    h.send({ from: 's', flags: 'FA', seq: 901, ack: 102 }); // last ACK lost: FIN again
+    h.send({ from: 'c', flags: 'A', seq: 102, ack: 902 }, 1500);
+    h.send({ from: 's', flags: 'FA', seq: 901, ack: 102 }); // last ACK lost: FIN again after an RTO
     const flows = h.finish();
     assert.equal(flows.length, 1);
     assert.equal(flows[0]?.counts.finRetransmissions, 1);
     assert.equal(flows[0]?.closeReason, 'closed');
+  });
+
+  it('a flow with both sides final leaves after finalLingerSeconds, one with a side still open after lingerSeconds', () => {
+    const h = new Harness({ finalLingerSeconds: 2, lingerSeconds: 10 });
+    const a: Host = { ip: 0x0a000001, port: 50001 };
+    const b: Host = { ip: 0x0a000003, port: 50002 };
+    // a: clean close, client TIME_WAIT and server CLOSED.
+    h.send({ from: 'c', flags: 'S', seq: 100 }, 10, a, SERVER);
+    h.send({ from: 's', flags: 'SA', seq: 900, ack: 101 }, 10, a, SERVER);
+    h.send({ from: 'c', flags: 'A', seq: 101, ack: 901 }, 10, a, SERVER);
+    h.send({ from: 'c', flags: 'FA', seq: 101, ack: 901 }, 10, a, SERVER);
+    h.send({ from: 's', flags: 'FA', seq: 901, ack: 102 }, 10, a, SERVER);
+    h.send({ from: 'c', flags: 'A', seq: 102, ack: 902 }, 10, a, SERVER);
+    // b: an out-of-window RST closes only its sender.
+    h.send({ from: 'c', flags: 'S', seq: 100 }, 10, b, SERVER);
+    h.send({ from: 's', flags: 'SA', seq: 900, ack: 101, window: 100 }, 10, b, SERVER);
+    h.send({ from: 'c', flags: 'A', seq: 101, ack: 901 }, 10, b, SERVER);
+    h.send({ from: 'c', flags: 'R', seq: 100_000 }, 3000, b, SERVER);
+    h.send({ from: 'c', flags: 'S', seq: 7 }, 10, { ip: 0x0a000009, port: 40000 }, SERVER);
+    assert.deepEqual(h.flows.map((f) => f.client.port), [50001]);
+    h.advance(8000);
+    h.send({ from: 'c', flags: 'S', seq: 8 }, 10, { ip: 0x0a00000a, port: 40000 }, SERVER);
+    assert.deepEqual(h.flows.map((f) => f.client.port), [50001, 50002]);
   });
 
   it('idle flows leave after idleTimeoutSeconds of packet time, counted as evicted', () => {

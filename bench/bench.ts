@@ -99,9 +99,15 @@ console.log(`\ndiagnosis adds ${(((diagnoseS - analyzeS) / analyzeS) * 100).toFi
 console.log(`rendering adds ${(((reportS - diagnoseS) / diagnoseS) * 100).toFixed(1)}% to the analysis + diagnosis time`);
 const reportSize = existsSync(`${capture}.html`) ? statSync(`${capture}.html`).size / 1e6 : Number.NaN;
 console.log(`report size: ${reportSize.toFixed(2)} MB`);
+const ours = byName('tcpmortem analyze');
 for (const peer of ['tshark -q -z conv,tcp', 'tcptrace -n']) {
   const p = byName(peer);
-  if (p?.ok === true) {
-    console.log(`${peer}: tcpmortem analyze is ${(p.seconds / analyzeS).toFixed(1)}x faster and uses ${(p.peakRssMb / (byName('tcpmortem analyze')?.peakRssMb ?? 1)).toFixed(1)}x less memory`);
+  if (p?.ok === true && ours !== undefined) {
+    const time = p.seconds / ours.seconds;
+    const memory = p.peakRssMb / ours.peakRssMb;
+    console.log(
+      `${peer}: takes ${time.toFixed(2)}x the time of tcpmortem analyze and ${memory.toFixed(2)}x its peak memory` +
+        ` (tcpmortem is ${time >= 1 ? `${time.toFixed(1)}x faster` : `${(1 / time).toFixed(1)}x slower`})`,
+    );
   }
 }

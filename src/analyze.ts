@@ -74,6 +74,9 @@ class CaptureGatherer {
   firstNanos = 0;
   lastSec = -1;
   lastNanos = 0;
+  /** The previous record's time: `timestampsBackwards` compares with it, not with the latest. */
+  private prevSec = -1;
+  private prevNanos = 0;
   readonly interfaces: CaptureInterface[] = [];
   readonly packetsPerInterface: number[] = [];
   readonly statistics = new Map<number, InterfaceStatistics>();
@@ -116,9 +119,13 @@ class CaptureGatherer {
     if (this.firstSec < 0) {
       this.firstSec = rec.tsSec;
       this.firstNanos = rec.tsNanos;
-    } else if (rec.tsSec < this.lastSec || (rec.tsSec === this.lastSec && rec.tsNanos < this.lastNanos)) {
+    } else if (rec.tsSec < this.prevSec || (rec.tsSec === this.prevSec && rec.tsNanos < this.prevNanos)) {
+      // Counted against the previous record, as documented: one clock step back is one, not every
+      // record until the clock catches up with the latest time seen.
       this.timestampsBackwards++;
     }
+    this.prevSec = rec.tsSec;
+    this.prevNanos = rec.tsNanos;
     // The capture's last time is the latest seen, so a backwards step does not shorten it.
     if (rec.tsSec > this.lastSec || (rec.tsSec === this.lastSec && rec.tsNanos > this.lastNanos)) {
       this.lastSec = rec.tsSec;

@@ -104,3 +104,91 @@ export function formatNetstat(snapshot: NetstatSnapshot, report: AnalysisReport)
   if (snapshot.listeners.length > 0) out += `Listeners: ${snapshot.listeners.join(', ')}\n`;
   return out;
 }
+
+/** One capture's line in the combined summary of an audit (several captures at once). */
+export type AuditRow =
+  | {
+      readonly file: string;
+      readonly status: 'ok';
+      readonly packets: number;
+      readonly connections: number;
+      /** Findings per severity. */
+      readonly findings: { readonly error: number; readonly warning: number; readonly info: number };
+      readonly partial: boolean;
+    }
+  | { readonly file: string; readonly status: 'unusable' | 'not_read'; readonly error: string };
+
+/** The worst severity among a row's findings, `none` when it has none. */
+export function worstSeverity(findings: { readonly error: number; readonly warning: number; readonly info: number }): string {
+  return findings.error > 0 ? 'error' : findings.warning > 0 ? 'warning' : findings.info > 0 ? 'info' : 'none';
+}
+
+/** Totals over an audit's rows. */
+export interface AuditTotals {
+  readonly captures: number;
+  readonly unusable: number;
+  readonly notRead: number;
+  readonly partial: number;
+  readonly packets: number;
+  readonly connections: number;
+  readonly findings: { readonly error: number; readonly warning: number; readonly info: number };
+  /** Worst finding severity over the usable captures (`none` without findings). */
+  readonly worst: string;
+}
+
+export function auditTotals(rows: readonly AuditRow[]): AuditTotals {
+  let unusable = 0;
+  let notRead = 0;
+  let partial = 0;
+  let packets = 0;
+  let connections = 0;
+  const findings = { error: 0, warning: 0, info: 0 };
+  for (const r of rows) {
+    if (r.status === 'unusable') unusable++;
+    else if (r.status === 'not_read') notRead++;
+    if (r.status === 'ok') {
+      if (r.partial) partial++;
+      packets += r.packets;
+      connections += r.connections;
+      findings.error += r.findings.error;
+      findings.warning += r.findings.warning;
+      findings.info += r.findings.info;
+    }
+  }
+  return { captures: rows.length, unusable, notRead, partial, packets, connections, findings, worst: worstSeverity(findings) };
+}
+
+/** The combined terminal summary of an audit: one line per capture, then the totals. */
+export function formatAuditSummary(rows: readonly AuditRow[]): string {
+  const cells = rows.map((r): string[] =>
+    r.status !== 'ok'
+      ? [r.file, '-', '-', '-', '-', '-', r.status === 'unusable' ? 'UNUSABLE' : 'not read', r.error]
+      : [
+          r.file,
+          String(r.packets),
+          String(r.connections),
+          String(r.findings.error),
+          String(r.findings.warning),
+          String(r.findings.info),
+          worstSeverity(r.findings),
+          r.partial ? 'partial' : '',
+        ],
+  );
+  const t = auditTotals(rows);
+  const notes = [
+    t.partial > 0 ? `${t.partial} partial` : '',
+    t.unusable > 0 ? `${t.unusable} unusable` : '',
+    t.notRead > 0 ? `${t.notRead} not read` : '',
+  ].filter((n) => n !== '').join(', ');
+  cells.push([
+    `total (${t.captures} capture${t.captures === 1 ? '' : 's'})`,
+    String(t.packets),
+    String(t.connections),
+    String(t.findings.error),
+    String(t.findings.warning),
+    String(t.findings.info),
+    t.unusable > 0 ? 'UNUSABLE' : t.worst,
+    notes,
+  ]);
+  return formatColumns(['capture', 'packets', 'connections', 'error', 'warning', 'info', 'worst', 'notes'], cells);
+}

@@ -6,7 +6,9 @@
  * 2 usage error or unusable input (not a capture, unreadable file); 130 interrupted with
  * --no-partial.
  */
-import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { Readable } from 'node:stream';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { analyze, inspectCapture } from '../analyze.ts';
@@ -18,12 +20,16 @@ import { renderHtml, renderSummary, anonymizeReport } from '../report/index.ts';
 import { filterFlows, netstatAt } from '../query/index.ts';
 import type { TcpState } from '../tcp/types.ts';
 import type { Severity } from '../diagnose/types.ts';
-import { formatFlowsTable, formatFlowsCsv, formatFlowsNdjson, formatInfo, formatNetstat } from './format.ts';
+import { auditTotals, formatAuditSummary, formatFlowsTable, formatFlowsCsv, formatFlowsNdjson, formatInfo, formatNetstat } from './format.ts';
+import type { AuditRow } from './format.ts';
 import { ProgressBar } from './progress.ts';
 import { VERSION } from '../version.ts';
 
 /** Usage error: printed as one line, exit 2. */
 class UsageError extends Error {}
+
+/** Schema id of the JSON document `analyze --json` prints for several captures. */
+export const AUDIT_SCHEMA = 'tcpmortem/1-audit';
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
@@ -42,13 +48,11 @@ const STDIN_TOKEN = '\u0000stdin';
 /** The capture currently being read, for one-line error messages. */
 let currentFile = '';
 
-/** Opens a capture path or `-` (stdin) as a byte source; the size is known for regular files. */
-function openSource(path: string): { source: AsyncIterable<Uint8Array>; size: number | undefined; close: () => void } {
+/** Opens a capture path or `-` (stdin) as a byte stream; the size is known for regular files. */
+function openSource(path: string): { stream: Readable; size: number | undefined } {
   if (path === STDIN_TOKEN) path = '-';
   currentFile = path;
-  if (path === '-') {
-    return { source: process.stdin, size: undefined, close: () => process.stdin.destroy() };
-  }
+  if (path === '-') return { stream: process.stdin, size: undefined };
   let size: number | undefined;
   try {
     const st = statSync(path);
@@ -59,42 +63,106 @@ function openSource(path: string): { source: AsyncIterable<Uint8Array>; size: nu
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String((err as Error).message)}`);
   }
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  return { source: stream, size, close: () => stream.destroy() };
+  return { stream: createReadStream(path, { highWaterMark: 1 << 20 }), size };
 }
 
 /**
- * Runs `work` over the capture with a progress bar on a TTY and Ctrl-C handling: the first SIGINT
- * ends the input, so the analysis finishes on what was read and is marked partial (or exits 130
- * with --no-partial).
+ * The chunks of `stream` until it ends or `onStop`'s callback is called, whichever comes first;
+ * then the stream is destroyed. Destroying a stream while it is being iterated makes the iterator
+ * throw "Premature close"; ending the generator instead lets the reader finish cleanly on what it
+ * has (a record cut by the stop is its usual truncated-final-record warning).
  */
-async function withCapture<T>(
-  args: CommonArgs,
-  work: (source: AsyncIterable<Uint8Array>, options: AnalyzeOptions) => Promise<T>,
-): Promise<T> {
-  const { source, size, close } = openSource(args.capture);
-  let interrupted = false;
-  const progress = !args.quiet && process.stderr.isTTY ? new ProgressBar(process.stderr, size) : undefined;
-  const onSigint = (): void => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    if (!args.partial) {
+async function* readUntil(stream: Readable, onStop: (stop: () => void) => void): AsyncGenerator<Uint8Array> {
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+  let stopped = false;
+  let wake: ((next: IteratorResult<Uint8Array> | undefined) => void) | undefined;
+  onStop(() => {
+    stopped = true;
+    wake?.(undefined);
+  });
+  try {
+    while (!stopped) {
+      // A fresh promise per chunk, settled by the stream or by the stop: racing every chunk
+      // against one long-lived stop promise would pile a reaction per chunk onto it (quadratic
+      // time on a 4 GiB pipe). The pending next() that loses to a stop settles this promise
+      // again, which is ignored, so its "Premature close" after destroy() is handled.
+      const next = await new Promise<IteratorResult<Uint8Array> | undefined>((resolve, reject) => {
+        wake = resolve;
+        iterator.next().then(resolve, reject);
+      });
+      wake = undefined;
+      if (next === undefined || next.done === true) return;
+      yield next.value;
+    }
+  } finally {
+    stream.destroy();
+  }
+}
+
+/**
+ * Ctrl-C for a whole run (one capture or an audit of several): the first SIGINT stops reading the
+ * current capture, whose result is then finished and marked partial, and no further capture is
+ * started; with --no-partial, or on a second SIGINT, the process exits 130 at once.
+ */
+class Interruption {
+  interrupted = false;
+  private stopCurrent: (() => void) | undefined;
+  private readonly onSigint = (): void => {
+    if (this.interrupted || !this.partial) {
       process.stderr.write('\ntcpmortem: interrupted\n');
       process.exit(130);
     }
+    this.interrupted = true;
     process.stderr.write('\ntcpmortem: interrupted: finishing with what was read so far (Ctrl-C again to quit)\n');
-    close();
+    this.stopCurrent?.();
   };
-  process.on('SIGINT', onSigint);
+
+  constructor(private readonly partial: boolean) {
+    process.on('SIGINT', this.onSigint);
+  }
+
+  /** Registers how to stop reading the current capture (called at once if already interrupted). */
+  onStop(stop: () => void): void {
+    if (this.interrupted) stop();
+    else this.stopCurrent = stop;
+  }
+
+  dispose(): void {
+    process.off('SIGINT', this.onSigint);
+  }
+}
+
+/** Runs `work` over one capture with a progress bar on a TTY, under the run's Ctrl-C handling. */
+async function withCapture<T>(
+  path: string,
+  args: Pick<CommonArgs, 'quiet'>,
+  interruption: Interruption,
+  work: (source: AsyncIterable<Uint8Array>, options: AnalyzeOptions) => Promise<T>,
+): Promise<T> {
+  const { stream, size } = openSource(path);
+  const progress = !args.quiet && process.stderr.isTTY ? new ProgressBar(process.stderr, size) : undefined;
   try {
-    return await work(source, {
+    return await work(readUntil(stream, (stop) => interruption.onStop(stop)), {
       file: currentFile,
       ...(progress !== undefined ? { onProgress: (offset: number, records: number) => progress.update(offset, records) } : {}),
-      interrupted: () => interrupted,
+      interrupted: () => interruption.interrupted,
     });
   } finally {
-    process.off('SIGINT', onSigint);
+    stream.destroy();
     progress?.done();
+  }
+}
+
+/** {@link withCapture} for the single-capture commands: installs and removes the Ctrl-C handling. */
+async function withOneCapture<T>(
+  args: CommonArgs,
+  work: (source: AsyncIterable<Uint8Array>, options: AnalyzeOptions) => Promise<T>,
+): Promise<T> {
+  const interruption = new Interruption(args.partial);
+  try {
+    return await withCapture(args.capture, args, interruption, work);
+  } finally {
+    interruption.dispose();
   }
 }
 
@@ -120,6 +188,169 @@ function writeOut(path: string | undefined, text: string): void {
   else writeFileSync(path, text);
 }
 
+/** File names a directory argument stands for: captures, optionally gzip-compressed. */
+const CAPTURE_FILE_NAME = /\.(pcapng|pcap|cap)(\.gz)?$/i;
+
+/** One capture of an audit, or a command-line argument that could not be expanded. */
+interface AuditInput {
+  readonly path: string;
+  /** Set when the argument is unusable before reading (a directory that cannot be listed). */
+  readonly error?: string;
+}
+
+/**
+ * Expands the capture arguments: a directory stands for every capture file directly inside it
+ * (`*.pcap`, `*.pcapng`, `*.cap`, each optionally `.gz`), sorted by name in code-unit order so the
+ * audit order does not depend on the locale. Not recursive: an incident folder often holds
+ * sub-folders of unrelated material, and `find ... | xargs tcpmortem analyze` recurses on demand.
+ * An audit is any run with several arguments or a directory.
+ */
+function expandCaptures(args: readonly string[]): { inputs: AuditInput[]; audit: boolean } {
+  const inputs: AuditInput[] = [];
+  let audit = args.length > 1;
+  for (const arg of args) {
+    let isDirectory = false;
+    try {
+      isDirectory = arg !== STDIN_TOKEN && statSync(arg).isDirectory();
+    } catch {
+      // Missing or unreadable: reported when the capture is opened.
+    }
+    if (!isDirectory) {
+      inputs.push({ path: arg });
+      continue;
+    }
+    audit = true;
+    let names: string[];
+    try {
+      names = readdirSync(arg).filter((n) => CAPTURE_FILE_NAME.test(n)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    } catch (err) {
+      inputs.push({ path: arg, error: `${arg}: ${(err as Error).message}` });
+      continue;
+    }
+    if (names.length === 0) inputs.push({ path: arg, error: `${arg}: no capture files (*.pcap, *.pcapng, *.cap, optionally .gz) in this directory` });
+    for (const name of names) inputs.push({ path: join(arg, name) });
+  }
+  return { inputs, audit };
+}
+
+/**
+ * Output base names for an audit's captures: the file name without its capture extension
+ * (`-` is `stdin`); a name already taken gets `-2`, `-3`, ... in argument order.
+ */
+function outputNames(inputs: readonly AuditInput[]): string[] {
+  const used = new Set<string>();
+  return inputs.map((input) => {
+    const base = input.path === STDIN_TOKEN ? 'stdin' : basename(input.path).replace(CAPTURE_FILE_NAME, '') || 'capture';
+    let name = base;
+    for (let i = 2; used.has(name); i++) name = `${base}-${i}`;
+    used.add(name);
+    return name;
+  });
+}
+
+/** Creates the output directory of an audit; a usage error when the path is a file. */
+function ensureDirectory(path: string, option: string): void {
+  if (path === '-') throw new UsageError(`${option} names a directory when several captures are given`);
+  try {
+    mkdirSync(path, { recursive: true });
+  } catch (err) {
+    throw new UsageError(`${option} ${path}: ${(err as NodeJS.ErrnoException).code === 'EEXIST' ? 'not a directory' : (err as Error).message}`);
+  }
+}
+
+/** One capture's entry in the `tcpmortem/1-audit` document. */
+type AuditEntry =
+  | { readonly file: string; readonly status: 'ok'; readonly report: AnalysisReport }
+  | { readonly file: string; readonly status: 'unusable' | 'not_read'; readonly error: string };
+
+/** The one-line message (without the `tcpmortem: ` prefix) for an error that ends a capture. */
+function errorLine(err: unknown, file: string): string {
+  if (err instanceof CaptureFormatError) return `${file}: ${err.message} (at byte ${err.byteOffset})`;
+  if (err instanceof UsageError) return err.message;
+  return `${file}: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+function displayName(path: string): string {
+  return path === STDIN_TOKEN ? '-' : path;
+}
+
+/**
+ * Analyses the captures of an audit one after the other (so memory holds one result at a time):
+ * each gets its own result, handed to `onEntry` with its output base name as soon as it is ready.
+ * An unusable capture gets its one-line error on stderr and does not stop the others; after
+ * Ctrl-C the capture being read is finished as partial and the rest are `not_read`.
+ * Exit code: 2 when a capture is unusable, else the worst `--fail-on` outcome.
+ */
+async function runAudit(
+  inputs: readonly AuditInput[],
+  args: Pick<CommonArgs, 'quiet' | 'partial'> & { readonly 'fail-on': string; readonly anonymize?: string | undefined },
+  onEntry: (entry: AuditEntry, name: string) => void,
+): Promise<{ rows: AuditRow[]; exitCode: number }> {
+  const names = outputNames(inputs);
+  const rows: AuditRow[] = [];
+  let exitCode = 0;
+  const interruption = new Interruption(args.partial);
+  try {
+    for (const [i, input] of inputs.entries()) {
+      const file = displayName(input.path);
+      const name = names[i] ?? 'capture';
+      if (interruption.interrupted) {
+        rows.push({ file, status: 'not_read', error: 'interrupted before this capture' });
+        onEntry({ file, status: 'not_read', error: 'interrupted before this capture' }, name);
+        continue;
+      }
+      let report: AnalysisReport;
+      try {
+        if (input.error !== undefined) throw new UsageError(input.error);
+        report = finalize(await withCapture(input.path, args, interruption, (source, options) => analyze(source, options)), args.anonymize);
+      } catch (err) {
+        const line = errorLine(err, file);
+        process.stderr.write(`tcpmortem: ${line}\n`);
+        rows.push({ file, status: 'unusable', error: line });
+        onEntry({ file, status: 'unusable', error: line }, name);
+        exitCode = 2;
+        continue;
+      }
+      warnCaptureProblems(report.capture, args.quiet);
+      const findings = { error: 0, warning: 0, info: 0 };
+      for (const f of report.findings) findings[f.severity]++;
+      rows.push({ file, status: 'ok', packets: report.capture.packets, connections: report.flows.length, findings, partial: report.capture.partial });
+      if (exitCode !== 2) exitCode = Math.max(exitCode, exitCodeFor(report, args['fail-on']));
+      onEntry({ file, status: 'ok', report }, name);
+    }
+  } finally {
+    interruption.dispose();
+  }
+  return { rows, exitCode };
+}
+
+/** `JSON.stringify(value, null, 2)` indented by `depth` more spaces, to nest it in a streamed document. */
+function nestedJson(value: unknown, depth: number): string {
+  const pad = ' '.repeat(depth);
+  // JSON.stringify escapes newlines inside strings, so every raw newline is structural.
+  return pad + JSON.stringify(value, null, 2).replace(/\n/g, `\n${pad}`);
+}
+
+/**
+ * Writes the `tcpmortem/1-audit` JSON document to stdout as results arrive: one document,
+ * `{ schema, tool, results: [AuditEntry...], totals }`, so memory holds one report at a time.
+ */
+class AuditJsonWriter {
+  private count = 0;
+
+  constructor() {
+    process.stdout.write(`{\n  "schema": ${JSON.stringify(AUDIT_SCHEMA)},\n  "tool": ${JSON.stringify({ name: 'tcpmortem', version: VERSION })},\n  "results": [`);
+  }
+
+  entry(entry: AuditEntry): void {
+    process.stdout.write(`${this.count++ === 0 ? '\n' : ',\n'}${nestedJson(entry, 4)}`);
+  }
+
+  end(rows: readonly AuditRow[]): void {
+    process.stdout.write(`${this.count > 0 ? '\n  ' : ''}],\n  "totals": ${JSON.stringify(auditTotals(rows), null, 2).replace(/\n/g, '\n  ')}\n}\n`);
+  }
+}
+
 function parseAt(at: string | undefined, report: AnalysisReport): number {
   const lastSeconds = report.capture.lastTs !== null ? Date.parse(report.capture.lastTs) / 1000 : 0;
   const lastPrecise = Math.max(lastSeconds, ...report.flows.map((f) => f.endSeconds));
@@ -133,11 +364,28 @@ function parseAt(at: string | undefined, report: AnalysisReport): number {
   return parsed / 1000;
 }
 
-const captureArg = (y: Argv) =>
+const captureOptions = (y: Argv) =>
   y
-    .positional('capture', { type: 'string', describe: 'pcap/pcapng file (optionally gzip-compressed), or - for stdin', demandOption: true })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress bar, no warnings on stderr' })
     .option('partial', { type: 'boolean', default: true, describe: 'on Ctrl-C, finish with what was read (--no-partial: exit 130)' });
+
+/** For the commands that take several captures (an audit); a directory stands for the captures in it. */
+const capturesArg = (y: Argv) =>
+  captureOptions(
+    y.positional('captures', {
+      type: 'string',
+      array: true,
+      demandOption: true,
+      describe: 'pcap/pcapng files (optionally gzip-compressed), - for stdin, or directories (every *.pcap, *.pcapng, *.cap[.gz] directly inside)',
+    }),
+  ) as Argv<{ captures: string[]; quiet: boolean; partial: boolean }>;
+
+const captureArg = (y: Argv) =>
+  captureOptions(y.positional('capture', { type: 'string', describe: 'pcap/pcapng file (optionally gzip-compressed), or - for stdin', demandOption: true })) as Argv<{
+    capture: string;
+    quiet: boolean;
+    partial: boolean;
+  }>;
 
 /** Entry point; returns the exit code instead of exiting, so tests can call it. */
 export async function main(argv: readonly string[]): Promise<number> {
@@ -156,54 +404,84 @@ export async function main(argv: readonly string[]): Promise<number> {
       'capture facts: format, interfaces, packets, times, drops, anomalies (like capinfos)',
       (y) => captureArg(y).option('json', { type: 'boolean', default: false, describe: 'machine-readable JSON' }),
       async (args) => {
-        const facts = await withCapture(args as unknown as CommonArgs, (source, options) => inspectCapture(source, options));
+        const facts = await withOneCapture(args as unknown as CommonArgs, (source, options) => inspectCapture(source, options));
         warnCaptureProblems(facts, args.quiet);
         process.stdout.write(args.json ? `${JSON.stringify({ schema: SCHEMA, capture: facts }, null, 2)}\n` : formatInfo(facts));
       },
     )
     .command(
-      'analyze <capture>',
-      'full analysis: flows, both endpoints\' states, findings (JSON with --json)',
+      'analyze <captures..>',
+      'full analysis: flows, both endpoints\' states, findings (JSON with --json); several captures or a directory: an audit, each its own result plus a combined summary',
       (y) =>
-        captureArg(y)
-          .option('json', { type: 'boolean', default: false, describe: 'print the tcpmortem/1 JSON document' })
-          .option('output', { alias: 'o', type: 'string', describe: 'write the JSON document to this file' })
-          .option('fail-on', { choices: ['never', 'info', 'warning', 'error'], default: 'never', describe: 'exit 1 when a finding reaches this severity' })
+        capturesArg(y)
+          .option('json', { type: 'boolean', default: false, describe: 'print the tcpmortem/1 JSON document (several captures: one tcpmortem/1-audit document)' })
+          .option('output', { alias: 'o', type: 'string', describe: 'write the JSON document to this file (several captures: a directory, one <name>.json each)' })
+          .option('fail-on', { choices: ['never', 'info', 'warning', 'error'], default: 'never', describe: 'exit 1 when a finding reaches this severity (several captures: in any of them)' })
           .option('anonymize', { type: 'string', describe: 'map IP addresses consistently (prefix-preserving) with this key' }),
       async (args) => {
-        const report = finalize(
-          await withCapture(args as unknown as CommonArgs, (source, options) => analyze(source, options)),
-          args.anonymize,
-        );
-        warnCaptureProblems(report.capture, args.quiet);
-        const json = `${JSON.stringify(report, null, 2)}\n`;
-        if (args.output !== undefined) writeOut(args.output, json);
-        if (args.json || args.output === undefined) {
-          if (args.json) process.stdout.write(json);
-          else process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY) }));
+        const { inputs, audit } = expandCaptures(args.captures.map(String));
+        if (!audit) {
+          const report = finalize(
+            await withOneCapture({ ...args, capture: inputs[0]?.path ?? '' }, (source, options) => analyze(source, options)),
+            args.anonymize,
+          );
+          warnCaptureProblems(report.capture, args.quiet);
+          const json = `${JSON.stringify(report, null, 2)}\n`;
+          if (args.output !== undefined) writeOut(args.output, json);
+          if (args.json || args.output === undefined) {
+            if (args.json) process.stdout.write(json);
+            else process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY) }));
+          }
+          exitCode = exitCodeFor(report, args['fail-on']);
+          return;
         }
-        exitCode = exitCodeFor(report, args['fail-on']);
+        const dir = args.output;
+        if (dir !== undefined) ensureDirectory(dir, '-o');
+        const jsonOut = args.json ? new AuditJsonWriter() : undefined;
+        const { rows, exitCode: code } = await runAudit(inputs, args, (entry, name) => {
+          if (dir !== undefined && entry.status === 'ok') writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(entry.report, null, 2)}\n`);
+          jsonOut?.entry(entry);
+        });
+        if (jsonOut !== undefined) jsonOut.end(rows);
+        else process.stdout.write(formatAuditSummary(rows) + (dir !== undefined ? `results written to ${dir}\n` : ''));
+        exitCode = code;
       },
     )
     .command(
-      ['report <capture>', '$0 <capture>'],
-      'write the self-contained HTML report and print a summary',
+      ['report <captures..>', '$0 <captures..>'],
+      'write the self-contained HTML report and print a summary; several captures or a directory: one report each in the -o directory',
       (y) =>
-        captureArg(y)
-          .option('output', { alias: 'o', type: 'string', default: 'tcpmortem-report.html', describe: 'HTML file to write' })
-          .option('json', { type: 'string', describe: 'also write the tcpmortem/1 JSON document to this file' })
+        capturesArg(y)
+          .option('output', { alias: 'o', type: 'string', describe: 'HTML file to write (several captures: a directory, one <name>.html each)', defaultDescription: 'tcpmortem-report.html; several captures: tcpmortem-reports' })
+          .option('json', { type: 'string', describe: 'also write the tcpmortem/1 JSON document to this file (several captures: a directory)' })
           .option('fail-on', { choices: ['never', 'info', 'warning', 'error'], default: 'never' })
           .option('anonymize', { type: 'string', describe: 'map IP addresses consistently (prefix-preserving) with this key' }),
       async (args) => {
-        const report = finalize(
-          await withCapture(args as unknown as CommonArgs, (source, options) => analyze(source, options)),
-          args.anonymize,
-        );
-        warnCaptureProblems(report.capture, args.quiet);
-        writeFileSync(args.output, renderHtml(report));
-        if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
-        process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY), reportPath: args.output }));
-        exitCode = exitCodeFor(report, args['fail-on']);
+        const { inputs, audit } = expandCaptures(args.captures.map(String));
+        if (!audit) {
+          const output = args.output ?? 'tcpmortem-report.html';
+          const report = finalize(
+            await withOneCapture({ ...args, capture: inputs[0]?.path ?? '' }, (source, options) => analyze(source, options)),
+            args.anonymize,
+          );
+          warnCaptureProblems(report.capture, args.quiet);
+          writeFileSync(output, renderHtml(report));
+          if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+          process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY), reportPath: output }));
+          exitCode = exitCodeFor(report, args['fail-on']);
+          return;
+        }
+        const dir = args.output ?? 'tcpmortem-reports';
+        ensureDirectory(dir, '-o');
+        if (args.json !== undefined) ensureDirectory(args.json, '--json');
+        const jsonDir = args.json;
+        const { rows, exitCode: code } = await runAudit(inputs, args, (entry, name) => {
+          if (entry.status !== 'ok') return;
+          writeFileSync(join(dir, `${name}.html`), renderHtml(entry.report));
+          if (jsonDir !== undefined) writeFileSync(join(jsonDir, `${name}.json`), `${JSON.stringify(entry.report, null, 2)}\n`);
+        });
+        process.stdout.write(`${formatAuditSummary(rows)}reports written to ${dir}\n`);
+        exitCode = code;
       },
     )
     .command(
@@ -211,7 +489,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       'short terminal summary of the findings',
       (y) => captureArg(y).option('fail-on', { choices: ['never', 'info', 'warning', 'error'], default: 'never' }),
       async (args) => {
-        const report = await withCapture(args as unknown as CommonArgs, (source, options) => analyze(source, options));
+        const report = await withOneCapture(args as unknown as CommonArgs, (source, options) => analyze(source, options));
         warnCaptureProblems(report.capture, args.quiet);
         process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY) }));
         exitCode = exitCodeFor(report, args['fail-on']);
@@ -246,7 +524,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           .option('host', { type: 'string', describe: 'only flows with this address on either side' })
           .option('format', { choices: ['table', 'ndjson', 'csv'], default: 'table' }),
       async (args) => {
-        const report = await withCapture(args as unknown as CommonArgs, (source, options) => analyze(source, options));
+        const report = await withOneCapture(args as unknown as CommonArgs, (source, options) => analyze(source, options));
         warnCaptureProblems(report.capture, args.quiet);
         const flows = filterFlows(report.flows, {
           ...(args.state !== undefined ? { state: args.state.toUpperCase() as TcpState } : {}),
@@ -262,7 +540,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       'what netstat / ss would have shown on each host at a moment of the capture',
       (y) => captureArg(y).option('at', { type: 'string', describe: 'ISO time, seconds from the start (12.5s), or "end" (default)' }),
       async (args) => {
-        const report = await withCapture(args as unknown as CommonArgs, (source, options) => analyze(source, options));
+        const report = await withOneCapture(args as unknown as CommonArgs, (source, options) => analyze(source, options));
         warnCaptureProblems(report.capture, args.quiet);
         process.stdout.write(formatNetstat(netstatAt(report.flows, parseAt(args.at, report)), report));
       },

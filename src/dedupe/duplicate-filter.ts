@@ -70,7 +70,9 @@ export class DuplicateFilter {
       ) {
         // Seconds and nanoseconds apart, so the gap is exact.
         const gap = (tsSec - r[b + 18]!) * 1e9 + (tsNanos - r[b + 19]!);
-        if (gap >= 0 && gap <= this.windowNanos) {
+        // Either order: copies merged from two interfaces whose clocks differ slightly may be
+        // stamped a little before the original.
+        if (gap >= -this.windowNanos && gap <= this.windowNanos) {
           this.duplicates++;
           return true;
         }

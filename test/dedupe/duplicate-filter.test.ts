@@ -43,6 +43,12 @@ describe('duplicate frames', () => {
     assert.equal(f.duplicates, 0);
   });
 
+  it('a copy stamped slightly before the original (two interfaces, two clocks) is still a copy', () => {
+    const f = new DuplicateFilter();
+    assert.equal(f.isDuplicate(syn(7, 100), 1000, 500_000), false);
+    assert.equal(f.isDuplicate(syn(7, 100), 1000, 495_000), true);
+  });
+
   it('the window spans a second boundary exactly', () => {
     const f = new DuplicateFilter();
     assert.equal(f.isDuplicate(syn(7, 100), 1000, 999_999_000), false);

@@ -6,6 +6,7 @@
 import type { Endpoint, FlowRecord, SegmentSample, Side } from '../tcp/types.ts';
 import { MAX_FINDING_FLOWS, MAX_FINDING_FRAMES } from './types.ts';
 import type { Detector, Finding, Severity } from './types.ts';
+import { formatIsoTimestamp } from '../common/time.ts';
 
 /** True when the flags text (letters F S R P A U E C N, see `flagsToText`) has the given letter. */
 export function hasFlag(flags: string, letter: 'F' | 'S' | 'R' | 'P' | 'A'): boolean {
@@ -73,10 +74,8 @@ export function segmentSeconds(flow: FlowRecord, s: SegmentSample): number {
  */
 export function isoFromSeconds(seconds: number): string {
   const micros = Math.round(seconds * 1e6);
-  const ms = Math.floor(micros / 1000);
-  const base = new Date(ms).toISOString().slice(0, 19);
-  const frac = String(micros - Math.floor(micros / 1e6) * 1e6).padStart(6, '0');
-  return `${base}.${frac}Z`;
+  const wholeSeconds = Math.floor(micros / 1e6);
+  return formatIsoTimestamp(wholeSeconds, (micros - wholeSeconds * 1e6) * 1000, 6);
 }
 
 /** ISO time of a segment of a flow (the flow's own `start` text for its first packet). */

@@ -11,6 +11,7 @@ import { scaleLinear } from 'd3-scale';
 import type { AnalysisReport } from './model.ts';
 import type { Finding, Severity } from '../diagnose/types.ts';
 import type { FlowRecord, Side, TcpState } from '../tcp/types.ts';
+import { STATE_ORDER } from './svg/common.ts';
 import { fmtDuration, fmtEndpoint, fmtInt, fmtMs, fmtRelSeconds, plural } from './format.ts';
 
 /** Options of {@link buildReportView}; defaults in {@link DEFAULT_VIEW_OPTIONS}. */
@@ -318,19 +319,8 @@ function binOf(bins: TimeBins, epochSeconds: number): number {
   return i < 0 ? 0 : i >= bins.count ? bins.count - 1 : i;
 }
 
-const POPULATION_ORDER: readonly TcpState[] = [
-  'SYN_SENT',
-  'SYN_RECEIVED',
-  'ESTABLISHED',
-  'FIN_WAIT_1',
-  'FIN_WAIT_2',
-  'CLOSE_WAIT',
-  'CLOSING',
-  'LAST_ACK',
-  'TIME_WAIT',
-  'LISTEN',
-  'UNKNOWN',
-];
+/** States drawn in population charts: every state of {@link STATE_ORDER} but CLOSED (no socket). */
+const POPULATION_ORDER: readonly TcpState[] = STATE_ORDER.filter((s) => s !== 'CLOSED');
 /** Index of each drawn state in {@link POPULATION_ORDER}; CLOSED is never drawn (-1). */
 const STATE_INDEX: Readonly<Record<TcpState, number>> = {
   SYN_SENT: 0,

@@ -64,11 +64,13 @@ console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem
 if (spawnSync('npm', ['run', 'build'], { stdio: 'inherit', cwd: join(here, '..') }).status !== 0) throw new Error('build failed');
 const node = [process.execPath, join(here, 'run-stage.mjs')];
 const results: Measured[] = [];
+let split: { analyzeSeconds?: number; diagnoseSeconds?: number; renderSeconds?: number } = {};
 for (const stage of ['read-decode', 'analyze', 'diagnose', 'report']) {
   const m = timed(`tcpmortem ${stage}`, [...node, stage, capture]);
   let stageSeconds = m.seconds;
   try {
-    const parsed = JSON.parse(m.stdout.trim().split('\n').pop() ?? '{}') as { seconds?: number; packets?: number };
+    const parsed = JSON.parse(m.stdout.trim().split('\n').pop() ?? '{}') as { seconds?: number; packets?: number; analyzeSeconds?: number; diagnoseSeconds?: number; renderSeconds?: number };
+    if (stage === 'report') split = parsed;
     if (parsed.seconds !== undefined) stageSeconds = parsed.seconds;
     results.push({ ...m, seconds: stageSeconds, ...(parsed.packets !== undefined ? { packets: parsed.packets } : {}) });
   } catch {
@@ -92,11 +94,12 @@ for (const r of results) {
   );
 }
 const byName = (n: string) => results.find((r) => r.name === n);
-const analyzeS = byName('tcpmortem analyze')?.seconds ?? Number.NaN;
-const diagnoseS = byName('tcpmortem diagnose')?.seconds ?? Number.NaN;
-const reportS = byName('tcpmortem report')?.seconds ?? Number.NaN;
-console.log(`\ndiagnosis adds ${(((diagnoseS - analyzeS) / analyzeS) * 100).toFixed(1)}% to the analysis time`);
-console.log(`rendering adds ${(((reportS - diagnoseS) / diagnoseS) * 100).toFixed(1)}% to the analysis + diagnosis time`);
+const a = split.analyzeSeconds ?? Number.NaN;
+const d = split.diagnoseSeconds ?? Number.NaN;
+const rs = split.renderSeconds ?? Number.NaN;
+console.log(`\nin one process: analysis ${a.toFixed(2)} s, diagnosis ${d.toFixed(2)} s, rendering ${rs.toFixed(2)} s`);
+console.log(`diagnosis adds ${((d / a) * 100).toFixed(1)}% to the analysis time`);
+console.log(`rendering adds ${((rs / (a + d)) * 100).toFixed(1)}% to the analysis + diagnosis time`);
 const reportSize = existsSync(`${capture}.html`) ? statSync(`${capture}.html`).size / 1e6 : Number.NaN;
 console.log(`report size: ${reportSize.toFixed(2)} MB`);
 const ours = byName('tcpmortem analyze');

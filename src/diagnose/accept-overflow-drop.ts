@@ -4,13 +4,13 @@
  * is full and `tcp_abort_on_overflow` is 0. The client believes it is connected; its requests time out.
  */
 import type { FlowRecord } from '../tcp/types.ts';
-import { listenerKey } from './aggregates.ts';
+import { flowIndex, groupByListener } from './aggregates.ts';
 import { clientFinalAck, timerSynAcksAfter } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { AcceptOverflowDropOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { groupBy, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import { listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
 
 /** Evidence of one dropped final ACK: the ACK and the SYN-ACK resends after it. */
 export interface DroppedAck {
@@ -52,9 +52,12 @@ export const acceptOverflowDrop: Detector<AcceptOverflowDropOptions> = {
   severity: 'error',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-drop'],
   evaluate(input, options) {
-    const matches = input.flows.map((f) => matchDroppedAck(f, options.minSynAckResends)).filter((m) => m !== undefined);
+    // A match needs SYN-ACK resends counted and a sampled final ACK (see matchDroppedAck).
+    const index = flowIndex(input);
+    const candidates = options.minSynAckResends >= 1 ? index.synAckRetransmitted : index.sampled;
+    const matches = candidates.map((f) => matchDroppedAck(f, options.minSynAckResends)).filter((m) => m !== undefined);
     const findings: Finding[] = [];
-    for (const [endpoint, group] of groupBy(matches, (m) => listenerKey(m.flow))) {
+    for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const first = group[0]!.flow;
       const resendCount = group.reduce((n, m) => n + m.resendFrames.length, 0);
       const sentData = group.filter((m) => m.clientBytes > 0).length;

@@ -5,13 +5,13 @@
  * saturation episodes.
  */
 import type { FlowRecord } from '../tcp/types.ts';
-import { listenerAggregates, listenerKey } from './aggregates.ts';
+import { flowIndex, groupByListener, listenerAggregates } from './aggregates.ts';
 import { clientFinalAck } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { AcceptOverflowRstOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { groupBy, isFin, isRst, isoFromSeconds, listenerFilter, makeFinding, plural, round, segmentInstant, segmentSeconds } from './util.ts';
+import { isFin, isRst, isoFromSeconds, listenerFilter, makeFinding, plural, round, segmentInstant, segmentSeconds } from './util.ts';
 
 /** One connection reset by the listener right after the handshake. */
 export interface OverflowReset {
@@ -93,10 +93,11 @@ export const acceptOverflowRst: Detector<AcceptOverflowRstOptions> = {
   severity: 'error',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-rst'],
   evaluate(input, options) {
-    const matches = input.flows.map((f) => matchOverflowReset(f, options)).filter((m) => m !== undefined);
+    // A match needs a RST from the server (see matchOverflowReset).
+    const matches = flowIndex(input).reset.map((f) => matchOverflowReset(f, options)).filter((m) => m !== undefined);
     const listeners = listenerAggregates(input);
     const findings: Finding[] = [];
-    for (const [endpoint, group] of groupBy(matches, (m) => listenerKey(m.flow))) {
+    for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const first = group[0]!.flow;
       const episodes = groupEpisodes(group, listeners.get(endpoint)?.flows ?? [], options.episodeGapSeconds);
       const through = episodes.reduce((n, e) => n + e.gotThrough, 0);

@@ -4,12 +4,12 @@
  * Aggregated per service.
  */
 import type { FlowRecord, Side, TcpState } from '../tcp/types.ts';
-import { listenerKey } from './aggregates.ts';
+import { flowIndex, groupByListener } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { CloseWaitLeakOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { formatSeconds, groupBy, hasFlag, ipField, isFin, isRst, makeFinding, median, peerOf, plural, round, timeRange } from './util.ts';
+import { formatSeconds, hasFlag, ipField, isFin, isRst, makeFinding, median, peerOf, plural, round, timeRange } from './util.ts';
 import type { Instant } from './util.ts';
 
 /** One socket left in CLOSE_WAIT. */
@@ -99,9 +99,10 @@ export const closeWaitLeak: Detector<CloseWaitLeakOptions> = {
   severity: 'warning',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['close-wait-leak'],
   evaluate(input, options) {
-    const matches = input.flows.map((f) => matchCloseWait(f, options)).filter((m) => m !== undefined);
+    // A match needs a side still in CLOSE_WAIT, or one that left it for CLOSED (see matchCloseWait).
+    const matches = flowIndex(input).closeWaitCandidates.map((f) => matchCloseWait(f, options)).filter((m) => m !== undefined);
     const findings: Finding[] = [];
-    for (const [endpoint, group] of groupBy(matches, (m) => listenerKey(m.flow))) {
+    for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const ages = group.map((m) => m.ageSeconds);
       const oldest = Math.max(...ages);
       const med = median(ages);

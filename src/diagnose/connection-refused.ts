@@ -1,10 +1,10 @@
 /** `connection-refused`: a SYN answered by RST/ACK: nothing listening on that port. */
-import { listenerKey } from './aggregates.ts';
+import { flowIndex, groupByListener } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import { scanProbeIds } from './port-scan.ts';
 import type { ConnectionRefusedOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
-import { groupBy, isRst, isSyn, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import { isRst, isSyn, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
 
 export const connectionRefused: Detector<ConnectionRefusedOptions> = {
   id: 'connection-refused',
@@ -15,9 +15,9 @@ export const connectionRefused: Detector<ConnectionRefusedOptions> = {
   evaluate(input, options) {
     // Probes of a port scan are summarised by `port-scan`.
     const probes = scanProbeIds(input);
-    const refused = input.flows.filter((f) => f.handshake === 'refused' && !probes.has(f.id));
+    const refused = flowIndex(input).refused.filter((f) => f.handshake === 'refused' && !probes.has(f.id));
     const findings: Finding[] = [];
-    for (const [endpoint, flows] of groupBy(refused, listenerKey)) {
+    for (const [endpoint, flows] of groupByListener(input, refused, (f) => f)) {
       if (flows.length < options.minConnections) continue;
       const first = flows[0]!;
       const evidence = flows.flatMap((f) =>

@@ -1,12 +1,12 @@
 /** `data-unacked`: data sent and never acknowledged until the connection died. */
 import type { FlowRecord, Side } from '../tcp/types.ts';
-import { listenerKey } from './aggregates.ts';
+import { flowIndex, groupByListener } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { DataUnackedOptions } from './options.ts';
 import { matchDroppedAck } from './accept-overflow-drop.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { flowFilter, groupBy, isFin, isRst, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import { flowFilter, isFin, isRst, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
 
 export interface UnackedData {
   readonly flow: FlowRecord;
@@ -53,12 +53,13 @@ export const dataUnacked: Detector<DataUnackedOptions> = {
   evaluate(input, options) {
     // Data the server discarded because its accept queue was full is reported by accept-overflow-drop.
     const dropOptions = DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-drop'];
-    const matches = input.flows
-      .filter((f) => matchDroppedAck(f, dropOptions.minSynAckResends) === undefined)
+    // A match needs unacknowledged bytes at the end, unless fewer than one byte is asked for.
+    const candidates = options.minUnackedBytes >= 1 ? flowIndex(input).unacked : input.flows;
+    const matches = candidates
       .map((f) => matchUnackedData(f, options.minUnackedBytes))
-      .filter((m) => m !== undefined);
+      .filter((m): m is UnackedData => m !== undefined && matchDroppedAck(m.flow, dropOptions.minSynAckResends) === undefined);
     const findings: Finding[] = [];
-    for (const [endpoint, group] of groupBy(matches, (m) => listenerKey(m.flow))) {
+    for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const bytes = group.reduce((n, m) => n + m.bytes, 0);
       const retrans = group.reduce((n, m) => n + m.retransmissions, 0);
       const sides = [...new Set(group.map((m) => m.side))].join(' and ');

@@ -1,10 +1,10 @@
 /** `fin-retransmit`: a FIN sent again: the FIN or its ACK was lost, or the peer is gone. */
-import { listenerKey } from './aggregates.ts';
+import { flowIndex, groupByListener } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { FinRetransmitOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { groupBy, isFin, listenerFilter, makeFinding, peerOf, plural, segmentInstant, timeRange } from './util.ts';
+import { isFin, listenerFilter, makeFinding, peerOf, plural, segmentInstant, timeRange } from './util.ts';
 
 export const finRetransmit: Detector<FinRetransmitOptions> = {
   id: 'fin-retransmit',
@@ -13,9 +13,10 @@ export const finRetransmit: Detector<FinRetransmitOptions> = {
   severity: 'warning',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['fin-retransmit'],
   evaluate(input, options) {
-    const affected = input.flows.filter((f) => f.counts.finRetransmissions >= options.minRetransmissions);
+    const candidates = options.minRetransmissions >= 1 ? flowIndex(input).finRetransmitted : input.flows;
+    const affected = candidates.filter((f) => f.counts.finRetransmissions >= options.minRetransmissions);
     const findings: Finding[] = [];
-    for (const [endpoint, flows] of groupBy(affected, listenerKey)) {
+    for (const [endpoint, flows] of groupByListener(input, affected, (f) => f)) {
       const first = flows[0]!;
       const fins = flows.flatMap((f) => f.segments.filter((s) => isFin(s)).map((s) => ({ f, s })));
       const resends = flows.reduce((n, f) => n + f.counts.finRetransmissions, 0);

@@ -2,12 +2,12 @@
  * `half-close` (info): one side sent FIN and data kept flowing the other way. Legitimate
  * (shutdown(SHUT_WR), RFC 9293 §3.6): shown so it is not mistaken for a leak.
  */
-import type { FlowRecord, Side } from '../tcp/types.ts';
-import { listenerKey } from './aggregates.ts';
+import type { FlowRecord, SegmentSample, Side } from '../tcp/types.ts';
+import { flowIndex, groupByListener } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { HalfCloseOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
-import { groupBy, isFin, makeFinding, flowFilter, plural, segmentInstant, timeRange } from './util.ts';
+import { isFin, makeFinding, flowFilter, plural, segmentInstant, timeRange } from './util.ts';
 import type { Instant } from './util.ts';
 
 export interface HalfClose {
@@ -22,12 +22,15 @@ export interface HalfClose {
 export function matchHalfClose(flow: FlowRecord, minBytes: number): HalfClose | undefined {
   const fin = flow.segments.find((s) => isFin(s));
   if (fin === undefined) return undefined;
-  const after = flow.segments.filter((s) => s.from !== fin.from && s.frame > fin.frame && s.len > 0 && s.retransmission === undefined);
   // Data the peer sends after it has sent its own FIN is impossible; stop at the peer's FIN.
   const peerFin = flow.segments.find((s) => s.from !== fin.from && isFin(s) && s.frame > fin.frame);
-  const data = after.filter((s) => peerFin === undefined || s.frame <= peerFin.frame);
-  const bytes = data.reduce((n, s) => n + s.len, 0);
+  const isData = (s: SegmentSample): boolean =>
+    s.from !== fin.from && s.frame > fin.frame && s.len > 0 && s.retransmission === undefined && (peerFin === undefined || s.frame <= peerFin.frame);
+  // Most flows carry nothing after the first FIN: count before building anything.
+  let bytes = 0;
+  for (const s of flow.segments) if (isData(s)) bytes += s.len;
   if (bytes < minBytes) return undefined;
+  const data = flow.segments.filter(isData);
   return {
     flow,
     closer: fin.from,
@@ -45,9 +48,10 @@ export const halfClose: Detector<HalfCloseOptions> = {
   severity: 'info',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['half-close'],
   evaluate(input, options) {
-    const matches = input.flows.map((f) => matchHalfClose(f, options.minBytesAfterFin)).filter((m) => m !== undefined);
+    // A match needs a sampled FIN (see matchHalfClose).
+    const matches = flowIndex(input).sampled.map((f) => matchHalfClose(f, options.minBytesAfterFin)).filter((m) => m !== undefined);
     const findings: Finding[] = [];
-    for (const [endpoint, group] of groupBy(matches, (m) => listenerKey(m.flow))) {
+    for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const bytes = group.reduce((n, m) => n + m.bytesAfterFin, 0);
       const closers = [...new Set(group.map((m) => m.closer))].join(' and ');
       findings.push(

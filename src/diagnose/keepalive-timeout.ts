@@ -1,11 +1,11 @@
 /** `keepalive-timeout`: keepalive probes went unanswered and the prober aborted the connection. */
 import type { FlowRecord, Side } from '../tcp/types.ts';
-import { listenerKey } from './aggregates.ts';
+import { flowIndex, groupByListener } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { KeepaliveTimeoutOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { flowFilter, formatSeconds, groupBy, isRst, makeFinding, peerOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+import { flowFilter, formatSeconds, isRst, makeFinding, peerOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
 
 /** A connection aborted after unanswered keepalive probes. */
 export interface KeepaliveAbort {
@@ -18,6 +18,8 @@ export interface KeepaliveAbort {
 
 /** Matches: at least `minProbes` probes after the peer's last segment, then a RST from the prober. */
 export function matchKeepaliveAbort(flow: FlowRecord, minProbes: number): KeepaliveAbort | undefined {
+  // Fast exit, same answer: no probe sampled means fewer than `minProbes` on either side.
+  if (minProbes >= 1 && !flow.segments.some((s) => s.retransmission === 'keepalive')) return undefined;
   for (const prober of ['client', 'server'] as const) {
     const peer = peerOf(prober);
     const lastPeer = flow.segments.filter((s) => s.from === peer).reduce((m, s) => Math.max(m, s.frame), 0);
@@ -43,9 +45,11 @@ export const keepaliveTimeout: Detector<KeepaliveTimeoutOptions> = {
   severity: 'warning',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['keepalive-timeout'],
   evaluate(input, options) {
-    const matches = input.flows.map((f) => matchKeepaliveAbort(f, options.minUnansweredProbes)).filter((m) => m !== undefined);
+    // A match needs sampled probes, unless fewer than one is asked for (see matchKeepaliveAbort).
+    const candidates = options.minUnansweredProbes >= 1 ? flowIndex(input).sampled : input.flows;
+    const matches = candidates.map((f) => matchKeepaliveAbort(f, options.minUnansweredProbes)).filter((m) => m !== undefined);
     const findings: Finding[] = [];
-    for (const [endpoint, group] of groupBy(matches, (m) => listenerKey(m.flow))) {
+    for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const probes = group.reduce((n, m) => n + m.probeFrames.length, 0);
       const instants = group.flatMap((m) =>
         m.flow.segments.filter((s) => m.probeFrames.includes(s.frame) || s.frame === m.rstFrame).map((s) => segmentInstant(m.flow, s)),

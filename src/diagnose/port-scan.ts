@@ -6,6 +6,7 @@
  * does not read as many broken services.
  */
 import type { FlowRecord } from '../tcp/types.ts';
+import { flowIndex } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { PortScanOptions } from './options.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
@@ -50,34 +51,70 @@ export interface Scan {
 }
 
 const cache = new WeakMap<readonly FlowRecord[], { key: string; scans: Scan[] }>();
+const probeIdCache = new WeakMap<readonly FlowRecord[], ReadonlySet<number>>();
 
-/** The scans of a capture (memoised per input and options). */
+/** A recognised scan, or undefined: `flows` are all flows of `source`, `probes` those that are probes. */
+function scanOf(source: string, flows: number, probes: readonly FlowRecord[], options: PortScanOptions): Scan | undefined {
+  const targets = new Set(probes.map((f) => endpointText(f.server))).size;
+  if (targets < options.minTargets || probes.length < options.minProbeFraction * flows) return undefined;
+  if (maxTargetsInWindow(probes, options.windowSeconds) < options.minTargets) return undefined;
+  return {
+    source,
+    probes,
+    targets,
+    hosts: new Set(probes.map((f) => f.server.ip)).size,
+    ports: new Set(probes.map((f) => f.server.port)).size,
+  };
+}
+
+/**
+ * The scans of a capture (memoised per input and options), in order of each source's first flow.
+ * With `minTargets` ≥ 1 a scanning source has probes, so only the sources of probes are looked at,
+ * and all flows are walked once more only to count the flows of those that probed enough targets.
+ */
 export function findScans(input: DetectorInput, options: PortScanOptions): Scan[] {
   const key = `${options.minTargets}|${options.minProbeFraction}|${options.windowSeconds}`;
   const hit = cache.get(input.flows);
   if (hit !== undefined && hit.key === key) return hit.scans;
   const scans: Scan[] = [];
-  for (const [source, flows] of groupBy(input.flows, (f) => f.client.ip)) {
-    const probes = flows.filter(isProbe);
-    const targets = new Set(probes.map((f) => endpointText(f.server))).size;
-    if (targets < options.minTargets || probes.length < options.minProbeFraction * flows.length) continue;
-    if (maxTargetsInWindow(probes, options.windowSeconds) < options.minTargets) continue;
-    scans.push({
-      source,
-      probes,
-      targets,
-      hosts: new Set(probes.map((f) => f.server.ip)).size,
-      ports: new Set(probes.map((f) => f.server.port)).size,
-    });
+  if (options.minTargets >= 1) {
+    const candidates = new Map<string, { probes: FlowRecord[]; flows: number; first: number }>();
+    for (const [source, probes] of groupBy(flowIndex(input).probes, (f) => f.client.ip)) {
+      if (new Set(probes.map((f) => endpointText(f.server))).size >= options.minTargets) candidates.set(source, { probes, flows: 0, first: -1 });
+    }
+    if (candidates.size > 0) {
+      const flows = input.flows;
+      for (let i = 0; i < flows.length; i++) {
+        const c = candidates.get(flows[i]!.client.ip);
+        if (c === undefined) continue;
+        if (c.first < 0) c.first = i;
+        c.flows++;
+      }
+      const found: { scan: Scan; first: number }[] = [];
+      for (const [source, c] of candidates) {
+        const scan = scanOf(source, c.flows, c.probes, options);
+        if (scan !== undefined) found.push({ scan, first: c.first });
+      }
+      found.sort((a, b) => a.first - b.first);
+      for (const { scan } of found) scans.push(scan);
+    }
+  } else {
+    for (const [source, flows] of groupBy(input.flows, (f) => f.client.ip)) {
+      const scan = scanOf(source, flows.length, flows.filter(isProbe), options);
+      if (scan !== undefined) scans.push(scan);
+    }
   }
   cache.set(input.flows, { key, scans });
   return scans;
 }
 
-/** Ids of the flows that are probes of a recognised scan (default thresholds). */
+/** Ids of the flows that are probes of a recognised scan (default thresholds). Memoised per input. */
 export function scanProbeIds(input: DetectorInput): ReadonlySet<number> {
+  const hit = probeIdCache.get(input.flows);
+  if (hit !== undefined) return hit;
   const ids = new Set<number>();
   for (const scan of findScans(input, DEFAULT_DIAGNOSE_OPTIONS['port-scan'])) for (const f of scan.probes) ids.add(f.id);
+  probeIdCache.set(input.flows, ids);
   return ids;
 }
 

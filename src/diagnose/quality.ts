@@ -36,7 +36,12 @@ export function duplicateFrames(input: DetectorInput): number {
 export function assessCaptureQuality(input: DetectorInput): CaptureQuality {
   const items: QualityItem[] = [];
   const { capture, flows } = input;
-  const midStream = flows.filter((f) => f.handshake === 'not_seen').length;
+  let midStream = 0;
+  let oneWay = 0;
+  for (const f of flows) {
+    if (f.handshake === 'not_seen') midStream++;
+    if (isOneWayFlow(f)) oneWay++;
+  }
   if (midStream > 0) {
     items.push({
       id: 'started-mid-connection',
@@ -45,7 +50,6 @@ export function assessCaptureQuality(input: DetectorInput): CaptureQuality {
       message: `${plural(midStream, 'connection')} started before the capture: their handshake, roles and early states are inferred, not seen.`,
     });
   }
-  const oneWay = flows.filter(isOneWayFlow).length;
   if (oneWay > 0) {
     items.push({
       id: 'one-direction-missing',

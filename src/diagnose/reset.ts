@@ -5,15 +5,16 @@
  * have their own detectors and are left out here.
  */
 import type { FlowRecord, Side } from '../tcp/types.ts';
-import { listenerKey } from './aggregates.ts';
+import { flowIndex, listenerKey, listenerOf } from './aggregates.ts';
+import type { ListenerAggregate } from './aggregates.ts';
 import { matchOverflowReset } from './accept-overflow-rst.ts';
 import { matchKeepaliveAbort } from './keepalive-timeout.ts';
 import { clientFinalAck } from './handshake.ts';
 import { scanProbeIds } from './port-scan.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { ResetOptions } from './options.ts';
-import type { Detector, Finding } from './types.ts';
-import { flowFilter, formatSeconds, groupBy, isFin, isRst, makeFinding, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+import type { Detector, DetectorInput, Finding } from './types.ts';
+import { flowFilter, formatSeconds, isFin, isRst, makeFinding, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
 import type { Instant } from './util.ts';
 
 export type ResetCause = 'handshake' | 'idle-timeout' | 'data-after-close' | 'unread-data' | 'abortive-close';
@@ -98,6 +99,28 @@ const CAUSE_TEXT: Record<ResetCause, { summary: string; explanation: string; cau
   },
 };
 
+/** Groups by listener and cause, in order of each pair's first reset (`groupBy` on `ip:port|cause` text). */
+function groupByListenerAndCause(input: DetectorInput, classified: readonly ClassifiedReset[]): ClassifiedReset[][] {
+  const byListener = new Map<ListenerAggregate | string, Map<ResetCause, ClassifiedReset[]>>();
+  const groups: ClassifiedReset[][] = [];
+  for (const c of classified) {
+    const l = listenerOf(input, c.flow) ?? listenerKey(c.flow);
+    let byCause = byListener.get(l);
+    if (byCause === undefined) {
+      byCause = new Map();
+      byListener.set(l, byCause);
+    }
+    const group = byCause.get(c.cause);
+    if (group !== undefined) group.push(c);
+    else {
+      const created = [c];
+      byCause.set(c.cause, created);
+      groups.push(created);
+    }
+  }
+  return groups;
+}
+
 export const reset: Detector<ResetOptions> = {
   id: 'reset',
   title: 'Connections reset',
@@ -108,8 +131,8 @@ export const reset: Detector<ResetOptions> = {
     const overflowOptions = DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-rst'];
     const keepaliveOptions = DEFAULT_DIAGNOSE_OPTIONS['keepalive-timeout'];
     const probes = scanProbeIds(input);
-    const classified = input.flows
-      .filter(
+    const classified = flowIndex(input)
+      .reset.filter(
         (f) =>
           f.counts.rstClient + f.counts.rstServer > 0 &&
           !probes.has(f.id) &&
@@ -120,9 +143,9 @@ export const reset: Detector<ResetOptions> = {
       .map((f) => classifyReset(f, options.idleGapSeconds))
       .filter((c) => c !== undefined);
     const findings: Finding[] = [];
-    for (const group of groupBy(classified, (c) => `${listenerKey(c.flow)}|${c.cause}`).values()) {
+    for (const group of groupByListenerAndCause(input, classified)) {
       const { flow: first, cause } = group[0]!;
-      const endpoint = listenerKey(first);
+      const endpoint = listenerOf(input, first)?.endpoint ?? listenerKey(first);
       const text = CAUSE_TEXT[cause];
       const bySide = [...new Set(group.map((c) => c.by))].join(' and ');
       const gaps = group.map((c) => c.gapSeconds);

@@ -2,7 +2,7 @@
  * `syn-dropped`: SYNs that got no answer at all while the same listener answered others in the
  * capture: the listener exists, so the SYN was dropped (queues full, or a firewall rule).
  */
-import { listenerAggregates, listenerKey } from './aggregates.ts';
+import { flowIndex, groupByListener, listenerAggregates } from './aggregates.ts';
 import { clientActsConnected, clientSyns } from './handshake.ts';
 import { scanProbeIds } from './port-scan.ts';
 import { captureEndSeconds } from './syn-retransmit.ts';
@@ -10,7 +10,7 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynDroppedOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { groupBy, ipField, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import { ipField, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
 
 export const synDropped: Detector<SynDroppedOptions> = {
   id: 'syn-dropped',
@@ -26,7 +26,7 @@ export const synDropped: Detector<SynDroppedOptions> = {
     // answer may simply not have been captured yet.
     const probes = scanProbeIds(input);
     const end = captureEndSeconds(input);
-    const unanswered = input.flows.filter(
+    const unanswered = flowIndex(input).noSynAck.filter(
       (f) =>
         f.handshake === 'no_synack' &&
         f.packets.server === 0 &&
@@ -35,7 +35,7 @@ export const synDropped: Detector<SynDroppedOptions> = {
         end - f.startSeconds >= options.minSilenceSeconds,
     );
     const findings: Finding[] = [];
-    for (const [endpoint, flows] of groupBy(unanswered, listenerKey)) {
+    for (const [endpoint, flows] of groupByListener(input, unanswered, (f) => f)) {
       const listener = listeners.get(endpoint);
       if (listener === undefined || listener.answered === 0 || flows.length < options.minConnections) continue;
       const first = flows[0]!;

@@ -23,6 +23,10 @@ export const synFlood: Detector<SynFloodOptions> = {
   evaluate(input, options) {
     const findings: Finding[] = [];
     for (const listener of listenerAggregates(input).values()) {
+      // Counted per listener already: skip the filter where it cannot reach the thresholds.
+      const halfOpenCount = listener.halfOpen + listener.unanswered;
+      if (halfOpenCount < options.minHalfOpen) continue;
+      if (halfOpenCount < options.minHalfOpenFraction * listener.flows.length) continue;
       const halfOpen = listener.flows.filter((f) => f.handshake === 'half_open' || f.handshake === 'no_synack');
       if (halfOpen.length < options.minHalfOpen) continue;
       if (halfOpen.length < options.minHalfOpenFraction * listener.flows.length) continue;

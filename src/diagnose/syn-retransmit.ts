@@ -3,7 +3,7 @@
  * used, how many retries that implies and whether the client gave up (connect timeout).
  */
 import type { FlowRecord } from '../tcp/types.ts';
-import { listenerAggregates, listenerKey } from './aggregates.ts';
+import { flowIndex, groupByListener, listenerAggregates } from './aggregates.ts';
 import { clientActsConnected } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import { scanProbeIds } from './port-scan.ts';
@@ -12,7 +12,6 @@ import { qualityCaveat } from './quality.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
 import {
   formatSeconds,
-  groupBy,
   isRst,
   isSyn,
   listenerFilter,
@@ -80,8 +79,7 @@ function nextGap(gaps: readonly number[], backoff: SynBackoff): number {
 
 /** Capture end in epoch seconds: the last packet of any flow, or the capture's own last timestamp. */
 export function captureEndSeconds(input: DetectorInput): number {
-  let end = 0;
-  for (const f of input.flows) if (f.endSeconds > end) end = f.endSeconds;
+  let end = flowIndex(input).lastFlowSeconds;
   if (input.capture.lastTs !== null) {
     const parsed = Date.parse(input.capture.lastTs) / 1000;
     if (Number.isFinite(parsed) && parsed > end) end = parsed;
@@ -140,10 +138,11 @@ export const synRetransmit: Detector<SynRetransmitOptions> = {
   evaluate(input, options) {
     const end = captureEndSeconds(input);
     const probes = scanProbeIds(input);
-    const affected = input.flows.filter((f) => f.counts.synRetransmissions >= options.minRetransmissions && !probes.has(f.id));
+    const candidates = options.minRetransmissions >= 1 ? flowIndex(input).synRetransmitted : input.flows;
+    const affected = candidates.filter((f) => f.counts.synRetransmissions >= options.minRetransmissions && !probes.has(f.id));
     const findings: Finding[] = [];
     const listeners = listenerAggregates(input);
-    for (const [endpoint, flows] of groupBy(affected, (f) => listenerKey(f))) {
+    for (const [endpoint, flows] of groupByListener(input, affected, (f) => f)) {
       const first = flows[0]!;
       const analyses = flows.map((f) => analyzeSynRetries(f, end, options.backoffTolerance));
       const retries = analyses.reduce((n, a) => n + a.retries, 0);

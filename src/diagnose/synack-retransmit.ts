@@ -3,13 +3,13 @@
  * captured decides where the problem is: seen → the server dropped it (accept queue full, see
  * `accept-overflow-drop`); not seen → the SYN-ACK or the ACK was lost on the network.
  */
-import { listenerKey } from './aggregates.ts';
+import { flowIndex, groupByListener } from './aggregates.ts';
 import { clientFinalAck, clientSyns, firstSynAck, timerSynAcksAfter } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynAckRetransmitOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { groupBy, isSynAck, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import { isSynAck, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
 
 export const synAckRetransmit: Detector<SynAckRetransmitOptions> = {
   id: 'synack-retransmit',
@@ -18,9 +18,10 @@ export const synAckRetransmit: Detector<SynAckRetransmitOptions> = {
   severity: 'warning',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['synack-retransmit'],
   evaluate(input, options) {
-    const affected = input.flows.filter((f) => f.counts.synAckRetransmissions >= options.minRetransmissions);
+    const candidates = options.minRetransmissions >= 1 ? flowIndex(input).synAckRetransmitted : input.flows;
+    const affected = candidates.filter((f) => f.counts.synAckRetransmissions >= options.minRetransmissions);
     const findings: Finding[] = [];
-    for (const [endpoint, flows] of groupBy(affected, listenerKey)) {
+    for (const [endpoint, flows] of groupByListener(input, affected, (f) => f)) {
       const first = flows[0]!;
       const resends = flows.reduce((n, f) => n + f.counts.synAckRetransmissions, 0);
       // The final ACK counts as "seen, then dropped" only when the server resent its SYN-ACK on its

@@ -3,22 +3,77 @@
  * destination. Each active close leaves a TIME_WAIT socket for 2MSL holding its 4-tuple; with a
  * client closing first, that eats ephemeral ports towards the destination.
  */
-import type { FlowRecord, Side } from '../tcp/types.ts';
-import { listenerKey } from './aggregates.ts';
+import type { FlowRecord, Side, Transition } from '../tcp/types.ts';
+import { ADDRESS_BUCKETS, flowIndex, listenerKey } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { TimeWaitChurnOptions } from './options.ts';
-import type { Detector, Finding } from './types.ts';
-import { groupBy, ipField, isoFromSeconds, makeFinding, plural, round, timeRange } from './util.ts';
+import type { Detector, DetectorInput, Finding } from './types.ts';
+import { ipField, isoFromSeconds, makeFinding, plural, round, timeRange } from './util.ts';
 import type { Instant } from './util.ts';
 
 /** The side that sent the first FIN (the active closer), with that FIN's frame and time. */
 export function activeCloser(flow: FlowRecord): { side: Side; frame: number; at: Instant } | undefined {
-  let best: { side: Side; frame: number; at: Instant } | undefined;
+  let best: Transition | undefined;
   for (const t of flow.transitions) {
     if (t.to !== 'FIN_WAIT_1') continue;
-    if (best === undefined || t.tSeconds < best.at.seconds) best = { side: t.side, frame: t.frame, at: { seconds: t.tSeconds, iso: t.ts } };
+    if (best === undefined || t.tSeconds < best.tSeconds) best = t;
   }
-  return best;
+  return best === undefined ? undefined : closerOf(best);
+}
+
+/** The {@link activeCloser} result of its FIN_WAIT_1 transition. */
+function closerOf(t: Transition): { side: Side; frame: number; at: Instant } {
+  return { side: t.side, frame: t.frame, at: { seconds: t.tSeconds, iso: t.ts } };
+}
+
+type Closed = { flow: FlowRecord; closer: NonNullable<ReturnType<typeof activeCloser>> };
+
+/**
+ * The short connections with an active closer, grouped by closer side, closer address and
+ * listener, in order of each group's first connection, keeping only groups of at least
+ * `minConnections`: `groupBy` over `side|closer ip|listener` text, built from the shared index
+ * (active closes per listener) without a string per connection. A server closer's address is the
+ * listener's; client addresses are grouped only on listeners where one of them closed enough
+ * connections (most closed connections of a capture come from addresses that close a few).
+ */
+function closedGroups(input: DetectorInput, options: TimeWaitChurnOptions): Closed[][] {
+  const flows = input.flows;
+  const max = options.maxConnectionSeconds;
+  const found: { first: number; items: Closed[] }[] = [];
+  const keep = (items: Closed[], first: number): void => {
+    if (!(items.length < options.minConnections)) found.push({ first, items });
+  };
+  const buckets = new Int32Array(ADDRESS_BUCKETS);
+  for (const closes of flowIndex(input).closes) {
+    let first = -1;
+    const byServer: Closed[] = [];
+    for (let k = 0; k < closes.byServer.length; k++) {
+      if (!(closes.byServerDuration[k]! <= max)) continue;
+      if (first < 0) first = closes.byServer[k]!;
+      byServer.push({ flow: flows[closes.byServer[k]!]!, closer: closerOf(closes.byServerFin[k]!) });
+    }
+    if (byServer.length > 0) keep(byServer, first);
+    if (closes.byClient.length < options.minConnections) continue;
+    // Most client addresses close a few connections each: count per bucket of the address first,
+    // and group by address only the connections in buckets that reach the threshold.
+    buckets.fill(0);
+    for (let k = 0; k < closes.byClient.length; k++) if (closes.byClientDuration[k]! <= max) buckets[closes.byClientBucket[k]!]!++;
+    const byIp = new Map<string, { first: number; items: Closed[] }>();
+    for (let k = 0; k < closes.byClient.length; k++) {
+      if (!(closes.byClientDuration[k]! <= max) || buckets[closes.byClientBucket[k]!]! < options.minConnections) continue;
+      const flow = flows[closes.byClient[k]!]!;
+      let group = byIp.get(flow.client.ip);
+      if (group === undefined) {
+        group = { first: closes.byClient[k]!, items: [] };
+        byIp.set(flow.client.ip, group);
+      }
+      group.items.push({ flow, closer: closerOf(closes.byClientFin[k]!) });
+    }
+    for (const group of byIp.values()) keep(group.items, group.first);
+  }
+  // Groups are disjoint, so first positions differ: the order is that of `groupBy`.
+  found.sort((a, b) => a.first - b.first);
+  return found.map((g) => g.items);
 }
 
 /** Largest number of intervals [t, t + lifetime) overlapping at one instant. */
@@ -33,6 +88,18 @@ export function peakOverlap(starts: readonly number[], lifetimeSeconds: number):
   return peak;
 }
 
+/** Length of the prefix of ascending `sorted` where `holds` is true (`holds` turns false once, and stays false). */
+function countWhile(sorted: Float64Array, holds: (value: number) => boolean): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (holds(sorted[mid]!)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** The estimated TIME_WAIT population sampled at `points` evenly spaced instants. */
 export function timeWaitSeries(closes: readonly number[], lifetimeSeconds: number, points: number): { ts: string; sockets: number }[] {
   if (closes.length === 0 || points < 1) return [];
@@ -40,6 +107,17 @@ export function timeWaitSeries(closes: readonly number[], lifetimeSeconds: numbe
   const to = Math.max(...closes) + lifetimeSeconds;
   const step = points > 1 ? (to - from) / (points - 1) : 0;
   const series: { ts: string; sockets: number }[] = [];
+  if (lifetimeSeconds >= 0) {
+    // The same counts by binary search: c + lifetime grows with c, and c + lifetime <= t implies
+    // c <= t, so the sockets alive at t are those with c <= t minus those with c + lifetime <= t.
+    const sorted = Float64Array.from(closes).sort();
+    for (let i = 0; i < points; i++) {
+      const t = from + i * step;
+      const n = countWhile(sorted, (c) => c <= t) - countWhile(sorted, (c) => c + lifetimeSeconds <= t);
+      series.push({ ts: isoFromSeconds(t), sockets: n });
+    }
+    return series;
+  }
   for (let i = 0; i < points; i++) {
     const t = from + i * step;
     let n = 0;
@@ -56,14 +134,8 @@ export const timeWaitChurn: Detector<TimeWaitChurnOptions> = {
   severity: 'warning',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['time-wait-churn'],
   evaluate(input, options) {
-    const closed = input.flows
-      .filter((f) => f.durationSeconds <= options.maxConnectionSeconds && f.counts.finClient + f.counts.finServer > 0)
-      .map((flow) => ({ flow, closer: activeCloser(flow) }))
-      .filter((c): c is { flow: FlowRecord; closer: NonNullable<ReturnType<typeof activeCloser>> } => c.closer !== undefined);
-    const groups = groupBy(closed, (c) => `${c.closer.side}|${c.flow[c.closer.side].ip}|${listenerKey(c.flow)}`);
     const findings: Finding[] = [];
-    for (const group of groups.values()) {
-      if (group.length < options.minConnections) continue;
+    for (const group of closedGroups(input, options)) {
       const { flow: first, closer } = group[0]!;
       const side = closer.side;
       const host = first[side].ip;

@@ -3,12 +3,12 @@
  * on one side (or closed less than 2MSL before), and how the SYN was answered.
  */
 import type { FlowRecord } from '../tcp/types.ts';
-import { listenerKey } from './aggregates.ts';
+import { flowIndex, groupByListener } from './aggregates.ts';
 import { clientSyns } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { TupleReuseOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
-import { flowFilter, formatSeconds, groupBy, isRst, isSyn, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import { flowFilter, formatSeconds, isRst, isSyn, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
 
 /** How the reused tuple's SYN was answered. */
 export type ReuseAnswer = 'accepted' | 'challenge-ack' | 'rst' | 'no-answer';
@@ -31,14 +31,14 @@ export const tupleReuse: Detector<TupleReuseOptions> = {
   severity: 'warning',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['tuple-reuse'],
   evaluate(input, options) {
-    const reused = input.flows.filter((f) => {
+    const reused = flowIndex(input).reincarnated.filter((f) => {
       const p = f.previous;
       if (p === undefined) return false;
       const tw = p.finalState.client === 'TIME_WAIT' || p.finalState.server === 'TIME_WAIT';
       return tw && p.secondsSinceLastPacket < options.timeWaitSeconds;
     });
     const findings: Finding[] = [];
-    for (const [endpoint, flows] of groupBy(reused, listenerKey)) {
+    for (const [endpoint, flows] of groupByListener(input, reused, (f) => f)) {
       const answers = flows.map((f) => ({ f, ...reuseAnswer(f) }));
       const tally: Record<string, number> = {};
       for (const a of answers) tally[a.answer] = (tally[a.answer] ?? 0) + 1;

@@ -51,12 +51,32 @@ export function inferVantage(flow: FlowRecord): VantageGuess {
   return { vantage: 'unknown', reason: 'TTLs and the handshake RTT split do not tell' };
 }
 
+/**
+ * {@link inferVantage} without the reason text: the same decision, and no string built, for
+ * majorities over many flows.
+ */
+export function vantageOf(flow: FlowRecord): Vantage {
+  const c = flow.ttl.client;
+  const s = flow.ttl.server;
+  if (c > 0 && s > 0) {
+    if (isInitialTtl(c) && !isInitialTtl(s)) return 'client';
+    if (isInitialTtl(s) && !isInitialTtl(c)) return 'server';
+  }
+  const rtt = flow.rttMs;
+  if (rtt !== undefined && Math.abs(rtt.clientSide - rtt.serverSide) >= RTT_MIN_DIFFERENCE_MS) {
+    if (rtt.serverSide <= RTT_SPLIT_RATIO * rtt.clientSide) return 'server';
+    if (rtt.clientSide <= RTT_SPLIT_RATIO * rtt.serverSide) return 'client';
+  }
+  if (c > 0 && s <= 0 && !isInitialTtl(c)) return 'server';
+  return 'unknown';
+}
+
 /** The majority vantage of several flows (e.g. all flows of one listener), ignoring unknowns. */
 export function majorityVantage(flows: readonly FlowRecord[]): Vantage {
   let client = 0;
   let server = 0;
   for (const f of flows) {
-    const v = inferVantage(f).vantage;
+    const v = vantageOf(f);
     if (v === 'client') client++;
     else if (v === 'server') server++;
   }

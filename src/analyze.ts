@@ -29,7 +29,7 @@ import { runDetectors } from './diagnose/index.ts';
 import type { DiagnoseOptions } from './diagnose/index.ts';
 import { SCHEMA } from './report/model.ts';
 import type { AnalysisReport, CaptureFacts, InterfaceFacts } from './report/model.ts';
-import { formatIsoTimestamp } from './common/time.ts';
+import { compareTimestamps, formatIsoTimestamp } from './common/time.ts';
 import { DuplicateFilter } from './dedupe/duplicate-filter.ts';
 import { VERSION } from './version.ts';
 
@@ -63,7 +63,7 @@ const MAX_WARNINGS = 100;
  * Collects capture facts from every record, decodes it, and forwards TCP segments.
  * Per record it allocates nothing: counters are numbers, anomaly names are interned constants.
  */
-class CaptureGatherer {
+class CaptureGatherer implements CaptureVisitor {
   packets = 0;
   tcpPackets = 0;
   bytes = 0;
@@ -79,7 +79,7 @@ class CaptureGatherer {
   private prevNanos = 0;
   readonly interfaces: CaptureInterface[] = [];
   readonly packetsPerInterface: number[] = [];
-  readonly statistics = new Map<number, InterfaceStatistics>();
+  readonly lastStatistics = new Map<number, InterfaceStatistics>();
   readonly warnings: CaptureWarning[] = [];
   readonly comments: string[] = [];
   readonly skipped = new Map<string, number>();
@@ -98,8 +98,8 @@ class CaptureGatherer {
   }
 
   /** Keeps the last statistics block per interface: pcapng writers repeat ISBs with running totals. */
-  onStatistics(stats: InterfaceStatistics): void {
-    this.statistics.set(stats.interfaceId, stats);
+  statistics(stats: InterfaceStatistics): void {
+    this.lastStatistics.set(stats.interfaceId, stats);
   }
 
   warning(warning: CaptureWarning): void {
@@ -119,7 +119,7 @@ class CaptureGatherer {
     if (this.firstSec < 0) {
       this.firstSec = rec.tsSec;
       this.firstNanos = rec.tsNanos;
-    } else if (rec.tsSec < this.prevSec || (rec.tsSec === this.prevSec && rec.tsNanos < this.prevNanos)) {
+    } else if (compareTimestamps(rec.tsSec, rec.tsNanos, this.prevSec, this.prevNanos) < 0) {
       // Counted against the previous record, as documented: one clock step back is one, not every
       // record until the clock catches up with the latest time seen.
       this.timestampsBackwards++;
@@ -127,7 +127,7 @@ class CaptureGatherer {
     this.prevSec = rec.tsSec;
     this.prevNanos = rec.tsNanos;
     // The capture's last time is the latest seen, so a backwards step does not shorten it.
-    if (rec.tsSec > this.lastSec || (rec.tsSec === this.lastSec && rec.tsNanos > this.lastNanos)) {
+    if (compareTimestamps(rec.tsSec, rec.tsNanos, this.lastSec, this.lastNanos) > 0) {
       this.lastSec = rec.tsSec;
       this.lastNanos = rec.tsNanos;
     }
@@ -214,7 +214,7 @@ function buildFacts(g: CaptureGatherer, summary: CaptureSummary, options: Analyz
   const digits = g.precisionDigits();
   let drops: number | null = null;
   const interfaces: InterfaceFacts[] = summary.interfaces.map((iface) => {
-    const stats = g.statistics.get(iface.interfaceId);
+    const stats = g.lastStatistics.get(iface.interfaceId);
     const facts: InterfaceFacts = {
       id: iface.interfaceId,
       linkType: iface.linkType,
@@ -275,16 +275,6 @@ function buildFacts(g: CaptureGatherer, summary: CaptureSummary, options: Analyz
   };
 }
 
-function makeVisitor(g: CaptureGatherer): CaptureVisitor {
-  return {
-    record: (rec) => g.record(rec),
-    interface: (iface) => g.interface(iface),
-    statistics: (stats) => g.onStatistics(stats),
-    warning: (w) => g.warning(w),
-    comment: (text) => g.comment(text),
-  };
-}
-
 /**
  * Reads a capture and reports its facts (what `tcpmortem info` prints): no flow tracking.
  * Throws CaptureFormatError when the input is not a capture at all.
@@ -294,7 +284,7 @@ export async function inspectCapture(
   options: AnalyzeOptions,
 ): Promise<CaptureFacts> {
   const g = new CaptureGatherer(undefined, options.onProgress);
-  const summary = await readCapture(source, makeVisitor(g), options.capture);
+  const summary = await readCapture(source, g, options.capture);
   return buildFacts(g, summary, options);
 }
 
@@ -312,7 +302,7 @@ export async function analyze(
     (digits) => new FlowTracker({ ...options.flow, tsPrecisionDigits: digits }, (flow) => flows.push(flow)),
     options.onProgress,
   );
-  const summary = await readCapture(source, makeVisitor(g), options.capture);
+  const summary = await readCapture(source, g, options.capture);
   g.finish();
   flows.sort((a, b) => a.id - b.id);
   const capture = buildFacts(g, summary, options);

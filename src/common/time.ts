@@ -18,11 +18,6 @@ export function formatIsoTimestamp(tsSec: number, tsNanos: number, digits: numbe
   return `${base}.${frac}Z`;
 }
 
-/** Seconds since the epoch as a float (loses sub-microsecond precision; for arithmetic and charts only). */
-export function toEpochSeconds(tsSec: number, tsNanos: number): number {
-  return tsSec + tsNanos / 1e9;
-}
-
 /** Compares two timestamps: negative when a < b, 0 when equal, positive when a > b. */
 export function compareTimestamps(aSec: number, aNanos: number, bSec: number, bNanos: number): number {
   return aSec !== bSec ? aSec - bSec : aNanos - bNanos;

@@ -26,28 +26,27 @@ export function filterFlows(flows: readonly FlowRecord[], filter: FlowFilter): F
   );
 }
 
-/** When `side` entered the state it is in at `tSeconds` (the flow's start when unknown). */
-function enteredAt(flow: FlowRecord, side: Side, tSeconds: number): number {
-  let at = flow.startSeconds;
-  for (const t of flow.transitions) {
-    if (t.side !== side) continue;
-    if (t.tSeconds > tSeconds) break;
-    at = t.tSeconds;
-  }
-  return at;
-}
-
-/** One side's state at an instant, or undefined when that side had no socket in this flow then. */
-export function stateAt(flow: FlowRecord, side: Side, tSeconds: number): TcpState | undefined {
+/**
+ * One side's state at an instant and when it entered it (the flow's start when no transition
+ * says), or undefined when that side had no socket in this flow then. One walk serves both.
+ */
+function sideAt(flow: FlowRecord, side: Side, tSeconds: number): { state: TcpState; since: number } | undefined {
   let state: TcpState | undefined;
+  let since = flow.startSeconds;
   for (const t of flow.transitions) {
     if (t.side !== side) continue;
     if (t.tSeconds > tSeconds) break;
     state = t.to;
+    since = t.tSeconds;
   }
   // Transitions are capped per flow; past the cap the final state is the best knowledge.
   if (flow.transitionsOmitted > 0 && tSeconds >= flow.endSeconds) state = flow.finalState[side];
-  return state;
+  return state === undefined ? undefined : { state, since };
+}
+
+/** One side's state at an instant, or undefined when that side had no socket in this flow then. */
+export function stateAt(flow: FlowRecord, side: Side, tSeconds: number): TcpState | undefined {
+  return sideAt(flow, side, tSeconds)?.state;
 }
 
 /**
@@ -85,9 +84,10 @@ export function netstatAt(flows: readonly FlowRecord[], tSeconds: number): Netst
     if (f.counts.synAck > 0 && f.startSeconds <= tSeconds) listeners.add(`${f.server.ip}:${f.server.port}`);
     if (f.startSeconds > tSeconds) continue;
     for (const side of ['client', 'server'] as const) {
-      const state = stateAt(f, side, tSeconds);
-      if (state === undefined || state === 'CLOSED') continue;
-      if (state === 'TIME_WAIT' && tSeconds - enteredAt(f, side, tSeconds) > TIME_WAIT_SECONDS) continue;
+      const at = sideAt(f, side, tSeconds);
+      if (at === undefined || at.state === 'CLOSED') continue;
+      if (at.state === 'TIME_WAIT' && tSeconds - at.since > TIME_WAIT_SECONDS) continue;
+      const state = at.state;
       const host = side === 'client' ? f.client.ip : f.server.ip;
       const key = `${host}\u0000${state}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);

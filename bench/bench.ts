@@ -65,8 +65,15 @@ if (spawnSync('npm', ['run', 'build'], { stdio: 'inherit', cwd: join(here, '..')
 const node = [process.execPath, join(here, 'run-stage.mjs')];
 const results: Measured[] = [];
 let split: { analyzeSeconds?: number; diagnoseSeconds?: number; renderSeconds?: number } = {};
-for (const stage of ['read-decode', 'analyze', 'diagnose', 'report']) {
-  const m = timed(`tcpmortem ${stage}`, [...node, stage, capture]);
+// `analyze` runs on one thread; `analyze --jobs 2` shards flow tracking over two worker threads.
+for (const [stage, name] of [
+  ['read-decode', 'tcpmortem read-decode'],
+  ['analyze', 'tcpmortem analyze'],
+  ['analyze-jobs2', 'tcpmortem analyze --jobs 2'],
+  ['diagnose', 'tcpmortem diagnose'],
+  ['report', 'tcpmortem report'],
+] as const) {
+  const m = timed(name, [...node, stage, capture]);
   let stageSeconds = m.seconds;
   try {
     const parsed = JSON.parse(m.stdout.trim().split('\n').pop() ?? '{}') as { seconds?: number; packets?: number; analyzeSeconds?: number; diagnoseSeconds?: number; renderSeconds?: number };
@@ -102,15 +109,22 @@ console.log(`diagnosis adds ${((d / a) * 100).toFixed(1)}% to the analysis time`
 console.log(`rendering adds ${((rs / (a + d)) * 100).toFixed(1)}% to the analysis + diagnosis time`);
 const reportSize = existsSync(`${capture}.html`) ? statSync(`${capture}.html`).size / 1e6 : Number.NaN;
 console.log(`report size: ${reportSize.toFixed(2)} MB`);
-const ours = byName('tcpmortem analyze');
-for (const peer of ['tshark -q -z conv,tcp', 'tcptrace -n']) {
-  const p = byName(peer);
-  if (p?.ok === true && ours !== undefined) {
-    const time = p.seconds / ours.seconds;
-    const memory = p.peakRssMb / ours.peakRssMb;
-    console.log(
-      `${peer}: takes ${time.toFixed(2)}x the time of tcpmortem analyze and ${memory.toFixed(2)}x its peak memory` +
-        ` (tcpmortem is ${time >= 1 ? `${time.toFixed(1)}x faster` : `${(1 / time).toFixed(1)}x slower`})`,
-    );
+const single = byName('tcpmortem analyze');
+const jobs2 = byName('tcpmortem analyze --jobs 2');
+if (single !== undefined && jobs2 !== undefined) {
+  console.log(`--jobs 2: ${(single.seconds / jobs2.seconds).toFixed(2)}x the single-thread throughput`);
+}
+for (const ours of [single, jobs2]) {
+  if (ours === undefined) continue;
+  for (const peer of ['tshark -q -z conv,tcp', 'tcptrace -n']) {
+    const p = byName(peer);
+    if (p?.ok === true) {
+      const time = p.seconds / ours.seconds;
+      const memory = p.peakRssMb / ours.peakRssMb;
+      console.log(
+        `${peer}: takes ${time.toFixed(2)}x the time of ${ours.name} and ${memory.toFixed(2)}x its peak memory` +
+          ` (tcpmortem is ${time >= 1 ? `${time.toFixed(1)}x faster` : `${(1 / time).toFixed(1)}x slower`})`,
+      );
+    }
   }
 }

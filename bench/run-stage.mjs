@@ -1,7 +1,8 @@
 // One benchmark stage in its own process (so peak RSS is the stage's own), run by bench.ts on the
 // compiled code in dist/ (what users run): `node bench/run-stage.mjs STAGE FILE`.
 // Prints one JSON line {stage, seconds, packets}. Stages: read-decode | analyze (flows and states,
-// no detectors) | diagnose (+ detectors) | report (+ HTML, written to FILE.html).
+// no detectors) | analyze-jobs2 (the same with flow tracking on two worker threads) | diagnose
+// (+ detectors) | report (+ HTML, written to FILE.html).
 import { createReadStream, writeFileSync } from 'node:fs';
 import { readCapture } from '../dist/capture/index.js';
 import { decodePacket } from '../dist/decode/index.js';
@@ -29,10 +30,10 @@ if (stage === 'read-decode') {
 } else {
   // Stages are timed inside one process too, so the shares of diagnosis and rendering do not
   // depend on run-to-run noise of the analysis (mostly garbage collection).
-  const report = await analyze(source(), { file, skipDiagnosis: true });
+  const report = await analyze(source(), { file, skipDiagnosis: true, jobs: stage === 'analyze-jobs2' ? 2 : 1 });
   packets = report.capture.packets;
   split.analyzeSeconds = (performance.now() - t0) / 1000;
-  if (stage !== 'analyze') {
+  if (stage !== 'analyze' && stage !== 'analyze-jobs2') {
     const t1 = performance.now();
     const diagnosis = runDetectors({ flows: report.flows, capture: report.capture });
     split.diagnoseSeconds = (performance.now() - t1) / 1000;

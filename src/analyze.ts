@@ -22,15 +22,16 @@ import type {
 import { decodePacket, linkTypeName } from './decode/index.ts';
 import { ANOMALY, createTcpSegment, DecodeStatus } from './decode/types.ts';
 import type { TcpSegment } from './decode/types.ts';
-import { FlowTracker } from './tcp/index.ts';
+import { DEFAULT_FLOW_TRACKER_OPTIONS, FlowStore, FlowTracker } from './tcp/index.ts';
 import type { FlowTrackerOptions } from './tcp/index.ts';
-import type { FlowRecord } from './tcp/types.ts';
+import type { FlowList } from './tcp/types.ts';
 import { runDetectors } from './diagnose/index.ts';
 import type { DiagnoseOptions } from './diagnose/index.ts';
 import { SCHEMA } from './report/model.ts';
 import type { AnalysisReport, CaptureFacts, InterfaceFacts } from './report/model.ts';
 import { compareTimestamps, formatIsoTimestamp } from './common/time.ts';
 import { DuplicateFilter } from './dedupe/duplicate-filter.ts';
+import { ShardedTracker } from './parallel/sharded-tracker.ts';
 import { VERSION } from './version.ts';
 
 /** Options of {@link analyze} and {@link inspectCapture}. */
@@ -42,6 +43,12 @@ export interface AnalyzeOptions {
   readonly diagnose?: DiagnoseOptions;
   /** Skip the detectors (findings stay empty): for benchmarks of the earlier stages. Default false. */
   readonly skipDiagnosis?: boolean;
+  /**
+   * Worker threads for flow tracking (`--jobs`). Default 1: everything on the calling thread.
+   * Any value gives the same result (see ShardedTracker for the one exception, past the
+   * live-flow cap).
+   */
+  readonly jobs?: number;
   /**
    * Called every {@link PROGRESS_EVERY_RECORDS} records with the byte offset reached in the
    * (decompressed) stream and the records read so far. Must not throw.
@@ -58,6 +65,23 @@ export const PROGRESS_EVERY_RECORDS = 65536;
 const MAX_COMMENTS = 50;
 /** At most this many record-level warnings are kept in the result (the reader stops at most of them). */
 const MAX_WARNINGS = 100;
+
+/** Where the gatherer sends TCP segments: a FlowTracker, or the shards of `--jobs`. */
+interface SegmentSink {
+  add(seg: TcpSegment, frameNumber: number, tsSec: number, tsNanos: number): void;
+}
+
+/** Waits for `gate` (when it returns a promise) before asking `source` for each next chunk. */
+async function* gated(
+  source: AsyncIterable<Uint8Array>,
+  gate: () => Promise<void> | undefined,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    const wait = gate();
+    if (wait !== undefined) await wait;
+    yield chunk;
+  }
+}
 
 /**
  * Collects capture facts from every record, decodes it, and forwards TCP segments.
@@ -86,10 +110,10 @@ class CaptureGatherer implements CaptureVisitor {
   readonly anomalies = new Map<string, number>();
   private readonly segment: TcpSegment = createTcpSegment();
   private readonly duplicates = new DuplicateFilter();
-  private tracker: FlowTracker | undefined;
+  private tracker: SegmentSink | undefined;
 
   constructor(
-    private readonly makeTracker: ((digits: number) => FlowTracker) | undefined,
+    private readonly makeTracker: ((digits: number) => SegmentSink) | undefined,
     private readonly onProgress: ((byteOffset: number, records: number) => void) | undefined,
   ) {}
 
@@ -176,11 +200,6 @@ class CaptureGatherer implements CaptureVisitor {
     }
   }
 
-  /** Ends flow tracking (the end-of-capture event) and returns the tracker, if one was made. */
-  finish(): FlowTracker | undefined {
-    this.tracker?.finish();
-    return this.tracker;
-  }
 
   /** Fractional digits of the finest interface declared so far (6 for µs, 9 for ns). */
   precisionDigits(): number {
@@ -297,14 +316,37 @@ export async function analyze(
   source: AsyncIterable<Uint8Array>,
   options: AnalyzeOptions,
 ): Promise<AnalysisReport> {
-  const flows: FlowRecord[] = [];
-  const g = new CaptureGatherer(
-    (digits) => new FlowTracker({ ...options.flow, tsPrecisionDigits: digits }, (flow) => flows.push(flow)),
-    options.onProgress,
-  );
-  const summary = await readCapture(source, g, options.capture);
-  g.finish();
-  flows.sort((a, b) => a.id - b.id);
+  // Flows leave the tracker into the compact store (slot = id - 1, so the store is in id order);
+  // records are built again only when a later stage asks for them (see FlowStore). With jobs > 1
+  // the flows are tracked by worker-thread shards and merged (see ShardedTracker): same result.
+  const jobs = Math.max(1, Math.floor(options.jobs ?? 1));
+  let flows: FlowList = [];
+  let tracker: FlowTracker | undefined;
+  let sharded: ShardedTracker | undefined;
+  const g = new CaptureGatherer((digits) => {
+    if (jobs > 1) {
+      sharded = new ShardedTracker(jobs, options.flow ?? {}, digits);
+      return sharded;
+    }
+    const store = new FlowStore({
+      tsPrecisionDigits: digits,
+      keepRoutineSamplesOfFirstFlows:
+        options.flow?.keepRoutineSamplesOfFirstFlows ?? DEFAULT_FLOW_TRACKER_OPTIONS.keepRoutineSamplesOfFirstFlows,
+    });
+    flows = store;
+    tracker = new FlowTracker({ ...options.flow, tsPrecisionDigits: digits }, store);
+    return tracker;
+  }, options.onProgress);
+  let summary: CaptureSummary;
+  try {
+    summary = await readCapture(jobs > 1 ? gated(source, () => sharded?.whenReady()) : source, g, options.capture);
+  } catch (error) {
+    await sharded?.abort();
+    throw error;
+  }
+  // The end-of-capture event.
+  tracker?.finish();
+  if (sharded !== undefined) flows = await sharded.finish();
   const capture = buildFacts(g, summary, options);
   const tool = { name: 'tcpmortem', version: VERSION } as const;
   if (options.skipDiagnosis === true) return { schema: SCHEMA, tool, capture, flows, findings: [], detectors: [] };

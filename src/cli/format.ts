@@ -1,6 +1,7 @@
 /**
  * Plain-text and tabular renderings for the terminal commands (`info`, `flows`, `netstat`).
- * Pure string builders: the caller writes them.
+ * Pure string builders: the caller writes them. The `flows` listings are generators of lines, so
+ * a listing of every connection of a large capture is written as it is read, never held whole.
  */
 import type { AnalysisReport, CaptureFacts } from '../report/model.ts';
 import type { NetstatSnapshot } from '../query/index.ts';
@@ -10,12 +11,24 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
+/** Column widths that fit `header` and every row (a loop, not a spread: rows may be many). */
+function columnWidths(header: readonly string[], rows: Iterable<readonly string[]>): number[] {
+  const widths = header.map((h) => h.length);
+  for (const row of rows) {
+    for (let i = 0; i < widths.length; i += 1) widths[i] = Math.max(widths[i]!, (row[i] ?? '').length);
+  }
+  return widths;
+}
+
+/** One line of aligned columns: every cell but the last padded to its width, no trailing blanks. */
+function columnLine(cells: readonly string[], widths: readonly number[]): string {
+  return cells.map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i] ?? 0))).join('  ').trimEnd();
+}
+
 /** Renders rows as aligned columns, header first. */
 export function formatColumns(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i] ?? 0))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n') + '\n';
+  const widths = columnWidths(header, rows);
+  return [columnLine(header, widths), ...rows.map((r) => columnLine(r, widths))].join('\n') + '\n';
 }
 
 function endpointText(ip: string, port: number): string {
@@ -71,28 +84,50 @@ function flowRow(f: FlowRecord): string[] {
   ];
 }
 
-export function formatFlowsTable(flows: readonly FlowRecord[]): string {
-  return formatColumns(FLOW_HEADER, flows.map(flowRow)) + `${flows.length} flow(s)\n`;
+/**
+ * The `flows` table, a line at a time (each with its newline), then the `N flow(s)` footer: the
+ * same text as aligned columns over all rows. Iterates `flows` twice, first to size the columns
+ * over every row, then to print, so the memory stays bounded whatever the number of rows; `flows`
+ * must yield the same records both times (e.g. `matchingFlows`). Two passes cost a second build
+ * of each record, which we prefer to holding every row or to widths that change after a page.
+ */
+export function* formatFlowsTable(flows: Iterable<FlowRecord>): Generator<string, void, undefined> {
+  let count = 0;
+  const widths = columnWidths(FLOW_HEADER, rowsOf(flows, () => (count += 1)));
+  yield `${columnLine(FLOW_HEADER, widths)}\n`;
+  for (const f of flows) yield `${columnLine(flowRow(f), widths)}\n`;
+  yield `${count} flow(s)\n`;
+}
+
+function* rowsOf(flows: Iterable<FlowRecord>, onRow: () => void): Generator<string[], void, undefined> {
+  for (const f of flows) {
+    onRow();
+    yield flowRow(f);
+  }
 }
 
 function csvCell(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-export function formatFlowsCsv(flows: readonly FlowRecord[]): string {
-  const header = ['id', 'client_ip', 'client_port', 'server_ip', 'server_port', 'incarnation', 'client_state', 'server_state', 'handshake', 'conn_state', 'history', 'packets_client', 'packets_server', 'bytes_client', 'bytes_server', 'start', 'end', 'syn_retransmissions', 'synack_retransmissions', 'fin_retransmissions', 'rtt_ms'];
-  const rows = flows.map((f) =>
-    [
+const CSV_HEADER = ['id', 'client_ip', 'client_port', 'server_ip', 'server_port', 'incarnation', 'client_state', 'server_state', 'handshake', 'conn_state', 'history', 'packets_client', 'packets_server', 'bytes_client', 'bytes_server', 'start', 'end', 'syn_retransmissions', 'synack_retransmissions', 'fin_retransmissions', 'rtt_ms'];
+
+/** The `flows` CSV, header first, a line at a time (each with its newline): one pass over `flows`. */
+export function* formatFlowsCsv(flows: Iterable<FlowRecord>): Generator<string, void, undefined> {
+  yield `${CSV_HEADER.join(',')}\n`;
+  for (const f of flows) {
+    const cells = [
       f.id, f.client.ip, f.client.port, f.server.ip, f.server.port, f.incarnation, f.finalState.client, f.finalState.server,
       f.handshake, f.connState, f.history, f.packets.client, f.packets.server, f.bytes.client, f.bytes.server, f.start, f.end,
       f.counts.synRetransmissions, f.counts.synAckRetransmissions, f.counts.finRetransmissions, f.rttMs?.total ?? '',
-    ].map((v) => csvCell(String(v))).join(','),
-  );
-  return [header.join(','), ...rows].join('\n') + '\n';
+    ];
+    yield `${cells.map((v) => csvCell(String(v))).join(',')}\n`;
+  }
 }
 
-export function formatFlowsNdjson(flows: readonly FlowRecord[]): string {
-  return flows.map((f) => JSON.stringify(f)).join('\n') + (flows.length > 0 ? '\n' : '');
+/** The `flows` NDJSON: one compact JSON record per line, a line at a time; one pass over `flows`. */
+export function* formatFlowsNdjson(flows: Iterable<FlowRecord>): Generator<string, void, undefined> {
+  for (const f of flows) yield `${JSON.stringify(f)}\n`;
 }
 
 /** `tcpmortem netstat`: per host, the socket states at the instant, like `ss -tan | awk ...`. */

@@ -7,6 +7,7 @@
  * --no-partial.
  */
 import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import yargs from 'yargs';
@@ -16,20 +17,22 @@ import type { AnalyzeOptions } from '../analyze.ts';
 import { CaptureFormatError } from '../capture/types.ts';
 import type { AnalysisReport, CaptureFacts } from '../report/model.ts';
 import { SCHEMA } from '../report/model.ts';
-import { renderHtml, renderSummary, anonymizeReport } from '../report/index.ts';
-import { filterFlows, netstatAt } from '../query/index.ts';
+import { renderHtml, renderSummary, anonymizeReport, batchChunks, reportJsonDocument } from '../report/index.ts';
+import { matchingFlows, netstatAt } from '../query/index.ts';
 import type { TcpState } from '../tcp/types.ts';
 import type { Severity } from '../diagnose/types.ts';
-import { auditTotals, formatAuditSummary, formatFlowsTable, formatFlowsCsv, formatFlowsNdjson, formatInfo, formatNetstat } from './format.ts';
+import { formatAuditSummary, formatFlowsTable, formatFlowsCsv, formatFlowsNdjson, formatInfo, formatNetstat } from './format.ts';
 import type { AuditRow } from './format.ts';
 import { ProgressBar } from './progress.ts';
+import { writeToFile, writeToPath, writeToStdout } from './output.ts';
+import { AuditJsonWriter } from './audit-json.ts';
+import type { AuditEntry } from './audit-json.ts';
 import { VERSION } from '../version.ts';
+
+export { AUDIT_SCHEMA } from './audit-json.ts';
 
 /** Usage error: printed as one line, exit 2. */
 class UsageError extends Error {}
-
-/** Schema id of the JSON document `analyze --json` prints for several captures. */
-export const AUDIT_SCHEMA = 'tcpmortem/1-audit';
 
 const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, error: 2 };
 
@@ -37,6 +40,21 @@ interface CommonArgs {
   capture: string;
   quiet: boolean;
   partial: boolean;
+  jobs?: number | undefined;
+}
+
+/**
+ * Captures at least this large (or of unknown size: stdin) are analysed with one flow-tracking
+ * thread per core by default; smaller ones on one thread, where starting workers costs more than
+ * it saves. The result is the same either way.
+ */
+const PARALLEL_FROM_BYTES = 32 * 1024 * 1024;
+
+/** Worker threads for flow tracking: `--jobs`, else by size (see PARALLEL_FROM_BYTES). */
+function jobsFor(requested: number | undefined, size: number | undefined): number {
+  if (requested !== undefined && Number.isFinite(requested)) return Math.max(1, Math.min(64, Math.floor(requested)));
+  if (size !== undefined && size < PARALLEL_FROM_BYTES) return 1;
+  return Math.max(1, availableParallelism());
 }
 
 /**
@@ -135,7 +153,7 @@ class Interruption {
 /** Runs `work` over one capture with a progress bar on a TTY, under the run's Ctrl-C handling. */
 async function withCapture<T>(
   path: string,
-  args: Pick<CommonArgs, 'quiet'>,
+  args: Pick<CommonArgs, 'quiet' | 'jobs'>,
   interruption: Interruption,
   work: (source: AsyncIterable<Uint8Array>, options: AnalyzeOptions) => Promise<T>,
 ): Promise<T> {
@@ -144,6 +162,7 @@ async function withCapture<T>(
   try {
     return await work(readUntil(stream, (stop) => interruption.onStop(stop)), {
       file: currentFile,
+      jobs: jobsFor(args.jobs, size),
       ...(progress !== undefined ? { onProgress: (offset: number, records: number) => progress.update(offset, records) } : {}),
       interrupted: () => interruption.interrupted,
     });
@@ -181,11 +200,6 @@ function exitCodeFor(report: AnalysisReport, failOn: string): number {
   if (failOn === 'never') return 0;
   const threshold = SEVERITY_RANK[failOn as Severity];
   return report.findings.some((f) => SEVERITY_RANK[f.severity] >= threshold) ? 1 : 0;
-}
-
-function writeOut(path: string | undefined, text: string): void {
-  if (path === undefined || path === '-') process.stdout.write(text);
-  else writeFileSync(path, text);
 }
 
 /** File names a directory argument stands for: captures, optionally gzip-compressed. */
@@ -258,11 +272,6 @@ function ensureDirectory(path: string, option: string): void {
   }
 }
 
-/** One capture's entry in the `tcpmortem/1-audit` document. */
-type AuditEntry =
-  | { readonly file: string; readonly status: 'ok'; readonly report: AnalysisReport }
-  | { readonly file: string; readonly status: 'unusable' | 'not_read'; readonly error: string };
-
 /** The one-line message (without the `tcpmortem: ` prefix) for an error that ends a capture. */
 function errorLine(err: unknown, file: string): string {
   if (err instanceof CaptureFormatError) return `${file}: ${err.message} (at byte ${err.byteOffset})`;
@@ -276,15 +285,16 @@ function displayName(path: string): string {
 
 /**
  * Analyses the captures of an audit one after the other (so memory holds one result at a time):
- * each gets its own result, handed to `onEntry` with its output base name as soon as it is ready.
+ * each gets its own result, handed to `onEntry` with its output base name as soon as it is ready;
+ * the next capture starts once the promise `onEntry` may return has settled.
  * An unusable capture gets its one-line error on stderr and does not stop the others; after
  * Ctrl-C the capture being read is finished as partial and the rest are `not_read`.
  * Exit code: 2 when a capture is unusable, else the worst `--fail-on` outcome.
  */
 async function runAudit(
   inputs: readonly AuditInput[],
-  args: Pick<CommonArgs, 'quiet' | 'partial'> & { readonly 'fail-on': string; readonly anonymize?: string | undefined },
-  onEntry: (entry: AuditEntry, name: string) => void,
+  args: Pick<CommonArgs, 'quiet' | 'partial' | 'jobs'> & { readonly 'fail-on': string; readonly anonymize?: string | undefined },
+  onEntry: (entry: AuditEntry, name: string) => void | Promise<void>,
 ): Promise<{ rows: AuditRow[]; exitCode: number }> {
   const names = outputNames(inputs);
   const rows: AuditRow[] = [];
@@ -296,7 +306,7 @@ async function runAudit(
       const name = names[i] ?? 'capture';
       if (interruption.interrupted) {
         rows.push({ file, status: 'not_read', error: 'interrupted before this capture' });
-        onEntry({ file, status: 'not_read', error: 'interrupted before this capture' }, name);
+        await onEntry({ file, status: 'not_read', error: 'interrupted before this capture' }, name);
         continue;
       }
       let report: AnalysisReport;
@@ -307,7 +317,7 @@ async function runAudit(
         const line = errorLine(err, file);
         process.stderr.write(`tcpmortem: ${line}\n`);
         rows.push({ file, status: 'unusable', error: line });
-        onEntry({ file, status: 'unusable', error: line }, name);
+        await onEntry({ file, status: 'unusable', error: line }, name);
         exitCode = 2;
         continue;
       }
@@ -316,7 +326,7 @@ async function runAudit(
       for (const f of report.findings) findings[f.severity]++;
       rows.push({ file, status: 'ok', packets: report.capture.packets, connections: report.flows.length, findings, partial: report.capture.partial });
       if (exitCode !== 2) exitCode = Math.max(exitCode, exitCodeFor(report, args['fail-on']));
-      onEntry({ file, status: 'ok', report }, name);
+      await onEntry({ file, status: 'ok', report }, name);
     }
   } finally {
     interruption.dispose();
@@ -324,37 +334,15 @@ async function runAudit(
   return { rows, exitCode };
 }
 
-/** `JSON.stringify(value, null, 2)` indented by `depth` more spaces, to nest it in a streamed document. */
-function nestedJson(value: unknown, depth: number): string {
-  const pad = ' '.repeat(depth);
-  // JSON.stringify escapes newlines inside strings, so every raw newline is structural.
-  return pad + JSON.stringify(value, null, 2).replace(/\n/g, `\n${pad}`);
-}
-
-/**
- * Writes the `tcpmortem/1-audit` JSON document to stdout as results arrive: one document,
- * `{ schema, tool, results: [AuditEntry...], totals }`, so memory holds one report at a time.
- */
-class AuditJsonWriter {
-  private count = 0;
-
-  constructor() {
-    process.stdout.write(`{\n  "schema": ${JSON.stringify(AUDIT_SCHEMA)},\n  "tool": ${JSON.stringify({ name: 'tcpmortem', version: VERSION })},\n  "results": [`);
-  }
-
-  entry(entry: AuditEntry): void {
-    process.stdout.write(`${this.count++ === 0 ? '\n' : ',\n'}${nestedJson(entry, 4)}`);
-  }
-
-  end(rows: readonly AuditRow[]): void {
-    process.stdout.write(`${this.count > 0 ? '\n  ' : ''}],\n  "totals": ${JSON.stringify(auditTotals(rows), null, 2).replace(/\n/g, '\n  ')}\n}\n`);
-  }
-}
-
+/** The instant `--at` names, in seconds since the epoch; "end" (the default) costs a pass over the flows. */
 function parseAt(at: string | undefined, report: AnalysisReport): number {
-  const lastSeconds = report.capture.lastTs !== null ? Date.parse(report.capture.lastTs) / 1000 : 0;
-  const lastPrecise = Math.max(lastSeconds, ...report.flows.map((f) => f.endSeconds));
-  if (at === undefined || at === 'end') return lastPrecise;
+  if (at === undefined || at === 'end') {
+    // The last packet, or a later flow end when the capture's timestamps went backwards. A loop,
+    // not Math.max(...spread): spreading every flow into arguments throws past ~120k flows.
+    let end = report.capture.lastTs !== null ? Date.parse(report.capture.lastTs) / 1000 : 0;
+    for (const f of report.flows) end = Math.max(end, f.endSeconds);
+    return end;
+  }
   if (/^[+]?\d+(\.\d+)?s?$/.test(at)) {
     const first = report.capture.firstTs !== null ? Date.parse(report.capture.firstTs) / 1000 : 0;
     return first + Number.parseFloat(at.replace(/[+s]/g, ''));
@@ -367,7 +355,13 @@ function parseAt(at: string | undefined, report: AnalysisReport): number {
 const captureOptions = (y: Argv) =>
   y
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no progress bar, no warnings on stderr' })
-    .option('partial', { type: 'boolean', default: true, describe: 'on Ctrl-C, finish with what was read (--no-partial: exit 130)' });
+    .option('partial', { type: 'boolean', default: true, describe: 'on Ctrl-C, finish with what was read (--no-partial: exit 130)' })
+    .option('jobs', {
+      alias: 'j',
+      type: 'number',
+      describe: 'worker threads for flow tracking; the result is the same for any value',
+      defaultDescription: "the number of cores for captures over 32 MB or stdin, else 1",
+    });
 
 /** For the commands that take several captures (an audit); a directory stands for the captures in it. */
 const capturesArg = (y: Argv) =>
@@ -378,13 +372,14 @@ const capturesArg = (y: Argv) =>
       demandOption: true,
       describe: 'pcap/pcapng files (optionally gzip-compressed), - for stdin, or directories (every *.pcap, *.pcapng, *.cap[.gz] directly inside)',
     }),
-  ) as Argv<{ captures: string[]; quiet: boolean; partial: boolean }>;
+  ) as unknown as Argv<{ captures: string[]; quiet: boolean; partial: boolean; jobs: number | undefined }>;
 
 const captureArg = (y: Argv) =>
-  captureOptions(y.positional('capture', { type: 'string', describe: 'pcap/pcapng file (optionally gzip-compressed), or - for stdin', demandOption: true })) as Argv<{
+  captureOptions(y.positional('capture', { type: 'string', describe: 'pcap/pcapng file (optionally gzip-compressed), or - for stdin', demandOption: true })) as unknown as Argv<{
     capture: string;
     quiet: boolean;
     partial: boolean;
+    jobs: number | undefined;
   }>;
 
 /** Entry point; returns the exit code instead of exiting, so tests can call it. */
@@ -426,21 +421,20 @@ export async function main(argv: readonly string[]): Promise<number> {
             args.anonymize,
           );
           warnCaptureProblems(report.capture, args.quiet);
-          const json = `${JSON.stringify(report, null, 2)}\n`;
-          if (args.output !== undefined) writeOut(args.output, json);
-          if (args.json || args.output === undefined) {
-            if (args.json) process.stdout.write(json);
-            else process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY) }));
-          }
+          // Each JSON output is its own streamed pass over the flows.
+          // `-o -` is stdout (yargs hands `-` over as STDIN_TOKEN, see there).
+          if (args.output !== undefined) await writeToPath(displayName(args.output), reportJsonDocument(report));
+          if (args.json) await writeToStdout(reportJsonDocument(report));
+          else if (args.output === undefined) process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY) }));
           exitCode = exitCodeFor(report, args['fail-on']);
           return;
         }
         const dir = args.output;
         if (dir !== undefined) ensureDirectory(dir, '-o');
         const jsonOut = args.json ? new AuditJsonWriter() : undefined;
-        const { rows, exitCode: code } = await runAudit(inputs, args, (entry, name) => {
-          if (dir !== undefined && entry.status === 'ok') writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(entry.report, null, 2)}\n`);
-          jsonOut?.entry(entry);
+        const { rows, exitCode: code } = await runAudit(inputs, args, async (entry, name) => {
+          if (dir !== undefined && entry.status === 'ok') await writeToFile(join(dir, `${name}.json`), reportJsonDocument(entry.report));
+          await jsonOut?.entry(entry);
         });
         if (jsonOut !== undefined) jsonOut.end(rows);
         else process.stdout.write(formatAuditSummary(rows) + (dir !== undefined ? `results written to ${dir}\n` : ''));
@@ -466,7 +460,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           );
           warnCaptureProblems(report.capture, args.quiet);
           writeFileSync(output, renderHtml(report));
-          if (args.json !== undefined) writeFileSync(args.json, `${JSON.stringify(report, null, 2)}\n`);
+          if (args.json !== undefined) await writeToFile(args.json, reportJsonDocument(report));
           process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY), reportPath: output }));
           exitCode = exitCodeFor(report, args['fail-on']);
           return;
@@ -475,10 +469,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         ensureDirectory(dir, '-o');
         if (args.json !== undefined) ensureDirectory(args.json, '--json');
         const jsonDir = args.json;
-        const { rows, exitCode: code } = await runAudit(inputs, args, (entry, name) => {
+        const { rows, exitCode: code } = await runAudit(inputs, args, async (entry, name) => {
           if (entry.status !== 'ok') return;
           writeFileSync(join(dir, `${name}.html`), renderHtml(entry.report));
-          if (jsonDir !== undefined) writeFileSync(join(jsonDir, `${name}.json`), `${JSON.stringify(entry.report, null, 2)}\n`);
+          if (jsonDir !== undefined) await writeToFile(join(jsonDir, `${name}.json`), reportJsonDocument(entry.report));
         });
         process.stdout.write(`${formatAuditSummary(rows)}reports written to ${dir}\n`);
         exitCode = code;
@@ -526,13 +520,15 @@ export async function main(argv: readonly string[]): Promise<number> {
       async (args) => {
         const report = await withOneCapture(args as unknown as CommonArgs, (source, options) => analyze(source, options));
         warnCaptureProblems(report.capture, args.quiet);
-        const flows = filterFlows(report.flows, {
+        // Streamed: rows are written as the flows are read, never collected (the table reads
+        // the matches twice, to size its columns first; see formatFlowsTable).
+        const flows = matchingFlows(report.flows, {
           ...(args.state !== undefined ? { state: args.state.toUpperCase() as TcpState } : {}),
           ...(args.port !== undefined ? { port: args.port } : {}),
           ...(args.host !== undefined ? { host: args.host } : {}),
         });
-        const text = args.format === 'csv' ? formatFlowsCsv(flows) : args.format === 'ndjson' ? formatFlowsNdjson(flows) : formatFlowsTable(flows);
-        process.stdout.write(text);
+        const lines = args.format === 'csv' ? formatFlowsCsv(flows) : args.format === 'ndjson' ? formatFlowsNdjson(flows) : formatFlowsTable(flows);
+        await writeToStdout(batchChunks(lines));
       },
     )
     .command(

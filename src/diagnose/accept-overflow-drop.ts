@@ -4,7 +4,7 @@
  * is full and `tcp_abort_on_overflow` is 0. The client believes it is connected; its requests time out.
  */
 import type { FlowRecord } from '../tcp/types.ts';
-import { flowIndex, groupByListener } from './aggregates.ts';
+import { flowIndex, flowsAt, groupByListener, matchFlows } from './aggregates.ts';
 import { clientFinalAck, timerSynAcksAfter } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { AcceptOverflowDropOptions } from './options.ts';
@@ -52,10 +52,11 @@ export const acceptOverflowDrop: Detector<AcceptOverflowDropOptions> = {
   severity: 'error',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-drop'],
   evaluate(input, options) {
-    // A match needs SYN-ACK resends counted and a sampled final ACK (see matchDroppedAck).
+    // A match needs SYN-ACK resends counted and a sampled final ACK (see matchDroppedAck); below 1
+    // resend any sampled flow can match, and those are fetched by position.
     const index = flowIndex(input);
-    const candidates = options.minSynAckResends >= 1 ? index.synAckRetransmitted : index.sampled;
-    const matches = candidates.map((f) => matchDroppedAck(f, options.minSynAckResends)).filter((m) => m !== undefined);
+    const candidates = options.minSynAckResends >= 1 ? index.synAckRetransmitted : flowsAt(input, index.sampledPositions);
+    const matches = matchFlows(candidates, (f) => matchDroppedAck(f, options.minSynAckResends));
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const first = group[0]!.flow;

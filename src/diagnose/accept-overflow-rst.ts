@@ -5,7 +5,8 @@
  * saturation episodes.
  */
 import type { FlowRecord } from '../tcp/types.ts';
-import { flowIndex, groupByListener, listenerAggregates } from './aggregates.ts';
+import { FLOW_GOT_THROUGH, flowIndex, groupByListener, matchFlows } from './aggregates.ts';
+import type { FlowIndex, ListenerAggregate } from './aggregates.ts';
 import { clientFinalAck } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { AcceptOverflowRstOptions } from './options.ts';
@@ -53,12 +54,31 @@ export function matchOverflowReset(flow: FlowRecord, options: AcceptOverflowRstO
   return { flow, ackFrame: ack.frame, rstFrame: rst.frame, rstSeconds: segmentSeconds(flow, rst), delayMs: round(delayMs, 3) };
 }
 
+/**
+ * Counts the listener's connections that got through (handshake complete, or server data) and
+ * started in [fromSeconds, toSeconds], leaving out the ids in `exceptIds` (the resets themselves).
+ */
+export type GotThroughCounter = (fromSeconds: number, toSeconds: number, exceptIds: ReadonlySet<number>) => number;
+
+/**
+ * The {@link GotThroughCounter} of a listener, from the pre-pass's columns: reads numbers at the
+ * listener's positions, builds no record.
+ */
+export function listenerGotThrough(index: FlowIndex, listener: ListenerAggregate | undefined): GotThroughCounter {
+  if (listener === undefined) return () => 0;
+  const { id, startSeconds, flags } = index.columns;
+  return (fromSeconds, toSeconds, exceptIds) => {
+    let n = 0;
+    for (const p of listener.positions) {
+      const start = startSeconds[p]!;
+      if ((flags[p]! & FLOW_GOT_THROUGH) !== 0 && start >= fromSeconds && start <= toSeconds && !exceptIds.has(id[p]!)) n++;
+    }
+    return n;
+  };
+}
+
 /** Groups resets (any order) into episodes, and counts the listener's other connections inside each. */
-export function groupEpisodes(
-  resets: readonly OverflowReset[],
-  listenerFlows: readonly FlowRecord[],
-  gapSeconds: number,
-): SaturationEpisode[] {
+export function groupEpisodes(resets: readonly OverflowReset[], gotThrough: GotThroughCounter, gapSeconds: number): SaturationEpisode[] {
   const sorted = [...resets].sort((a, b) => a.rstSeconds - b.rstSeconds || a.flow.id - b.flow.id);
   const runs: OverflowReset[][] = [];
   for (const r of sorted) {
@@ -71,16 +91,14 @@ export function groupEpisodes(
   return runs.map((run) => {
     const startS = Math.min(...run.map((r) => r.flow.startSeconds));
     const endS = Math.max(...run.map((r) => r.rstSeconds));
-    const gotThrough = listenerFlows.filter(
-      (f) => !resetIds.has(f.id) && f.startSeconds >= startS && f.startSeconds <= endS && (f.handshake === 'complete' || f.counts.dataBytesServer > 0),
-    ).length;
+    const through = gotThrough(startS, endS, resetIds);
     const firstFlow = run.reduce((a, b) => (b.flow.startSeconds < a.flow.startSeconds ? b : a)).flow;
     return {
       start: firstFlow.start,
       end: isoFromSeconds(endS),
       durationSeconds: round(endS - startS, 6),
       resets: run.length,
-      gotThrough,
+      gotThrough: through,
       flows: run.map((r) => r.flow.id),
     };
   });
@@ -94,12 +112,12 @@ export const acceptOverflowRst: Detector<AcceptOverflowRstOptions> = {
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-rst'],
   evaluate(input, options) {
     // A match needs a RST from the server (see matchOverflowReset).
-    const matches = flowIndex(input).reset.map((f) => matchOverflowReset(f, options)).filter((m) => m !== undefined);
-    const listeners = listenerAggregates(input);
+    const index = flowIndex(input);
+    const matches = matchFlows(index.reset, (f) => matchOverflowReset(f, options));
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const first = group[0]!.flow;
-      const episodes = groupEpisodes(group, listeners.get(endpoint)?.flows ?? [], options.episodeGapSeconds);
+      const episodes = groupEpisodes(group, listenerGotThrough(index, index.listeners.get(endpoint)), options.episodeGapSeconds);
       const through = episodes.reduce((n, e) => n + e.gotThrough, 0);
       const maxDelay = Math.max(...group.map((m) => m.delayMs));
       const instants = group.flatMap((m) =>

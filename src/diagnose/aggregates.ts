@@ -1,109 +1,137 @@
 /**
- * Aggregates shared by several detectors, computed once per {@link DetectorInput} in one pass over
- * its flows and memoised on it (a WeakMap keyed by the input's flows array, so nothing outlives the
- * run): the listeners (per server `ip:port`), the capture's last flow time, and candidate lists.
+ * The shared pre-pass of the diagnose stage: ONE walk over the input's {@link FlowList}, memoised
+ * per list (a WeakMap keyed by the list object, stable for a run, so nothing outlives it), that
+ * tells every detector, the capture-quality check and the port-scan grouping what they need.
  *
- * Why candidate lists: most flows of a busy capture are routine (complete handshake, FIN close, no
- * retransmission or RST) and no detector can fire on them, while a detector that walks every flow
- * with closures, strings and small arrays costs microseconds per flow. Each list holds the flows
- * that meet a cheap necessary condition of some detectors (a counter above zero, a handshake
- * outcome, segment samples present); a detector walks its list instead of all flows, and its own
- * match logic then decides exactly as before. A detector whose options make the condition
- * unnecessary (a threshold below 1) walks all flows.
+ * Why one pass, and why it keeps so little: the list may be the compact flow store, which builds a
+ * {@link FlowRecord} on every access (a few µs each, see `FlowList` in tcp/types.ts) and would cost
+ * gigabytes if all records were held. So:
+ * - this pass is the only walk over the whole list a diagnosis with default thresholds makes;
+ *   nothing else in src/diagnose iterates `input.flows`, except a detector whose threshold is
+ *   below 1 (every flow then is a candidate of it; see {@link selectFlows});
+ * - of every flow it keeps only numbers, in typed-array columns indexed by the flow's position
+ *   (0-based place in the list, id order): {@link FlowColumns}, 57 bytes per flow with the
+ *   listeners' position lists, plus ~40 bytes per distinct client address ({@link AddressTable});
+ * - it keeps records only of candidates: flows that meet a cheap necessary condition of some
+ *   detector's match (a counter above zero, a handshake outcome, a sampled keepalive probe ...).
+ *   Most flows of a busy capture are routine (complete handshake, FIN close, no retransmission or
+ *   RST), no detector can fire on them, and they are in no list. A record in several lists is one
+ *   object (built once by the pass);
+ * - listeners hold counts and positions, not records;
+ * - a detector that needs the record of a non-candidate flow (the first connection of a
+ *   TIME_WAIT-churn group, say) fetches it with `input.flows.at(position)`.
+ *
+ * Each candidate list keeps the flows' order. A detector walks its list instead of all flows, and
+ * its own match logic then decides exactly as before, so findings do not depend on the lists.
  */
-import type { Endpoint, FlowRecord, Transition } from '../tcp/types.ts';
+import type { Endpoint, FlowList, FlowRecord, Transition } from '../tcp/types.ts';
 import type { DetectorInput } from './types.ts';
+import { AddressTable } from './address-table.ts';
+import { halfCloseBytes } from './half-close.ts';
+import { hasKeepaliveSample } from './keepalive-timeout.ts';
 import { isProbe } from './port-scan.ts';
+import { isOneWayFlow } from './quality.ts';
 import { endpointText } from './util.ts';
-import { majorityVantage } from './vantage.ts';
+import { majorityOfVotes, vantageOf } from './vantage.ts';
 import type { Vantage } from './vantage.ts';
 
-/** One service (`server ip:port`) as the capture saw it. */
+/** One service (`server ip:port`) as the capture saw it: counts and positions, never records. */
 export interface ListenerAggregate {
   /** `ip:port` text. */
   readonly endpoint: string;
-  /** The server endpoint of its flows (that of the first one). */
+  /** The server endpoint of its flows (a copy of that of the first one). */
   readonly server: Endpoint;
-  /** Its flows, in id order. */
-  readonly flows: readonly FlowRecord[];
+  /** 0-based rank in {@link FlowIndex.listeners} order; the value of {@link FlowColumns.listener}. */
+  readonly rank: number;
+  /** Number of its flows. */
+  readonly flowCount: number;
+  /** Positions of its flows in the input's list, ascending (id order). A view: do not write. */
+  readonly positions: Int32Array;
   /** Connections whose SYN the listener answered with a SYN-ACK (it was listening and had room). */
   readonly answered: number;
   /** Connections whose SYN got neither SYN-ACK nor RST. */
   readonly unanswered: number;
   /** Connections with a SYN-ACK but never the client's final ACK. */
   readonly halfOpen: number;
-  /** Majority vantage point over the listener's flows (computed on first read). */
+  /** Majority vantage point over the listener's flows (see {@link majorityVantage}). */
   readonly vantage: Vantage;
 }
 
-/** A listener being built; `vantage` is computed on first read (most listeners never need it). */
+const NO_POSITIONS = new Int32Array(0);
+
+/** A listener being built by the pass. */
 class Listener implements ListenerAggregate {
-  readonly flows: FlowRecord[] = [];
+  flowCount = 0;
   answered = 0;
   unanswered = 0;
   halfOpen = 0;
-  private majority: Vantage | undefined;
-  /** Active closes, see {@link ActiveCloses}. */
-  readonly closes: {
-    byServer: number[];
-    byServerFin: Transition[];
-    byServerDuration: number[];
-    byClient: number[];
-    byClientFin: Transition[];
-    byClientDuration: number[];
-    byClientBucket: number[];
-  } = { byServer: [], byServerFin: [], byServerDuration: [], byClient: [], byClientFin: [], byClientDuration: [], byClientBucket: [] };
+  /** Flows whose {@link vantageOf} is the client, and the server: the votes of the majority. */
+  clientVantageVotes = 0;
+  serverVantageVotes = 0;
+  positions: Int32Array = NO_POSITIONS;
 
   constructor(
     readonly endpoint: string,
     readonly server: Endpoint,
+    readonly rank: number,
   ) {}
 
   get vantage(): Vantage {
-    if (this.majority === undefined) this.majority = majorityVantage(this.flows);
-    return this.majority;
+    return majorityOfVotes(this.clientVantageVotes, this.serverVantageVotes);
   }
 }
 
+/** {@link FlowColumns.flags} bit: handshake 'complete' or server data seen (a connection that got through, for `accept-overflow-rst`). */
+export const FLOW_GOT_THROUGH = 1;
 /**
- * The flows of one listener with a FIN counted (`finClient + finServer > 0`) and a FIN_WAIT_1
- * transition, split by the side of the first one in time (the first of equal times): the active
- * closer of `time-wait-churn`. Positions in `input.flows`, ascending, each with that transition.
+ * {@link FlowColumns.flags} bit: an active close, i.e. a FIN counted (`finClient + finServer > 0`)
+ * and a FIN_WAIT_1 transition (for `time-wait-churn`). The first such transition in time (the first
+ * of equal times) names the active closer; its time and frame are in the `activeClose…` columns.
  */
-export interface ActiveCloses {
-  readonly byServer: readonly number[];
-  readonly byServerFin: readonly Transition[];
-  readonly byClient: readonly number[];
-  readonly byClientFin: readonly Transition[];
-  /** Each flow's `durationSeconds`, read while its record is at hand. */
-  readonly byServerDuration: readonly number[];
-  readonly byClientDuration: readonly number[];
-  /**
-   * {@link addressBucket} of each flow's client address: all flows of one address share a bucket,
-   * so a bucket counts at least the flows of each address in it.
-   */
-  readonly byClientBucket: readonly number[];
-}
+export const FLOW_ACTIVE_CLOSE = 2;
+/** {@link FlowColumns.flags} bit, with {@link FLOW_ACTIVE_CLOSE}: the active closer is the server. */
+export const FLOW_CLOSED_BY_SERVER = 4;
 
-/** Number of {@link addressBucket} values. */
-export const ADDRESS_BUCKETS = 4096;
-
-/** A bucket of an address text from its length and last three characters (cheap; collisions only merge counts). */
-export function addressBucket(ip: string): number {
-  const n = ip.length;
-  return (((n * 131 + ip.charCodeAt(n - 1)) * 131 + ip.charCodeAt(n - 2)) * 131 + ip.charCodeAt(n - 3)) & (ADDRESS_BUCKETS - 1);
+/**
+ * Per-flow numbers, indexed by position in the input's list (id order). 53 bytes per flow. Typed
+ * arrays of `length` entries allocated once: no per-flow object. Columns are written by the pass
+ * only; readers must not write.
+ */
+export interface FlowColumns {
+  /** The flow's `id`. */
+  readonly id: Float64Array;
+  readonly startSeconds: Float64Array;
+  /** {@link ListenerAggregate.rank} of the flow's listener. */
+  readonly listener: Int32Array;
+  /** Number of the flow's client address in {@link FlowIndex.clients} (first-seen order). */
+  readonly clientAddress: Int32Array;
+  readonly clientPort: Int32Array;
+  /** FLOW_* bits. */
+  readonly flags: Uint8Array;
+  /** With {@link FLOW_ACTIVE_CLOSE}: `tSeconds` and `frame` of the active closer's FIN_WAIT_1 transition, and the flow's `durationSeconds`; 0 otherwise. */
+  readonly activeCloseSeconds: Float64Array;
+  readonly activeCloseFrame: Float64Array;
+  readonly durationSeconds: Float64Array;
 }
 
 /** What one pass over the flows tells every detector. All lists keep the flows' order. */
 export interface FlowIndex {
   /** Listeners in order of their first flow, by `ip:port` text. */
   readonly listeners: ReadonlyMap<string, ListenerAggregate>;
-  /** Per listener (same order as `listeners`), its flows' active closes. */
-  readonly closes: readonly ActiveCloses[];
+  readonly columns: FlowColumns;
+  /** Client addresses, numbered in order of their first flow, with their flow counts and first positions. Read only. */
+  readonly clients: AddressTable;
   /** Latest `endSeconds` of any flow (0 without flows). */
   readonly lastFlowSeconds: number;
-  /** Flows with at least one segment sample (every segment-based match needs one). */
-  readonly sampled: readonly FlowRecord[];
+  /** Flows whose handshake was not captured (`handshake` 'not_seen'), for capture quality. */
+  readonly startedMidConnection: number;
+  /** Flows captured in one direction only ({@link isOneWayFlow}), for capture quality. */
+  readonly oneWay: number;
+  /**
+   * Positions of the flows with at least one segment sample (every segment-based match needs
+   * one). Positions, not records: only a detector run with a threshold below 1 reads them all.
+   */
+  readonly sampledPositions: Int32Array;
   /** Flows with a RST counted from either side. */
   readonly reset: readonly FlowRecord[];
   /** Flows with a SYN, SYN-ACK or FIN retransmission counted (each list: counter ≥ 1). */
@@ -113,7 +141,9 @@ export interface FlowIndex {
   /** Flows with `handshake` 'no_synack', and 'refused'. */
   readonly noSynAck: readonly FlowRecord[];
   readonly refused: readonly FlowRecord[];
-  /** Flows with a `previous` incarnation. */
+  /** Flows with `handshake` 'half_open' or 'no_synack' (the half-open connections of `syn-flood`). */
+  readonly halfOpen: readonly FlowRecord[];
+  /** Flows with a `previous` incarnation that ended with a side in TIME_WAIT (`tuple-reuse`). */
   readonly reincarnated: readonly FlowRecord[];
   /** Flows that ended with unacknowledged bytes on either side. */
   readonly unacked: readonly FlowRecord[];
@@ -124,41 +154,64 @@ export interface FlowIndex {
   readonly closeWaitCandidates: readonly FlowRecord[];
   /** Flows that look like a scan's probe ({@link isProbe}). */
   readonly probes: readonly FlowRecord[];
+  /** Flows with a sampled keepalive probe ({@link hasKeepaliveSample}). */
+  readonly keepaliveProbed: readonly FlowRecord[];
+  /** Flows whose samples show data sent after the other side's first FIN ({@link halfCloseBytes} > 0). */
+  readonly halfClosed: readonly FlowRecord[];
 }
 
-const cache = new WeakMap<readonly FlowRecord[], FlowIndex>();
+const cache = new WeakMap<FlowList, FlowIndex>();
 /** Listeners by server ip, then port, per input (built with the index). */
-const byServerIp = new WeakMap<readonly FlowRecord[], Map<string, Map<number, ListenerAggregate>>>();
+const byServerIp = new WeakMap<FlowList, Map<string, Map<number, ListenerAggregate>>>();
 
 /** Server-side key of a flow. */
 export function listenerKey(flow: FlowRecord): string {
   return endpointText(flow.server);
 }
 
-
-/** The shared index of an input: one pass over its flows, memoised per input. */
+/** The shared index of an input: one pass over its flows, memoised per list. */
 export function flowIndex(input: DetectorInput): FlowIndex {
-  const hit = cache.get(input.flows);
-  if (hit) return hit;
   const flows = input.flows;
-  // Listeners by server ip, then port: no string is built per flow (address texts are interned).
+  const hit = cache.get(flows);
+  if (hit) return hit;
+  const n = flows.length;
+  const columns: FlowColumns = {
+    id: new Float64Array(n),
+    startSeconds: new Float64Array(n),
+    listener: new Int32Array(n),
+    clientAddress: new Int32Array(n),
+    clientPort: new Int32Array(n),
+    flags: new Uint8Array(n),
+    activeCloseSeconds: new Float64Array(n),
+    activeCloseFrame: new Float64Array(n),
+    durationSeconds: new Float64Array(n),
+  };
+  // Listeners by server ip, then port: no string is built per flow.
   const byIp = new Map<string, Map<number, ListenerAggregate>>();
   const listeners = new Map<string, ListenerAggregate>();
   const built: Listener[] = [];
+  const clients = new AddressTable();
   let lastFlowSeconds = 0;
-  const sampled: FlowRecord[] = [];
+  let startedMidConnection = 0;
+  let oneWay = 0;
+  const sampled: number[] = [];
   const reset: FlowRecord[] = [];
   const synRetransmitted: FlowRecord[] = [];
   const synAckRetransmitted: FlowRecord[] = [];
   const finRetransmitted: FlowRecord[] = [];
   const noSynAck: FlowRecord[] = [];
   const refused: FlowRecord[] = [];
+  const halfOpen: FlowRecord[] = [];
   const reincarnated: FlowRecord[] = [];
   const unacked: FlowRecord[] = [];
   const closeWaitCandidates: FlowRecord[] = [];
   const probes: FlowRecord[] = [];
-  for (let i = 0; i < flows.length; i++) {
-    const f = flows[i]!;
+  const keepaliveProbed: FlowRecord[] = [];
+  const halfClosed: FlowRecord[] = [];
+  let p = 0;
+  for (const f of flows) {
+    // The columns are sized by `length`: a list that yields more breaks the FlowList contract.
+    if (p >= n) throw new Error(`flow list yielded more than its length (${n}) flows`);
     const server = f.server;
     let ports = byIp.get(server.ip);
     if (ports === undefined) {
@@ -167,27 +220,44 @@ export function flowIndex(input: DetectorInput): FlowIndex {
     }
     let listener = ports.get(server.port) as Listener | undefined;
     if (listener === undefined) {
-      listener = new Listener(endpointText(server), server);
+      listener = new Listener(endpointText(server), { ip: server.ip, port: server.port }, built.length);
       ports.set(server.port, listener);
       listeners.set(listener.endpoint, listener);
       built.push(listener);
     }
-    listener.flows.push(f);
+    listener.flowCount++;
+    const vantage = vantageOf(f);
+    if (vantage === 'client') listener.clientVantageVotes++;
+    else if (vantage === 'server') listener.serverVantageVotes++;
+    const client = f.client;
+    const address = clients.add(client.ip, p);
     const counts = f.counts;
     const handshake = f.handshake;
     if (counts.synAck > 0) listener.answered++;
     if (handshake === 'no_synack') {
       listener.unanswered++;
       noSynAck.push(f);
-    } else if (handshake === 'half_open') listener.halfOpen++;
-    else if (handshake === 'refused') refused.push(f);
+      halfOpen.push(f);
+    } else if (handshake === 'half_open') {
+      listener.halfOpen++;
+      halfOpen.push(f);
+    } else if (handshake === 'refused') refused.push(f);
+    else if (handshake === 'not_seen') startedMidConnection++;
+    if (isOneWayFlow(f)) oneWay++;
     if (f.endSeconds > lastFlowSeconds) lastFlowSeconds = f.endSeconds;
-    if (f.segments.length > 0) sampled.push(f);
+    if (f.segments.length > 0) {
+      sampled.push(p);
+      if (hasKeepaliveSample(f)) keepaliveProbed.push(f);
+      if (halfCloseBytes(f) > 0) halfClosed.push(f);
+    }
     if (counts.rstClient + counts.rstServer > 0) reset.push(f);
     if (counts.synRetransmissions >= 1) synRetransmitted.push(f);
     if (counts.synAckRetransmissions >= 1) synAckRetransmitted.push(f);
     if (counts.finRetransmissions >= 1) finRetransmitted.push(f);
-    if (f.previous !== undefined) reincarnated.push(f);
+    const previous = f.previous;
+    if (previous !== undefined && (previous.finalState.client === 'TIME_WAIT' || previous.finalState.server === 'TIME_WAIT')) {
+      reincarnated.push(f);
+    }
     if (f.unackedBytesAtEnd.client > 0 || f.unackedBytesAtEnd.server > 0) unacked.push(f);
     // One walk over the transitions (separate objects: the costliest read of a flow).
     let closeWait = f.finalState.client === 'CLOSE_WAIT' || f.finalState.server === 'CLOSE_WAIT';
@@ -198,40 +268,65 @@ export function flowIndex(input: DetectorInput): FlowIndex {
       } else if (t.to === 'CLOSED' && t.from === 'CLOSE_WAIT') closeWait = true;
     }
     if (closeWait) closeWaitCandidates.push(f);
-    if (finWait !== undefined && counts.finClient + counts.finServer > 0) {
-      const closes = listener.closes;
-      if (finWait.side === 'server') {
-        closes.byServer.push(i);
-        closes.byServerFin.push(finWait);
-        closes.byServerDuration.push(f.durationSeconds);
-      } else {
-        closes.byClient.push(i);
-        closes.byClientFin.push(finWait);
-        closes.byClientDuration.push(f.durationSeconds);
-        closes.byClientBucket.push(addressBucket(f.client.ip));
-      }
-    }
     if (isProbe(f)) probes.push(f);
+    let flags = handshake === 'complete' || counts.dataBytesServer > 0 ? FLOW_GOT_THROUGH : 0;
+    if (finWait !== undefined && counts.finClient + counts.finServer > 0) {
+      flags |= finWait.side === 'server' ? FLOW_ACTIVE_CLOSE | FLOW_CLOSED_BY_SERVER : FLOW_ACTIVE_CLOSE;
+      columns.activeCloseSeconds[p] = finWait.tSeconds;
+      columns.activeCloseFrame[p] = finWait.frame;
+      columns.durationSeconds[p] = f.durationSeconds;
+    }
+    columns.flags[p] = flags;
+    columns.id[p] = f.id;
+    columns.startSeconds[p] = f.startSeconds;
+    columns.listener[p] = listener.rank;
+    columns.clientAddress[p] = address;
+    columns.clientPort[p] = client.port;
+    p++;
   }
+  if (p !== n) throw new Error(`flow list yielded ${p} flows, its length is ${n}`);
+  // Each listener's positions: one Int32Array for all, in listener order (counting sort by rank).
+  const offsets = new Int32Array(built.length + 1);
+  for (const l of built) offsets[l.rank + 1] = offsets[l.rank]! + l.flowCount;
+  const positions = new Int32Array(n);
+  const next = offsets.slice(0, built.length);
+  for (let q = 0; q < n; q++) positions[next[columns.listener[q]!]!++] = q;
+  for (const l of built) l.positions = positions.subarray(offsets[l.rank]!, offsets[l.rank + 1]!);
   const index: FlowIndex = {
     listeners,
-    closes: built.map((l) => l.closes),
+    columns,
+    clients,
     lastFlowSeconds,
-    sampled,
+    startedMidConnection,
+    oneWay,
+    sampledPositions: Int32Array.from(sampled),
     reset,
     synRetransmitted,
     synAckRetransmitted,
     finRetransmitted,
     noSynAck,
     refused,
+    halfOpen,
     reincarnated,
     unacked,
     closeWaitCandidates,
     probes,
+    keepaliveProbed,
+    halfClosed,
   };
-  cache.set(input.flows, index);
-  byServerIp.set(input.flows, byIp);
+  cache.set(flows, index);
+  byServerIp.set(flows, byIp);
   return index;
+}
+
+/**
+ * Drops the memoised index of a list. `runDetectors` calls it when a diagnosis ends: the flow
+ * store outlives the diagnosis (the report reads it again), and the index (columns, client
+ * addresses, candidate records) must not live as long as it.
+ */
+export function forgetFlowIndex(flows: FlowList): void {
+  cache.delete(flows);
+  byServerIp.delete(flows);
 }
 
 /** Aggregates per listener, in order of the listener's first flow. Memoised per input. */
@@ -262,5 +357,38 @@ export function groupByListener<T>(input: DetectorInput, items: readonly T[], fl
   }
   const out = new Map<string, T[]>();
   for (const [l, list] of groups) out.set(typeof l === 'string' ? l : l.endpoint, list);
+  return out;
+}
+
+/**
+ * The records at `positions` (ascending) of the input's list, built one at a time as the caller
+ * walks them: for a detector that needs flows the pass kept only as positions.
+ */
+export function* flowsAt(input: DetectorInput, positions: ArrayLike<number>): Generator<FlowRecord> {
+  for (let k = 0; k < positions.length; k++) {
+    const flow = input.flows.at(positions[k]!);
+    if (flow !== undefined) yield flow;
+  }
+}
+
+/**
+ * The flows of `candidates` for which `keep` holds, in order. `candidates` is a list of the
+ * index, or `input.flows` itself when a threshold below 1 makes every flow a candidate: that walks
+ * the whole list once more (one more build per flow on the flow store), which the default
+ * thresholds never do.
+ */
+export function selectFlows(candidates: Iterable<FlowRecord>, keep: (flow: FlowRecord) => boolean): FlowRecord[] {
+  const out: FlowRecord[] = [];
+  for (const f of candidates) if (keep(f)) out.push(f);
+  return out;
+}
+
+/** {@link selectFlows} for a matcher: the defined results of `match` over `candidates`, in order. */
+export function matchFlows<T>(candidates: Iterable<FlowRecord>, match: (flow: FlowRecord) => T | undefined): T[] {
+  const out: T[] = [];
+  for (const f of candidates) {
+    const m = match(f);
+    if (m !== undefined) out.push(m);
+  }
   return out;
 }

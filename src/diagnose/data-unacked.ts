@@ -1,6 +1,6 @@
 /** `data-unacked`: data sent and never acknowledged until the connection died. */
 import type { FlowRecord, Side } from '../tcp/types.ts';
-import { flowIndex, groupByListener } from './aggregates.ts';
+import { flowIndex, groupByListener, matchFlows } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { DataUnackedOptions } from './options.ts';
 import { matchDroppedAck } from './accept-overflow-drop.ts';
@@ -54,10 +54,11 @@ export const dataUnacked: Detector<DataUnackedOptions> = {
     // Data the server discarded because its accept queue was full is reported by accept-overflow-drop.
     const dropOptions = DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-drop'];
     // A match needs unacknowledged bytes at the end, unless fewer than one byte is asked for.
+    // Below 1 byte every flow is a candidate: the list is walked once more.
     const candidates = options.minUnackedBytes >= 1 ? flowIndex(input).unacked : input.flows;
-    const matches = candidates
-      .map((f) => matchUnackedData(f, options.minUnackedBytes))
-      .filter((m): m is UnackedData => m !== undefined && matchDroppedAck(m.flow, dropOptions.minSynAckResends) === undefined);
+    const matches = matchFlows(candidates, (f) => matchUnackedData(f, options.minUnackedBytes)).filter(
+      (m) => matchDroppedAck(m.flow, dropOptions.minSynAckResends) === undefined,
+    );
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const bytes = group.reduce((n, m) => n + m.bytes, 0);

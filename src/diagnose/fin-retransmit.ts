@@ -1,5 +1,5 @@
 /** `fin-retransmit`: a FIN sent again: the FIN or its ACK was lost, or the peer is gone. */
-import { flowIndex, groupByListener } from './aggregates.ts';
+import { flowIndex, groupByListener, selectFlows } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { FinRetransmitOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
@@ -13,8 +13,9 @@ export const finRetransmit: Detector<FinRetransmitOptions> = {
   severity: 'warning',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['fin-retransmit'],
   evaluate(input, options) {
+    // Below 1 retransmission every flow is a candidate: the list is walked once more.
     const candidates = options.minRetransmissions >= 1 ? flowIndex(input).finRetransmitted : input.flows;
-    const affected = candidates.filter((f) => f.counts.finRetransmissions >= options.minRetransmissions);
+    const affected = selectFlows(candidates, (f) => f.counts.finRetransmissions >= options.minRetransmissions);
     const findings: Finding[] = [];
     for (const [endpoint, flows] of groupByListener(input, affected, (f) => f)) {
       const first = flows[0]!;

@@ -3,7 +3,7 @@
  * (shutdown(SHUT_WR), RFC 9293 §3.6): shown so it is not mistaken for a leak.
  */
 import type { FlowRecord, SegmentSample, Side } from '../tcp/types.ts';
-import { flowIndex, groupByListener } from './aggregates.ts';
+import { flowIndex, flowsAt, groupByListener, matchFlows } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { HalfCloseOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
@@ -19,18 +19,47 @@ export interface HalfClose {
   readonly instants: readonly Instant[];
 }
 
-export function matchHalfClose(flow: FlowRecord, minBytes: number): HalfClose | undefined {
-  const fin = flow.segments.find((s) => isFin(s));
-  if (fin === undefined) return undefined;
-  // Data the peer sends after it has sent its own FIN is impossible; stop at the peer's FIN.
-  const peerFin = flow.segments.find((s) => s.from !== fin.from && isFin(s) && s.frame > fin.frame);
-  const isData = (s: SegmentSample): boolean =>
-    s.from !== fin.from && s.frame > fin.frame && s.len > 0 && s.retransmission === undefined && (peerFin === undefined || s.frame <= peerFin.frame);
-  // Most flows carry nothing after the first FIN: count before building anything.
+/**
+ * True for a segment that carries data the other side sent after `fin` (the first sampled FIN):
+ * new data (not a retransmission) up to that side's own FIN, since data the peer sends after it
+ * has sent its own FIN is impossible.
+ */
+function isDataAfterFin(s: SegmentSample, fin: SegmentSample, peerFin: SegmentSample | undefined): boolean {
+  return s.from !== fin.from && s.frame > fin.frame && s.len > 0 && s.retransmission === undefined && (peerFin === undefined || s.frame <= peerFin.frame);
+}
+
+/** The first sampled FIN of either side. */
+function firstFin(flow: FlowRecord): SegmentSample | undefined {
+  for (const s of flow.segments) if (isFin(s)) return s;
+  return undefined;
+}
+/** The other side's first sampled FIN after `fin`. */
+function peerFinAfter(flow: FlowRecord, fin: SegmentSample): SegmentSample | undefined {
+  for (const s of flow.segments) if (s.from !== fin.from && isFin(s) && s.frame > fin.frame) return s;
+  return undefined;
+}
+
+/**
+ * Payload bytes the other side sent after the first sampled FIN ({@link isDataAfterFin}); 0
+ * without a sampled FIN. Allocates nothing: the shared pre-pass calls it on every sampled flow.
+ */
+export function halfCloseBytes(flow: FlowRecord): number {
+  const fin = firstFin(flow);
+  if (fin === undefined) return 0;
+  const peerFin = peerFinAfter(flow, fin);
   let bytes = 0;
-  for (const s of flow.segments) if (isData(s)) bytes += s.len;
+  for (const s of flow.segments) if (isDataAfterFin(s, fin, peerFin)) bytes += s.len;
+  return bytes;
+}
+
+export function matchHalfClose(flow: FlowRecord, minBytes: number): HalfClose | undefined {
+  const fin = firstFin(flow);
+  if (fin === undefined) return undefined;
+  // Most flows carry nothing after the first FIN: count before building anything.
+  const bytes = halfCloseBytes(flow);
   if (bytes < minBytes) return undefined;
-  const data = flow.segments.filter(isData);
+  const peerFin = peerFinAfter(flow, fin);
+  const data = flow.segments.filter((s) => isDataAfterFin(s, fin, peerFin));
   return {
     flow,
     closer: fin.from,
@@ -48,8 +77,11 @@ export const halfClose: Detector<HalfCloseOptions> = {
   severity: 'info',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['half-close'],
   evaluate(input, options) {
-    // A match needs a sampled FIN (see matchHalfClose).
-    const matches = flowIndex(input).sampled.map((f) => matchHalfClose(f, options.minBytesAfterFin)).filter((m) => m !== undefined);
+    // A match needs more than 0 bytes after a sampled FIN when a positive amount is asked for (see
+    // matchHalfClose); otherwise any sampled flow can match, and those are fetched by position.
+    const index = flowIndex(input);
+    const candidates = options.minBytesAfterFin > 0 ? index.halfClosed : flowsAt(input, index.sampledPositions);
+    const matches = matchFlows(candidates, (f) => matchHalfClose(f, options.minBytesAfterFin));
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const bytes = group.reduce((n, m) => n + m.bytesAfterFin, 0);

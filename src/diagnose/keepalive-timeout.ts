@@ -1,6 +1,6 @@
 /** `keepalive-timeout`: keepalive probes went unanswered and the prober aborted the connection. */
 import type { FlowRecord, Side } from '../tcp/types.ts';
-import { flowIndex, groupByListener } from './aggregates.ts';
+import { flowIndex, groupByListener, matchFlows } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { KeepaliveTimeoutOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
@@ -16,10 +16,16 @@ export interface KeepaliveAbort {
   readonly probingSeconds: number;
 }
 
+/** True when a segment sample of the flow is a keepalive probe: a match with `minProbes` ≥ 1 needs one. */
+export function hasKeepaliveSample(flow: FlowRecord): boolean {
+  for (const s of flow.segments) if (s.retransmission === 'keepalive') return true;
+  return false;
+}
+
 /** Matches: at least `minProbes` probes after the peer's last segment, then a RST from the prober. */
 export function matchKeepaliveAbort(flow: FlowRecord, minProbes: number): KeepaliveAbort | undefined {
   // Fast exit, same answer: no probe sampled means fewer than `minProbes` on either side.
-  if (minProbes >= 1 && !flow.segments.some((s) => s.retransmission === 'keepalive')) return undefined;
+  if (minProbes >= 1 && !hasKeepaliveSample(flow)) return undefined;
   for (const prober of ['client', 'server'] as const) {
     const peer = peerOf(prober);
     const lastPeer = flow.segments.filter((s) => s.from === peer).reduce((m, s) => Math.max(m, s.frame), 0);
@@ -45,9 +51,10 @@ export const keepaliveTimeout: Detector<KeepaliveTimeoutOptions> = {
   severity: 'warning',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['keepalive-timeout'],
   evaluate(input, options) {
-    // A match needs sampled probes, unless fewer than one is asked for (see matchKeepaliveAbort).
-    const candidates = options.minUnansweredProbes >= 1 ? flowIndex(input).sampled : input.flows;
-    const matches = candidates.map((f) => matchKeepaliveAbort(f, options.minUnansweredProbes)).filter((m) => m !== undefined);
+    // A match needs a sampled probe, unless fewer than one is asked for (see matchKeepaliveAbort):
+    // then every flow is a candidate.
+    const candidates = options.minUnansweredProbes >= 1 ? flowIndex(input).keepaliveProbed : input.flows;
+    const matches = matchFlows(candidates, (f) => matchKeepaliveAbort(f, options.minUnansweredProbes));
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const probes = group.reduce((n, m) => n + m.probeFrames.length, 0);

@@ -5,7 +5,7 @@
  * once; `connection-refused`, `reset`, `syn-dropped` and `syn-retransmit` leave them out, so a scan
  * does not read as many broken services.
  */
-import type { FlowRecord } from '../tcp/types.ts';
+import type { FlowList, FlowRecord } from '../tcp/types.ts';
 import { flowIndex } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { PortScanOptions } from './options.ts';
@@ -50,10 +50,10 @@ export interface Scan {
   readonly ports: number;
 }
 
-const cache = new WeakMap<readonly FlowRecord[], { key: string; scans: Scan[] }>();
-const probeIdCache = new WeakMap<readonly FlowRecord[], ReadonlySet<number>>();
+const cache = new WeakMap<FlowList, { key: string; scans: Scan[] }>();
+const probeIdCache = new WeakMap<FlowList, ReadonlySet<number>>();
 
-/** A recognised scan, or undefined: `flows` are all flows of `source`, `probes` those that are probes. */
+/** A recognised scan, or undefined: `flows` counts all flows of `source`, `probes` are those that are probes. */
 function scanOf(source: string, flows: number, probes: readonly FlowRecord[], options: PortScanOptions): Scan | undefined {
   const targets = new Set(probes.map((f) => endpointText(f.server))).size;
   if (targets < options.minTargets || probes.length < options.minProbeFraction * flows) return undefined;
@@ -69,43 +69,44 @@ function scanOf(source: string, flows: number, probes: readonly FlowRecord[], op
 
 /**
  * The scans of a capture (memoised per input and options), in order of each source's first flow.
- * With `minTargets` ≥ 1 a scanning source has probes, so only the sources of probes are looked at,
- * and all flows are walked once more only to count the flows of those that probed enough targets.
+ * Reads the pre-pass only: its probe records, and its per-address flow counts and first positions.
+ * With `minTargets` ≥ 1 a scanning source has probes, so only the sources of probes are looked at;
+ * below 1 every client address is.
  */
 export function findScans(input: DetectorInput, options: PortScanOptions): Scan[] {
   const key = `${options.minTargets}|${options.minProbeFraction}|${options.windowSeconds}`;
   const hit = cache.get(input.flows);
   if (hit !== undefined && hit.key === key) return hit.scans;
+  const index = flowIndex(input);
+  const clients = index.clients;
+  const probesBySource = groupBy(index.probes, (f) => f.client.ip);
   const scans: Scan[] = [];
   if (options.minTargets >= 1) {
-    const candidates = new Map<string, { probes: FlowRecord[]; flows: number; first: number }>();
-    for (const [source, probes] of groupBy(flowIndex(input).probes, (f) => f.client.ip)) {
-      if (new Set(probes.map((f) => endpointText(f.server))).size >= options.minTargets) candidates.set(source, { probes, flows: 0, first: -1 });
+    const found: { scan: Scan; first: number }[] = [];
+    for (const [source, probes] of probesBySource) {
+      if (new Set(probes.map((f) => endpointText(f.server))).size < options.minTargets) continue;
+      const address = clients.numberOf(source);
+      if (address === undefined) continue;
+      const scan = scanOf(source, clients.flowCount(address), probes, options);
+      if (scan !== undefined) found.push({ scan, first: clients.firstPosition(address) });
     }
-    if (candidates.size > 0) {
-      const flows = input.flows;
-      for (let i = 0; i < flows.length; i++) {
-        const c = candidates.get(flows[i]!.client.ip);
-        if (c === undefined) continue;
-        if (c.first < 0) c.first = i;
-        c.flows++;
-      }
-      const found: { scan: Scan; first: number }[] = [];
-      for (const [source, c] of candidates) {
-        const scan = scanOf(source, c.flows, c.probes, options);
-        if (scan !== undefined) found.push({ scan, first: c.first });
-      }
-      found.sort((a, b) => a.first - b.first);
-      for (const { scan } of found) scans.push(scan);
-    }
+    found.sort((a, b) => a.first - b.first);
+    for (const { scan } of found) scans.push(scan);
   } else {
-    for (const [source, flows] of groupBy(input.flows, (f) => f.client.ip)) {
-      const scan = scanOf(source, flows.length, flows.filter(isProbe), options);
+    for (let address = 0; address < clients.size; address++) {
+      const source = clients.text(address);
+      const scan = scanOf(source, clients.flowCount(address), probesBySource.get(source) ?? [], options);
       if (scan !== undefined) scans.push(scan);
     }
   }
   cache.set(input.flows, { key, scans });
   return scans;
+}
+
+/** Drops the memoised scans of a list (see `forgetFlowIndex`). */
+export function forgetScans(flows: FlowList): void {
+  cache.delete(flows);
+  probeIdCache.delete(flows);
 }
 
 /** Ids of the flows that are probes of a recognised scan (default thresholds). Memoised per input. */

@@ -3,6 +3,7 @@
  * caveat a finding carries when its evidence depends on one of those gaps.
  */
 import type { FlowRecord } from '../tcp/types.ts';
+import { flowIndex } from './aggregates.ts';
 import { clientActsConnected } from './handshake.ts';
 import type { CaptureQuality, DetectorInput, QualityItem } from './types.ts';
 import { plural } from './util.ts';
@@ -32,16 +33,16 @@ export function duplicateFrames(input: DetectorInput): number {
   return n;
 }
 
-/** Computes the capture-quality section. Pure; items in a fixed order. */
+/**
+ * Computes the capture-quality section. Pure; items in a fixed order. The per-flow counts come from
+ * the shared pre-pass ({@link flowIndex}), which this first call of a diagnosis starts.
+ */
 export function assessCaptureQuality(input: DetectorInput): CaptureQuality {
   const items: QualityItem[] = [];
-  const { capture, flows } = input;
-  let midStream = 0;
-  let oneWay = 0;
-  for (const f of flows) {
-    if (f.handshake === 'not_seen') midStream++;
-    if (isOneWayFlow(f)) oneWay++;
-  }
+  const { capture } = input;
+  const index = flowIndex(input);
+  const midStream = index.startedMidConnection;
+  const oneWay = index.oneWay;
   if (midStream > 0) {
     items.push({
       id: 'started-mid-connection',

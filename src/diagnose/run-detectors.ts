@@ -3,6 +3,9 @@
  * flows, each isolated (a throwing detector becomes an `error` {@link DetectorRun}), then one
  * deterministic ordering of all findings.
  */
+import type { FlowList } from '../tcp/types.ts';
+import { forgetFlowIndex } from './aggregates.ts';
+import { forgetScans } from './port-scan.ts';
 import { DETECTORS } from './registry.ts';
 import type { AnyDetector } from './registry.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
@@ -44,29 +47,39 @@ export function compareFindings(a: Finding, b: Finding): number {
 /**
  * Runs the detectors over `input`. Pure apart from the detectors themselves: no I/O, no clock.
  * Never throws because of a detector: its exception becomes `{status: 'error', error: message}`
- * and the others still run.
+ * and the others still run. Walks `input.flows` once (the shared pre-pass, see aggregates.ts)
+ * plus `at()` of candidate positions; throws when the list breaks the {@link FlowList} contract
+ * (it yields another number of flows than its `length`).
  */
 export function runDetectors(input: DetectorInput, options: DiagnoseOptions = {}): DiagnoseResult {
-  const quality = assessCaptureQuality(input);
-  const detectors = options.detectors ?? DETECTORS;
-  const disabled = new Set(options.disable ?? []);
-  const overrides = (options.thresholds ?? {}) as Readonly<Record<string, object | undefined>>;
-  const findings: Finding[] = [];
-  const runs: DetectorRun[] = [];
-  for (const detector of detectors) {
-    if (disabled.has(detector.id)) continue;
-    const detectorOptions = { ...detector.defaultOptions, ...(overrides[detector.id] ?? {}) };
-    try {
-      const produced = detector.evaluate(input, detectorOptions);
-      findings.push(...produced);
-      runs.push({ id: detector.id, status: 'ok', findings: produced.length });
-    } catch (error: unknown) {
-      const message = error instanceof Error ? error.message : String(error);
-      runs.push({ id: detector.id, status: 'error', findings: 0, error: message });
+  try {
+    // The first read of the shared pre-pass (flowIndex): the one walk over `input.flows`.
+    const quality = assessCaptureQuality(input);
+    const detectors = options.detectors ?? DETECTORS;
+    const disabled = new Set(options.disable ?? []);
+    const overrides = (options.thresholds ?? {}) as Readonly<Record<string, object | undefined>>;
+    const findings: Finding[] = [];
+    const runs: DetectorRun[] = [];
+    for (const detector of detectors) {
+      if (disabled.has(detector.id)) continue;
+      const detectorOptions = { ...detector.defaultOptions, ...(overrides[detector.id] ?? {}) };
+      try {
+        const produced = detector.evaluate(input, detectorOptions);
+        findings.push(...produced);
+        runs.push({ id: detector.id, status: 'ok', findings: produced.length });
+      } catch (error: unknown) {
+        const message = error instanceof Error ? error.message : String(error);
+        runs.push({ id: detector.id, status: 'error', findings: 0, error: message });
+      }
     }
+    findings.sort(compareFindings);
+    return { findings, detectors: runs, quality };
+  } finally {
+    // Findings hold plain data only: the index and its candidate records can go now, although
+    // the list itself lives on (the report reads it again).
+    forgetFlowIndex(input.flows);
+    forgetScans(input.flows);
   }
-  findings.sort(compareFindings);
-  return { findings, detectors: runs, quality };
 }
 
 export { DEFAULT_DIAGNOSE_OPTIONS };

@@ -2,17 +2,18 @@
  * `syn-flood`: many half-open connections (SYNs never followed by the client's final ACK) to one
  * listener from many sources: a SYN flood, or a client population that cannot complete handshakes.
  */
-import { listenerAggregates } from './aggregates.ts';
+import type { FlowRecord } from '../tcp/types.ts';
+import { flowIndex, groupByListener } from './aggregates.ts';
 import { clientSyns } from './handshake.ts';
 import { captureEndSeconds } from './syn-retransmit.ts';
-
-/** Linux's initial SYN-ACK retransmission timeout (TCP_TIMEOUT_INIT), seconds. */
-const SYNACK_RTO_SECONDS = 1;
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynFloodOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
 import { ipField, makeFinding, plural, round, segmentInstant, timeRange } from './util.ts';
+
+/** Linux's initial SYN-ACK retransmission timeout (TCP_TIMEOUT_INIT), seconds. */
+const SYNACK_RTO_SECONDS = 1;
 
 export const synFlood: Detector<SynFloodOptions> = {
   id: 'syn-flood',
@@ -22,14 +23,19 @@ export const synFlood: Detector<SynFloodOptions> = {
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['syn-flood'],
   evaluate(input, options) {
     const findings: Finding[] = [];
-    for (const listener of listenerAggregates(input).values()) {
-      // Counted per listener already: skip the filter where it cannot reach the thresholds.
+    const index = flowIndex(input);
+    // The half-open connections of each listener, grouped once from the pass's list when a
+    // listener's counts first reach the thresholds.
+    let halfOpenByListener: Map<string, FlowRecord[]> | undefined;
+    for (const listener of index.listeners.values()) {
+      // Counted per listener already: skip the grouping where it cannot reach the thresholds.
       const halfOpenCount = listener.halfOpen + listener.unanswered;
       if (halfOpenCount < options.minHalfOpen) continue;
-      if (halfOpenCount < options.minHalfOpenFraction * listener.flows.length) continue;
-      const halfOpen = listener.flows.filter((f) => f.handshake === 'half_open' || f.handshake === 'no_synack');
+      if (halfOpenCount < options.minHalfOpenFraction * listener.flowCount) continue;
+      halfOpenByListener ??= groupByListener(input, index.halfOpen, (f) => f);
+      const halfOpen = halfOpenByListener.get(listener.endpoint) ?? [];
       if (halfOpen.length < options.minHalfOpen) continue;
-      if (halfOpen.length < options.minHalfOpenFraction * listener.flows.length) continue;
+      if (halfOpen.length < options.minHalfOpenFraction * listener.flowCount) continue;
       const sources = new Set(halfOpen.map((f) => `${f.client.ip}|${f.client.port}`)).size;
       if (sources < options.minDistinctSources) continue;
       const ips = new Set(halfOpen.map((f) => f.client.ip)).size;

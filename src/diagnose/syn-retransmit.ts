@@ -3,7 +3,7 @@
  * used, how many retries that implies and whether the client gave up (connect timeout).
  */
 import type { FlowRecord } from '../tcp/types.ts';
-import { flowIndex, groupByListener, listenerAggregates } from './aggregates.ts';
+import { flowIndex, groupByListener, listenerAggregates, selectFlows } from './aggregates.ts';
 import { clientActsConnected } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import { scanProbeIds } from './port-scan.ts';
@@ -138,8 +138,9 @@ export const synRetransmit: Detector<SynRetransmitOptions> = {
   evaluate(input, options) {
     const end = captureEndSeconds(input);
     const probes = scanProbeIds(input);
+    // Below 1 retransmission every flow is a candidate: the list is walked once more.
     const candidates = options.minRetransmissions >= 1 ? flowIndex(input).synRetransmitted : input.flows;
-    const affected = candidates.filter((f) => f.counts.synRetransmissions >= options.minRetransmissions && !probes.has(f.id));
+    const affected = selectFlows(candidates, (f) => f.counts.synRetransmissions >= options.minRetransmissions && !probes.has(f.id));
     const findings: Finding[] = [];
     const listeners = listenerAggregates(input);
     for (const [endpoint, flows] of groupByListener(input, affected, (f) => f)) {

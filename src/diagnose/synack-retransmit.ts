@@ -3,7 +3,7 @@
  * captured decides where the problem is: seen → the server dropped it (accept queue full, see
  * `accept-overflow-drop`); not seen → the SYN-ACK or the ACK was lost on the network.
  */
-import { flowIndex, groupByListener } from './aggregates.ts';
+import { flowIndex, groupByListener, selectFlows } from './aggregates.ts';
 import { clientFinalAck, clientSyns, firstSynAck, timerSynAcksAfter } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynAckRetransmitOptions } from './options.ts';
@@ -18,8 +18,9 @@ export const synAckRetransmit: Detector<SynAckRetransmitOptions> = {
   severity: 'warning',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['synack-retransmit'],
   evaluate(input, options) {
+    // Below 1 retransmission every flow is a candidate: the list is walked once more.
     const candidates = options.minRetransmissions >= 1 ? flowIndex(input).synAckRetransmitted : input.flows;
-    const affected = candidates.filter((f) => f.counts.synAckRetransmissions >= options.minRetransmissions);
+    const affected = selectFlows(candidates, (f) => f.counts.synAckRetransmissions >= options.minRetransmissions);
     const findings: Finding[] = [];
     for (const [endpoint, flows] of groupByListener(input, affected, (f) => f)) {
       const first = flows[0]!;

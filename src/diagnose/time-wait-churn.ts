@@ -4,76 +4,109 @@
  * client closing first, that eats ephemeral ports towards the destination.
  */
 import type { FlowRecord, Side, Transition } from '../tcp/types.ts';
-import { ADDRESS_BUCKETS, flowIndex, listenerKey } from './aggregates.ts';
+import { FLOW_ACTIVE_CLOSE, FLOW_CLOSED_BY_SERVER, flowIndex, listenerKey } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { TimeWaitChurnOptions } from './options.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
-import { ipField, isoFromSeconds, makeFinding, plural, round, timeRange } from './util.ts';
+import { ipField, isoFromSeconds, makeFinding, plural, round } from './util.ts';
 import type { Instant } from './util.ts';
 
-/** The side that sent the first FIN (the active closer), with that FIN's frame and time. */
+/**
+ * The side that sent the first FIN (the active closer), with that FIN's frame and time: its
+ * earliest FIN_WAIT_1 transition (the first of equal times), the same one the pre-pass records in
+ * the `activeClose…` columns.
+ */
 export function activeCloser(flow: FlowRecord): { side: Side; frame: number; at: Instant } | undefined {
   let best: Transition | undefined;
   for (const t of flow.transitions) {
     if (t.to !== 'FIN_WAIT_1') continue;
     if (best === undefined || t.tSeconds < best.tSeconds) best = t;
   }
-  return best === undefined ? undefined : closerOf(best);
+  return best === undefined ? undefined : { side: best.side, frame: best.frame, at: { seconds: best.tSeconds, iso: best.ts } };
 }
 
-/** The {@link activeCloser} result of its FIN_WAIT_1 transition. */
-function closerOf(t: Transition): { side: Side; frame: number; at: Instant } {
-  return { side: t.side, frame: t.frame, at: { seconds: t.tSeconds, iso: t.ts } };
+/**
+ * A group of short connections actively closed by one side: positions in the input's list,
+ * ascending, all closed by `side` (the server of one listener, or one client address towards it).
+ */
+interface CloseGroup {
+  readonly side: Side;
+  readonly positions: readonly number[];
 }
-
-type Closed = { flow: FlowRecord; closer: NonNullable<ReturnType<typeof activeCloser>> };
 
 /**
  * The short connections with an active closer, grouped by closer side, closer address and
  * listener, in order of each group's first connection, keeping only groups of at least
- * `minConnections`: `groupBy` over `side|closer ip|listener` text, built from the shared index
- * (active closes per listener) without a string per connection. A server closer's address is the
- * listener's; client addresses are grouped only on listeners where one of them closed enough
- * connections (most closed connections of a capture come from addresses that close a few).
+ * `minConnections`: `groupBy` over `side|closer ip|listener` text, built from the pre-pass's
+ * columns (active closes, client address numbers) without a record or a string per connection.
+ * A server closer's address is the listener's; client addresses are grouped only on listeners
+ * where clients closed enough connections.
  */
-function closedGroups(input: DetectorInput, options: TimeWaitChurnOptions): Closed[][] {
-  const flows = input.flows;
+function closedGroups(input: DetectorInput, options: TimeWaitChurnOptions): CloseGroup[] {
+  const index = flowIndex(input);
+  const { flags, durationSeconds, clientAddress } = index.columns;
   const max = options.maxConnectionSeconds;
-  const found: { first: number; items: Closed[] }[] = [];
-  const keep = (items: Closed[], first: number): void => {
-    if (!(items.length < options.minConnections)) found.push({ first, items });
+  const found: { first: number; group: CloseGroup }[] = [];
+  const keep = (side: Side, positions: number[]): void => {
+    if (positions.length > 0 && !(positions.length < options.minConnections)) found.push({ first: positions[0]!, group: { side, positions } });
   };
-  const buckets = new Int32Array(ADDRESS_BUCKETS);
-  for (const closes of flowIndex(input).closes) {
-    let first = -1;
-    const byServer: Closed[] = [];
-    for (let k = 0; k < closes.byServer.length; k++) {
-      if (!(closes.byServerDuration[k]! <= max)) continue;
-      if (first < 0) first = closes.byServer[k]!;
-      byServer.push({ flow: flows[closes.byServer[k]!]!, closer: closerOf(closes.byServerFin[k]!) });
+  // Short client closes per client address on the current listener; reset after each listener.
+  const perAddress = new Int32Array(index.clients.size);
+  const touched: number[] = [];
+  for (const listener of index.listeners.values()) {
+    const byServer: number[] = [];
+    let clientCloses = 0;
+    for (const p of listener.positions) {
+      const bits = flags[p]!;
+      if ((bits & FLOW_ACTIVE_CLOSE) === 0) continue;
+      if ((bits & FLOW_CLOSED_BY_SERVER) === 0) clientCloses++;
+      else if (durationSeconds[p]! <= max) byServer.push(p);
     }
-    if (byServer.length > 0) keep(byServer, first);
-    if (closes.byClient.length < options.minConnections) continue;
-    // Most client addresses close a few connections each: count per bucket of the address first,
-    // and group by address only the connections in buckets that reach the threshold.
-    buckets.fill(0);
-    for (let k = 0; k < closes.byClient.length; k++) if (closes.byClientDuration[k]! <= max) buckets[closes.byClientBucket[k]!]!++;
-    const byIp = new Map<string, { first: number; items: Closed[] }>();
-    for (let k = 0; k < closes.byClient.length; k++) {
-      if (!(closes.byClientDuration[k]! <= max) || buckets[closes.byClientBucket[k]!]! < options.minConnections) continue;
-      const flow = flows[closes.byClient[k]!]!;
-      let group = byIp.get(flow.client.ip);
-      if (group === undefined) {
-        group = { first: closes.byClient[k]!, items: [] };
-        byIp.set(flow.client.ip, group);
-      }
-      group.items.push({ flow, closer: closerOf(closes.byClientFin[k]!) });
+    keep('server', byServer);
+    if (clientCloses < options.minConnections) continue;
+    // Most client addresses close a few connections each: count per address first, and group
+    // only the connections of addresses that reach the threshold.
+    const isShortClientClose = (p: number): boolean => (flags[p]! & (FLOW_ACTIVE_CLOSE | FLOW_CLOSED_BY_SERVER)) === FLOW_ACTIVE_CLOSE && durationSeconds[p]! <= max;
+    for (const p of listener.positions) {
+      if (!isShortClientClose(p)) continue;
+      const a = clientAddress[p]!;
+      if (perAddress[a]!++ === 0) touched.push(a);
     }
-    for (const group of byIp.values()) keep(group.items, group.first);
+    const byAddress = new Map<number, number[]>();
+    for (const p of listener.positions) {
+      if (!isShortClientClose(p)) continue;
+      const a = clientAddress[p]!;
+      if (perAddress[a]! < options.minConnections) continue;
+      const group = byAddress.get(a);
+      if (group === undefined) byAddress.set(a, [p]);
+      else group.push(p);
+    }
+    for (const positions of byAddress.values()) keep('client', positions);
+    for (const a of touched) perAddress[a] = 0;
+    touched.length = 0;
   }
   // Groups are disjoint, so first positions differ: the order is that of `groupBy`.
   found.sort((a, b) => a.first - b.first);
-  return found.map((g) => g.items);
+  return found.map((g) => g.group);
+}
+
+/**
+ * Earliest and latest active close of a group as ISO text (what `timeRange` over the closes'
+ * instants gives): the times are columns, the text is that of the FIN_WAIT_1 transition, so only
+ * the records of those two flows are fetched (`first` is the group's first record, reused).
+ */
+function closeTimeRange(input: DetectorInput, positions: readonly number[], closeSeconds: readonly number[], first: FlowRecord): { firstTs: string; lastTs: string } {
+  let earliest = 0;
+  let latest = 0;
+  for (let k = 1; k < closeSeconds.length; k++) {
+    if (closeSeconds[k]! < closeSeconds[earliest]!) earliest = k;
+    if (closeSeconds[k]! > closeSeconds[latest]!) latest = k;
+  }
+  const isoAt = (k: number): string => {
+    const flow = k === 0 ? first : input.flows.at(positions[k]!);
+    return (flow === undefined ? undefined : activeCloser(flow)?.at.iso) ?? '';
+  };
+  return { firstTs: isoAt(earliest), lastTs: isoAt(latest) };
 }
 
 /** Largest number of intervals [t, t + lifetime) overlapping at one instant. */
@@ -135,21 +168,23 @@ export const timeWaitChurn: Detector<TimeWaitChurnOptions> = {
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['time-wait-churn'],
   evaluate(input, options) {
     const findings: Finding[] = [];
-    for (const group of closedGroups(input, options)) {
-      const { flow: first, closer } = group[0]!;
-      const side = closer.side;
+    const { id, clientPort, activeCloseSeconds, activeCloseFrame } = flowIndex(input).columns;
+    for (const { side, positions } of closedGroups(input, options)) {
+      // The group's first connection names the host, its TTL and the service.
+      const first = input.flows.at(positions[0]!);
+      if (first === undefined) throw new Error(`flow list has no flow at position ${positions[0]}`);
       const host = first[side].ip;
       const ttl = first.ttl[side];
       // TTL 128 is Windows' initial value (and nothing else common): use its 240 s TcpTimedWaitDelay.
       const windows = ttl > 64 && ttl <= 128;
       const lifetime = windows ? options.windowsTimeWaitSeconds : options.linuxTimeWaitSeconds;
-      const closes = group.map((c) => c.closer.at.seconds);
+      const closes = positions.map((p) => activeCloseSeconds[p]!);
       const span = Math.max(...closes) - Math.min(...closes);
       // n closes span n-1 intervals.
-      const ratePerSecond = (group.length - 1) / Math.max(span, 1);
+      const ratePerSecond = (positions.length - 1) / Math.max(span, 1);
       const peak = peakOverlap(closes, lifetime);
       const projected = Math.round(ratePerSecond * lifetime);
-      const ports = new Set(group.map((c) => c.flow.client.port)).size;
+      const ports = new Set(positions.map((p) => clientPort[p]!)).size;
       const worst = Math.max(peak, projected);
       const headroom = options.ephemeralPorts - worst;
       const endpoint = listenerKey(first);
@@ -158,7 +193,7 @@ export const timeWaitChurn: Detector<TimeWaitChurnOptions> = {
         makeFinding(timeWaitChurn, {
           severity,
           summary:
-            `${host} (the ${side}) actively closed ${plural(group.length, 'short connection')} with ${endpoint} at ${round(ratePerSecond, 1)}/s, ` +
+            `${host} (the ${side}) actively closed ${plural(positions.length, 'short connection')} with ${endpoint} at ${round(ratePerSecond, 1)}/s, ` +
             `leaving an estimated ${peak} sockets in TIME_WAIT at peak (${projected} at this rate over ${lifetime} s); ${ports} client ports used, ${side === 'client' ? `${headroom} of ${options.ephemeralPorts} left` : 'ports are not at risk on the server side'}.`,
           explanation:
             `The side that sends the first FIN enters TIME_WAIT after the close and stays there for 2MSL (RFC 9293 §3.6.1): ${lifetime} s on ${windows ? 'Windows (TcpTimedWaitDelay)' : 'Linux (TCP_TIMEWAIT_LEN, not tunable)'}. ` +
@@ -176,10 +211,10 @@ export const timeWaitChurn: Detector<TimeWaitChurnOptions> = {
             'The client: enable keep-alive / connection pooling; check whether it or the server sends "Connection: close"',
           ],
           endpoint,
-          flows: group.map((c) => c.flow.id),
-          frames: group.map((c) => c.closer.frame),
-          count: group.length,
-          ...timeRange(group.map((c) => c.closer.at)),
+          flows: positions.map((p) => id[p]!),
+          frames: positions.map((p) => activeCloseFrame[p]!),
+          count: positions.length,
+          ...closeTimeRange(input, positions, closes, first),
           fallbackFilter: `tcp.flags.fin==1 && ${ipField(host)}.src==${host} && ${ipField(first.server.ip)}.addr==${first.server.ip} && tcp.port==${first.server.port}`,
           details: {
             closer: side,

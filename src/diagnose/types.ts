@@ -1,8 +1,8 @@
 /**
- * Boundary types of the diagnose stage: closed {@link FlowRecord}s and capture facts in,
+ * Boundary types of the diagnose stage: a {@link FlowList} of closed flows and capture facts in,
  * {@link Finding}s out. Detectors are pure: no I/O, no clock, no randomness.
  */
-import type { FlowRecord } from '../tcp/types.ts';
+import type { FlowList } from '../tcp/types.ts';
 import type { CaptureFacts } from '../report/model.ts';
 
 export type Severity = 'info' | 'warning' | 'error';
@@ -44,9 +44,18 @@ export interface Finding {
 export const MAX_FINDING_FRAMES = 50;
 export const MAX_FINDING_FLOWS = 200;
 
-/** What every detector gets: all flows of the capture in id order, and the capture facts. */
+/**
+ * What every detector gets: all flows of the capture in id order, and the capture facts.
+ *
+ * `flows` may be the compact flow store, which builds a record on every access (see
+ * {@link FlowList}): a detector does not walk it itself (only a threshold below 1, which makes
+ * every flow a candidate, does; see `selectFlows`). It reads the shared pre-pass
+ * (`flowIndex` in aggregates.ts: the one walk over the list, memoised per list), whose candidate
+ * lists hold the records a match can need, and fetches any other record with `flows.at(position)`.
+ * Records are compared by `id`, never by identity, and never mutated.
+ */
 export interface DetectorInput {
-  readonly flows: readonly FlowRecord[];
+  readonly flows: FlowList;
   readonly capture: CaptureFacts;
 }
 

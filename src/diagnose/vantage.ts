@@ -72,7 +72,7 @@ export function vantageOf(flow: FlowRecord): Vantage {
 }
 
 /** The majority vantage of several flows (e.g. all flows of one listener), ignoring unknowns. */
-export function majorityVantage(flows: readonly FlowRecord[]): Vantage {
+export function majorityVantage(flows: Iterable<FlowRecord>): Vantage {
   let client = 0;
   let server = 0;
   for (const f of flows) {
@@ -80,7 +80,15 @@ export function majorityVantage(flows: readonly FlowRecord[]): Vantage {
     if (v === 'client') client++;
     else if (v === 'server') server++;
   }
-  if (client > server) return 'client';
-  if (server > client) return 'server';
+  return majorityOfVotes(client, server);
+}
+
+/**
+ * The majority of flows' {@link vantageOf} votes, unknowns left out: what {@link majorityVantage}
+ * decides, from counts kept by a pass over the flows.
+ */
+export function majorityOfVotes(clientVotes: number, serverVotes: number): Vantage {
+  if (clientVotes > serverVotes) return 'client';
+  if (serverVotes > clientVotes) return 'server';
   return 'unknown';
 }

@@ -1,6 +1,11 @@
 /**
  * Questions asked of a finished analysis: which flows match a filter, and what `netstat`/`ss`
  * would have shown on each host at a moment of the capture. Pure functions over FlowRecords.
+ *
+ * The flows arrive as a `FlowList` (or any iterable of records), whose records may be built on
+ * each access: every function here reads them with `for … of`, one pass per call (or per
+ * iteration of {@link matchingFlows}), never by index, and keeps no reference to a record beyond
+ * the call, except {@link filterFlows}, which returns the matches it was asked for.
  */
 import type { FlowRecord, Side, TcpState } from '../tcp/types.ts';
 
@@ -16,14 +21,37 @@ export interface FlowFilter {
   readonly connState?: string;
 }
 
-export function filterFlows(flows: readonly FlowRecord[], filter: FlowFilter): FlowRecord[] {
-  return flows.filter(
-    (f) =>
-      (filter.state === undefined || f.finalState.client === filter.state || f.finalState.server === filter.state) &&
-      (filter.port === undefined || f.client.port === filter.port || f.server.port === filter.port) &&
-      (filter.host === undefined || f.client.ip === filter.host || f.server.ip === filter.host) &&
-      (filter.connState === undefined || f.connState === filter.connState),
+/** Whether `flow` meets every criterion of `filter` (an empty filter matches every flow). */
+export function flowMatches(flow: FlowRecord, filter: FlowFilter): boolean {
+  return (
+    (filter.state === undefined || flow.finalState.client === filter.state || flow.finalState.server === filter.state) &&
+    (filter.port === undefined || flow.client.port === filter.port || flow.server.port === filter.port) &&
+    (filter.host === undefined || flow.client.ip === filter.host || flow.server.ip === filter.host) &&
+    (filter.connState === undefined || flow.connState === filter.connState)
   );
+}
+
+/**
+ * The flows of `flows` that match `filter`, in order, as a lazy iterable: nothing is read until
+ * it is iterated, each iteration is a new pass over `flows` (so it can be iterated twice, e.g. to
+ * size table columns and then print), and no record is kept. For streaming outputs.
+ */
+export function matchingFlows(flows: Iterable<FlowRecord>, filter: FlowFilter): Iterable<FlowRecord> {
+  return {
+    *[Symbol.iterator](): Iterator<FlowRecord> {
+      for (const flow of flows) if (flowMatches(flow, filter)) yield flow;
+    },
+  };
+}
+
+/**
+ * The matching flows as an array, in order: one pass over `flows`. Holds every match, so with a
+ * broad filter over a large list prefer {@link matchingFlows}.
+ */
+export function filterFlows(flows: Iterable<FlowRecord>, filter: FlowFilter): FlowRecord[] {
+  const out: FlowRecord[] = [];
+  for (const flow of flows) if (flowMatches(flow, filter)) out.push(flow);
+  return out;
 }
 
 /**
@@ -75,9 +103,10 @@ export interface NetstatSnapshot {
  * Counts each endpoint's socket state at `tSeconds`. A side in CLOSED (or with no transition yet)
  * has no socket and is not counted; UNKNOWN (seen mid-stream) is counted as ESTABLISHED-like
  * UNKNOWN so nothing is hidden. Listeners: one LISTEN row per distinct server ip:port that sent a
- * SYN-ACK, as a host would show one listening socket per service.
+ * SYN-ACK, as a host would show one listening socket per service. One pass over `flows`; keeps
+ * counters per distinct host, state and service, never a record.
  */
-export function netstatAt(flows: readonly FlowRecord[], tSeconds: number): NetstatSnapshot {
+export function netstatAt(flows: Iterable<FlowRecord>, tSeconds: number): NetstatSnapshot {
   const counts = new Map<string, number>();
   const listeners = new Set<string>();
   for (const f of flows) {

@@ -11,6 +11,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import type { AnalysisReport, CaptureFacts } from './model.ts';
 import type { Finding } from '../diagnose/types.ts';
 import type { FlowRecord } from '../tcp/types.ts';
+import { MappedFlowList } from './flow-list.ts';
 
 /** A Crypto-PAn mapper for one key. Memoises per address (a capture has far fewer addresses than packets). */
 export class IpAnonymizer {
@@ -153,15 +154,23 @@ function mapUnknown(value: unknown, anon: IpAnonymizer): unknown {
  * under `key`: flow endpoints, finding endpoints, summaries, explanations, causes, checks,
  * Wireshark filters, caveats and details, capture comments, file name and warnings, and any
  * optional sections (such as `quality`). Deterministic: same report and key, same output.
+ *
+ * The copy's `flows` is a lazy {@link MappedFlowList} over `report.flows`: each record is mapped
+ * when it is read and not kept, so the source list must stay valid as long as the copy is used.
  */
 export function anonymizeReport(report: AnalysisReport, key: string): AnalysisReport {
   const anon = new IpAnonymizer(key);
   const text = (s: string): string => anon.mapText(s);
-  const flows: FlowRecord[] = report.flows.map((f) => ({
-    ...f,
-    client: { ip: anon.map(f.client.ip), port: f.client.port },
-    server: { ip: anon.map(f.server.ip), port: f.server.port },
-  }));
+  // Lazy: each flow is mapped when read (the anonymizer memoises per address), so anonymising a
+  // report of any size holds no copy of its flows.
+  const flows = new MappedFlowList(
+    report.flows,
+    (f): FlowRecord => ({
+      ...f,
+      client: { ip: anon.map(f.client.ip), port: f.client.port },
+      server: { ip: anon.map(f.server.ip), port: f.server.port },
+    }),
+  );
   const findings: Finding[] = report.findings.map((f) => {
     const mapped: Finding = {
       ...f,

@@ -1,9 +1,10 @@
 /**
  * The `tcpmortem/1` JSON contract: what `tcpmortem analyze --json` prints and what the HTML
  * renderer reads. Versioned by `schema`; fields are only ever added within a major version.
- * Everything here is plain JSON (no bigint, no Map, no undefined inside arrays).
+ * Everything here is plain JSON (no bigint, no Map, no undefined inside arrays), except that
+ * `flows` may be a {@link FlowList} that builds its records on demand: its JSON is an array.
  */
-import type { FlowRecord } from '../tcp/types.ts';
+import type { FlowList } from '../tcp/types.ts';
 import type { CaptureQuality, DetectorRun, Finding } from '../diagnose/types.ts';
 
 export const SCHEMA = 'tcpmortem/1' as const;
@@ -75,7 +76,14 @@ export interface AnalysisReport {
   readonly schema: typeof SCHEMA;
   readonly tool: { readonly name: 'tcpmortem'; readonly version: string };
   readonly capture: CaptureFacts;
-  readonly flows: readonly FlowRecord[];
+  /**
+   * Every connection, in id order. A plain array when the report was read back from JSON; the
+   * compact flow store after an analysis, which builds a record on each access: consumers follow
+   * the {@link FlowList} contract (compare by id, keep only the records they need, few passes).
+   * `JSON.stringify` does not serialise a non-array list: write reports with `writeReportJson`
+   * (`json-writer.ts`), which also streams the flows one at a time.
+   */
+  readonly flows: FlowList;
   readonly findings: readonly Finding[];
   readonly detectors: readonly DetectorRun[];
   /**

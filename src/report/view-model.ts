@@ -284,22 +284,31 @@ export function verdictOf(report: AnalysisReport): { level: VerdictLevel; text: 
 
 /**
  * Bins over the capture: a "nice" width (d3 tick step) giving at most {@link MAX_BINS} bins. The
- * span runs from the first packet (or the earliest flow start) to the last flow end.
+ * span runs from the first packet (or the earliest flow start) to the last flow end. One pass over
+ * the flows; {@link buildReportView} gathers the same two extremes in its own first pass instead.
  */
 export function timeBinsOf(report: AnalysisReport): TimeBins {
+  let earliestStart = Number.POSITIVE_INFINITY;
+  let lastEnd = Number.NEGATIVE_INFINITY;
+  for (const flow of report.flows) {
+    if (flow.startSeconds < earliestStart) earliestStart = flow.startSeconds;
+    if (flow.endSeconds > lastEnd) lastEnd = flow.endSeconds;
+  }
+  return timeBinsOfSpan(report, earliestStart, lastEnd);
+}
+
+/**
+ * {@link timeBinsOf} given the earliest flow start and the last flow end (seconds since the
+ * epoch; +Infinity and -Infinity when there are no flows).
+ */
+function timeBinsOfSpan(report: AnalysisReport, earliestStart: number, lastEnd: number): TimeBins {
   let origin = Number.POSITIVE_INFINITY;
   const first = report.capture.firstTs;
   if (first !== null) {
     const ms = Date.parse(first);
     if (Number.isFinite(ms)) origin = ms / 1000;
   }
-  let lastEnd = Number.NEGATIVE_INFINITY;
-  const flows = report.flows;
-  for (let i = 0; i < flows.length; i += 1) {
-    const flow = flows[i]!;
-    if (flow.startSeconds < origin) origin = flow.startSeconds;
-    if (flow.endSeconds > lastEnd) lastEnd = flow.endSeconds;
-  }
+  if (earliestStart < origin) origin = earliestStart;
   if (!Number.isFinite(origin)) origin = 0;
   const end = Math.max(origin + Math.max(0, report.capture.durationSeconds), lastEnd);
   const duration = Math.max(end - origin, 0);
@@ -579,22 +588,27 @@ interface ServiceAcc {
 }
 
 /**
- * Builds the view model. Pure and deterministic: same report, same view. Linear in the number of
- * flows: one pass over the flows for the counters, series and populations (no per-flow arrays or
- * closures), then a cheap second pass that fills the per-host and per-service charts of the few
- * hosts and services shown. Everything per connection (table rows, swimlane rows, ladders) is
- * capped before it is built.
+ * Builds the view model. Pure and deterministic: same report, same view.
+ *
+ * Reads `report.flows` under the `FlowList` contract in exactly two passes, each record
+ * built once per pass (`2 × flows.length` accesses in all, none by index), and keeps references
+ * only to bounded sets of records: the flows named by findings (each finding names at most
+ * `MAX_FINDING_FLOWS`), up to `maxTableRows` failed flows and the first `maxTableRows` flows (the
+ * table candidates), and the swimlane rows below `maxSwimlaneRows`. Records are matched by `id`.
+ * - Pass 1 needs no time bins: the capture span (for the bins), host and service counters, RTTs,
+ *   and the table and ladder candidates. It ends knowing which hosts and services are shown.
+ * - Pass 2 bins: the series, the populations (all connections and the shown hosts), the shown
+ *   services' charts and RTTs, the swimlane rows.
+ * No per-flow arrays or closures in either pass; everything per connection (table rows, swimlane
+ * rows, ladders) is capped before it is built.
  */
 export function buildReportView(report: AnalysisReport, options: Partial<ReportViewOptions> = {}): ReportView {
   const opts: ReportViewOptions = { ...DEFAULT_VIEW_OPTIONS, ...options };
   const flows = report.flows;
+  const flowCount = flows.length;
   const ranked = rankFindings(report.findings);
-  const bins = timeBinsOf(report);
-  const origin = bins.originSeconds;
-  const captureEnd = origin + bins.durationSeconds;
-  const rel = (epoch: number): number => epoch - origin;
 
-  // Connections named by findings: a small set, looked up once per flow in the main pass.
+  // Connections named by findings: a small set, looked up once per flow in pass 1.
   const findingsOfFlow = new Map<number, string[]>();
   for (const f of ranked) {
     for (const id of f.flows) {
@@ -603,6 +617,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
       else if (!list.includes(f.id)) list.push(f.id);
     }
   }
+  /** The records of the flows named by findings, by id (bounded: see above). */
   const flowById = new Map<number, FlowRecord>();
 
   // Findings.
@@ -625,24 +640,20 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const findingCounts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const f of ranked) findingCounts[f.severity] += 1;
 
-  // Pass 1: series, populations, host and service counters, table candidates.
-  const n = bins.count;
-  const opened = new Array<number>(n).fill(0);
-  const closed = new Array<number>(n).fill(0);
-  const reset = new Array<number>(n).fill(0);
-  const synRetx = new Array<number>(n).fill(0);
-  const synAckRetx = new Array<number>(n).fill(0);
-  const clientPop = new Population(bins);
-  const serverPop = new Population(bins);
+  // Pass 1: capture span, host and service counters, RTTs, table and ladder candidates.
+  let earliestStart = Number.POSITIVE_INFINITY;
+  let lastEnd = Number.NEGATIVE_INFINITY;
   // Handshake RTTs in a preallocated typed array: sorted in place later, no boxing.
-  const rttAll = new Float64Array(flows.length);
+  const rttAll = new Float64Array(flowCount);
   let rttCount = 0;
   const services: ServiceAcc[] = [];
   const serviceByHost = new Map<string, Map<number, number>>();
-  const flowService = new Int32Array(flows.length);
-  const useRows = flows.length <= opts.maxSwimlaneRows;
-  const swimRows: SwimlaneRow[] = [];
+  // Each flow's service, by position: pass 2 reads it instead of looking the service up again.
+  const flowService = new Int32Array(flowCount);
   const failedFlows: FlowRecord[] = [];
+  // The first flows by position, the table's filler after the named and the failed ones: the
+  // table never needs more than `maxTableRows` of them, and keeping them saves a third access.
+  const headFlows: FlowRecord[] = [];
   let midstream = 0;
   let lastService = -1;
 
@@ -675,47 +686,17 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     sketchCounts[min]! += 1;
   };
 
-  for (let fi = 0; fi < flows.length; fi += 1) {
-    const flow = flows[fi]!;
+  let fi = 0;
+  for (const flow of flows) {
+    if (flow.startSeconds < earliestStart) earliestStart = flow.startSeconds;
+    if (flow.endSeconds > lastEnd) lastEnd = flow.endSeconds;
     if (findingsOfFlow.has(flow.id)) flowById.set(flow.id, flow);
+    if (headFlows.length < opts.maxTableRows) headFlows.push(flow);
     if (flow.handshake === 'not_seen') midstream += 1;
-    const startBin = binOf(bins, flow.startSeconds);
-    opened[startBin]! += 1;
-    if (flow.closeReason === 'closed') closed[binOf(bins, flow.endSeconds)]! += 1;
-    else if (flow.closeReason === 'reset') reset[binOf(bins, flow.endSeconds)]! += 1;
-    const counts = flow.counts;
-    if (counts.synRetransmissions > 0 || counts.synAckRetransmissions > 0) {
-      let sampledSyn = 0;
-      let sampledSynAck = 0;
-      for (const s of flow.segments) {
-        if (s.retransmission === 'syn') {
-          sampledSyn += 1;
-          synRetx[binOf(bins, flow.startSeconds + s.relSeconds)]! += 1;
-        } else if (s.retransmission === 'synack') {
-          sampledSynAck += 1;
-          synAckRetx[binOf(bins, flow.startSeconds + s.relSeconds)]! += 1;
-        }
-      }
-      // Counts are exact, samples bounded: retransmissions not sampled go to the flow's first bin.
-      synRetx[startBin]! += Math.max(0, counts.synRetransmissions - sampledSyn);
-      synAckRetx[startBin]! += Math.max(0, counts.synAckRetransmissions - sampledSynAck);
-    }
     if (flow.rttMs !== undefined) rttAll[rttCount++] = flow.rttMs.total;
-
-    walkSide(flow, 'client', captureEnd, clientPop);
-    walkSide(flow, 'server', captureEnd, serverPop);
     const serverIp = flow.server.ip;
     sketchMiss(flow.client.ip);
     sketchMiss(serverIp);
-    if (useRows) {
-      swimRows.push({
-        flowId: flow.id,
-        label: `#${flow.id} ${fmtEndpoint(flow.client.ip, flow.client.port)} → ${serviceKey(flow)}`,
-        client: sideIntervals(flow, 'client', origin, captureEnd),
-        server: sideIntervals(flow, 'server', origin, captureEnd),
-        flagged: findingsOfFlow.has(flow.id),
-      });
-    }
 
     // Services keyed by ip then port: no key string per flow; the last one is cached.
     let si = lastService;
@@ -752,7 +733,14 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
       for (let k = 0; k < FAILURE_KINDS.length; k += 1) if ((mask & (1 << k)) !== 0) acc.failures[k]! += 1;
       if (failedFlows.length < opts.maxTableRows) failedFlows.push(flow);
     }
+    fi += 1;
   }
+
+  const bins = timeBinsOfSpan(report, earliestStart, lastEnd);
+  const origin = bins.originSeconds;
+  const captureEnd = origin + bins.durationSeconds;
+  const rel = (epoch: number): number => epoch - origin;
+  const n = bins.count;
 
   // Host candidates (for the virtual netstat), each with an exact count and population in pass 2.
   const candidateNames = [...sketch.keys()].sort();
@@ -783,12 +771,56 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     acc.rtt = [];
   }
 
-  // Pass 2, only for the hosts and services shown: their populations, bins and RTTs.
-  for (let fi = 0; fi < flows.length; fi += 1) {
-    const flow = flows[fi]!;
+  // Pass 2: series, populations, the shown hosts' and services' charts, swimlane rows.
+  const opened = new Array<number>(n).fill(0);
+  const closed = new Array<number>(n).fill(0);
+  const reset = new Array<number>(n).fill(0);
+  const synRetx = new Array<number>(n).fill(0);
+  const synAckRetx = new Array<number>(n).fill(0);
+  const clientPop = new Population(bins);
+  const serverPop = new Population(bins);
+  const useRows = flowCount <= opts.maxSwimlaneRows;
+  const swimRows: SwimlaneRow[] = [];
+
+  fi = 0;
+  for (const flow of flows) {
+    const startBin = binOf(bins, flow.startSeconds);
+    opened[startBin]! += 1;
+    if (flow.closeReason === 'closed') closed[binOf(bins, flow.endSeconds)]! += 1;
+    else if (flow.closeReason === 'reset') reset[binOf(bins, flow.endSeconds)]! += 1;
+    const counts = flow.counts;
+    if (counts.synRetransmissions > 0 || counts.synAckRetransmissions > 0) {
+      let sampledSyn = 0;
+      let sampledSynAck = 0;
+      for (const s of flow.segments) {
+        if (s.retransmission === 'syn') {
+          sampledSyn += 1;
+          synRetx[binOf(bins, flow.startSeconds + s.relSeconds)]! += 1;
+        } else if (s.retransmission === 'synack') {
+          sampledSynAck += 1;
+          synAckRetx[binOf(bins, flow.startSeconds + s.relSeconds)]! += 1;
+        }
+      }
+      // Counts are exact, samples bounded: retransmissions not sampled go to the flow's first bin.
+      synRetx[startBin]! += Math.max(0, counts.synRetransmissions - sampledSyn);
+      synAckRetx[startBin]! += Math.max(0, counts.synAckRetransmissions - sampledSynAck);
+    }
+
+    walkSide(flow, 'client', captureEnd, clientPop);
+    walkSide(flow, 'server', captureEnd, serverPop);
+    if (useRows) {
+      swimRows.push({
+        flowId: flow.id,
+        label: `#${flow.id} ${fmtEndpoint(flow.client.ip, flow.client.port)} → ${serviceKey(flow)}`,
+        client: sideIntervals(flow, 'client', origin, captureEnd),
+        server: sideIntervals(flow, 'server', origin, captureEnd),
+        flagged: findingsOfFlow.has(flow.id),
+      });
+    }
+
     const acc = services[flowService[fi]!]!;
     if (acc.opened !== null && acc.reset !== null && acc.rtt !== null) {
-      acc.opened[binOf(bins, flow.startSeconds)]! += 1;
+      acc.opened[startBin]! += 1;
       if (flow.closeReason === 'reset') acc.reset[binOf(bins, flow.endSeconds)]! += 1;
       if (flow.rttMs !== undefined) acc.rtt.push(flow.rttMs.total);
     }
@@ -804,6 +836,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
         walkSide(flow, 'server', captureEnd, candidatePops[hs]!);
       }
     }
+    fi += 1;
   }
   const topHosts = topK(
     candidateNames.length,
@@ -876,7 +909,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     }
   }
   for (let i = 0; i < failedFlows.length && chosen.size < opts.maxTableRows; i += 1) chosen.set(failedFlows[i]!.id, failedFlows[i]!);
-  for (let i = 0; i < flows.length && chosen.size < opts.maxTableRows; i += 1) chosen.set(flows[i]!.id, flows[i]!);
+  for (let i = 0; i < headFlows.length && chosen.size < opts.maxTableRows; i += 1) chosen.set(headFlows[i]!.id, headFlows[i]!);
   const tableFlows = [...chosen.values()].sort((a, b) => a.id - b.id);
   const stateSet = new Set<TcpState>();
   const rows: ConnectionRow[] = tableFlows.map((flow) => {
@@ -912,7 +945,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
         rows: swimRows.sort((a, b) => (a.client[0]?.start ?? 0) - (b.client[0]?.start ?? 0) || a.flowId - b.flowId),
         durationSeconds: bins.durationSeconds,
       }
-    : { mode: 'density', bins, client: clientSeries, server: serverSeries, flows: flows.length };
+    : { mode: 'density', bins, client: clientSeries, server: serverSeries, flows: flowCount };
 
   const cap = report.capture;
   const facts: Fact[] = [
@@ -924,7 +957,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     { label: 'First packet', value: cap.firstTs ?? 'empty capture' },
     { label: 'Last packet', value: cap.lastTs ?? '–' },
     { label: 'Duration', value: fmtDuration(cap.durationSeconds) },
-    { label: 'Connections', value: fmtInt(flows.length) },
+    { label: 'Connections', value: fmtInt(flowCount) },
   ];
   const interfaces: Fact[] = cap.interfaces.map((i) => ({
     label: `Interface ${i.id}${i.name === undefined ? '' : ` (${i.name})`}`,
@@ -973,8 +1006,8 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     servicesOmitted: Math.max(0, services.length - serviceViews.length),
     table: {
       rows,
-      total: flows.length,
-      omitted: flows.length - rows.length,
+      total: flowCount,
+      omitted: flowCount - rows.length,
       states: POPULATION_ORDER.concat(['CLOSED']).filter((s) => stateSet.has(s)),
       findingIds: [...new Set(ranked.map((f) => f.id))],
     },

@@ -65,6 +65,39 @@ export class EndpointTrack {
 
   dataBytes = 0;
   dataRetransmissions = 0;
+
+  /** Back to the state of a new instance (for reuse from the tracker's pool). */
+  reset(): void {
+    this.state = 'CLOSED';
+    this.stateSinceT = 0;
+    this.sent = false;
+    this.packets = 0;
+    this.bytes = 0;
+    this.ttl = -1;
+    this.windowScale = -1;
+    this.synSent = false;
+    this.isn = 0;
+    this.seqKnown = false;
+    this.base = 0;
+    this.sndNxt = 0;
+    this.ackRcvdKnown = false;
+    this.highestAckRcvd = 0;
+    this.ackValid = false;
+    this.lastAck = 0;
+    this.lastWindow = 0;
+    this.finSent = false;
+    this.finSeq = 0;
+    this.finInferred = false;
+    this.finObserved = false;
+    this.ownSynAcked = false;
+    this.ownFinAcked = false;
+    this.ownFinAckPending = false;
+    this.ackedPeerSyn = false;
+    this.ackedPeerFin = false;
+    this.rstSent = false;
+    this.dataBytes = 0;
+    this.dataRetransmissions = 0;
+  }
 }
 
 /**
@@ -106,6 +139,20 @@ export function transitionCode(isClient: boolean, inferred: boolean, from: TcpSt
 
 /** Number of numbers per stored segment sample (see {@link FlowState.samples}). */
 export const SAMPLE_FIELDS = 10;
+/** Capacity (entries) of a new FlowState's transition and sample arrays; they double as needed. */
+const INITIAL_TRANSITIONS = 12;
+const INITIAL_SAMPLES = 16;
+/** A pooled FlowState keeps arrays up to this many entries; larger ones are dropped on reset. */
+const RETAINED_TRANSITIONS = 24;
+const RETAINED_SAMPLES = 48;
+
+/** Doubles a packed array's capacity, keeping its first `used` numbers. */
+export function grow(arr: Float64Array, used: number): Float64Array<ArrayBuffer> {
+  const next = new Float64Array(arr.length * 2);
+  next.set(arr.subarray(0, used));
+  return next;
+}
+
 /** Sample retransmission kinds (index into SAMPLE_RETRANSMISSION_NAMES). */
 export const RETX_NONE = 0;
 export const RETX_SYN = 1;
@@ -200,14 +247,92 @@ export class FlowState implements FlowTableEntry<FlowState> {
   serverEstablishedRetracted = false;
 
   // Bounded detail ---------------------------------------------------------------------------------
-  /** Stored transitions, TRANSITION_FIELDS numbers each (see there); capped by the tracker. */
-  transitions: number[] = [];
+  /**
+   * Stored transitions, TRANSITION_FIELDS numbers each (see there), in `transitions[0 ..
+   * transitionsLength)`; capped by the tracker. Typed arrays with a length, not `number[]`, so a
+   * pooled FlowState keeps its capacity: growing arrays of young objects owned by long-lived flows
+   * were most of the old-generation garbage.
+   */
+  transitions = new Float64Array(INITIAL_TRANSITIONS * TRANSITION_FIELDS);
+  transitionsLength = 0;
   transitionsOmitted = 0;
   /** Weirds counted on this flow (any name); a flow with one keeps its segment samples. */
   weirdCount = 0;
   /** First samples, SAMPLE_FIELDS numbers each: frame, sec, nanos, fromClient, flags, seq, ack|-1, len, window, retx. */
-  samples: number[] = [];
+  samples = new Float64Array(INITIAL_SAMPLES * SAMPLE_FIELDS);
+  /** Numbers used in `samples` (SAMPLE_FIELDS per sample). */
+  samplesLength = 0;
   /** Ring of the last samples (allocated once the head is full), `tailCount` written so far. */
-  tail: number[] | null = null;
+  tail: Float64Array | null = null;
   tailCount = 0;
+
+  /**
+   * Back to the state of a new instance, for reuse from the tracker's pool. Every field declared
+   * above must be reset here (the flow-state test compares a reset instance with a new one).
+   */
+  reset(): void {
+    this.c0 = 0; this.c1 = 0; this.c2 = 0; this.c3 = 0; this.cPort = 0;
+    this.s0 = 0; this.s1 = 0; this.s2 = 0; this.s3 = 0; this.sPort = 0;
+    this.vlan = -1;
+    this.hash = 0;
+    this.chainNext = null;
+    this.ipVersion = 4;
+    this.lruPrev = null;
+    this.lruNext = null;
+    this.closed = false;
+    this.closeReason = 'end_of_capture';
+    this.lingerFinal = false;
+    this.id = 0;
+    this.incarnation = 1;
+    this.rolesInferred = false;
+    this.roleReason = 'syn';
+    this.previous = undefined;
+    this.firstFrame = 0;
+    this.lastFrame = 0;
+    this.firstSec = 0;
+    this.firstNanos = 0;
+    this.firstT = 0;
+    this.lastSec = 0;
+    this.lastNanos = 0;
+    this.lastT = 0;
+    this.client.reset();
+    this.server.reset();
+    const n = this.counts;
+    n.syn = 0;
+    n.synAck = 0;
+    n.finClient = 0;
+    n.finServer = 0;
+    n.rstClient = 0;
+    n.rstServer = 0;
+    n.synRetransmissions = 0;
+    n.synAckRetransmissions = 0;
+    n.finRetransmissions = 0;
+    n.dataRetransmissionsClient = 0;
+    n.dataRetransmissionsServer = 0;
+    n.dataBytesClient = 0;
+    n.dataBytesServer = 0;
+    n.keepaliveProbes = 0;
+    n.duplicateAcks = 0;
+    n.zeroWindows = 0;
+    this.zeek.reset();
+    this.lastSynT = -1;
+    this.firstSynAckT = -1;
+    this.lastSynAckT = -1;
+    this.handshakeAckT = -1;
+    this.handshakeInferred = false;
+    this.serverEstablishedProvisional = false;
+    this.provisionalIndex = -1;
+    this.provisionalSinceT = 0;
+    this.serverEstablishedRetracted = false;
+    this.transitionsLength = 0;
+    if (this.transitions.length > RETAINED_TRANSITIONS * TRANSITION_FIELDS) {
+      this.transitions = new Float64Array(INITIAL_TRANSITIONS * TRANSITION_FIELDS);
+    }
+    this.transitionsOmitted = 0;
+    this.weirdCount = 0;
+    this.samplesLength = 0;
+    if (this.samples.length > RETAINED_SAMPLES * SAMPLE_FIELDS) this.samples = new Float64Array(INITIAL_SAMPLES * SAMPLE_FIELDS);
+    this.tail = null;
+    this.tailCount = 0;
+  }
 }

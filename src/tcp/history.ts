@@ -92,6 +92,23 @@ class ZeekEndpoint {
   zeroWindowCount = 0;
   zeroWindowThreshold = 1;
 
+  reset(): void {
+    this.state = ZEEK_INACTIVE;
+    this.prevState = ZEEK_INACTIVE;
+    this.startSeq = 0;
+    this.lastSeq = 0;
+    this.ackSeq = 0;
+    this.finCount = 0;
+    this.histSeen = 0;
+    this.histLastSyn = -1;
+    this.histLastFin = -1;
+    this.histLastRst = -1;
+    this.rxmtCount = 0;
+    this.rxmtThreshold = 1;
+    this.zeroWindowCount = 0;
+    this.zeroWindowThreshold = 1;
+  }
+
   setState(state: number): void {
     if (state !== this.state) {
       this.prevState = this.state;
@@ -121,8 +138,8 @@ function letter(upper: string, isOrig: boolean): string {
  */
 export class ZeekSession {
   /** Zeek endpoint of our client and of our server (fixed; `origIsClient` says which is Zeek's originator). */
-  private clientEp = new ZeekEndpoint();
-  private serverEp = new ZeekEndpoint();
+  private readonly clientEp = new ZeekEndpoint();
+  private readonly serverEp = new ZeekEndpoint();
   /** True when Zeek's originator is our client. */
   origIsClient = true;
   /** The Zeek history string. */
@@ -136,6 +153,18 @@ export class ZeekSession {
    */
   private readonly logged: ZeekConnectionVerdict[] = [];
   private currentFirstFrame = 0;
+
+  /** Back to the state of a new instance (for reuse from the flow tracker's pool). */
+  reset(): void {
+    this.clientEp.reset();
+    this.serverEp.reset();
+    this.origIsClient = true;
+    this.history = '';
+    this.started = false;
+    this.attemptDeadline = -1;
+    this.logged.length = 0;
+    this.currentFirstFrame = 0;
+  }
 
   private add(code: string): void {
     this.history += code;
@@ -180,8 +209,8 @@ export class ZeekSession {
       const resp = this.origIsClient ? this.serverEp : this.clientEp;
       if ((orig.state === ZEEK_SYN_SENT || orig.state === ZEEK_SYN_ACK_SENT) && resp.state === ZEEK_INACTIVE) {
         this.logged.push({ firstFrame: this.currentFirstFrame, connState: this.currentConnState(), history: this.history });
-        this.clientEp = new ZeekEndpoint();
-        this.serverEp = new ZeekEndpoint();
+        this.clientEp.reset();
+        this.serverEp.reset();
         this.history = '';
         this.started = false;
       }

@@ -10,5 +10,6 @@ export type { EndpointEvent } from './transitions.ts';
 export { zeekConnState } from './verdict.ts';
 export type { ZeekVerdictInput } from './verdict.ts';
 export { ZeekSession } from './history.ts';
-export { handshakeOutcome } from './record.ts';
+export { handshakeOutcome, FlowStore } from './flow-store.ts';
+export type { FlowStoreOptions, FlowStoreParts } from './flow-store.ts';
 export type * from './types.ts';

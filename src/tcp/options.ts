@@ -37,7 +37,11 @@ export interface FlowTrackerOptions {
    * (2MSL with MSL = 30 s); reuse later than that is ordinary and not worth linking.
    */
   readonly rememberClosedSeconds: number;
-  /** At most this many closed incarnations are remembered (oldest forgotten first). Default 65 536. */
+  /**
+   * At most this many closed incarnations are remembered at once (each for
+   * `rememberClosedSeconds`; when full, the oldest is forgotten early). Default 1 048 576: a
+   * million closes a minute before it matters, ~100 bytes each while remembered.
+   */
   readonly maxRememberedClosed: number;
   /**
    * Hard cap on live flows. When a new flow would exceed it, the least recently active flow
@@ -75,7 +79,7 @@ export const DEFAULT_FLOW_TRACKER_OPTIONS: Readonly<FlowTrackerOptions> = Object
   lingerSeconds: 10,
   finalLingerSeconds: 2,
   rememberClosedSeconds: 60,
-  maxRememberedClosed: 65536,
+  maxRememberedClosed: 1 << 20,
   maxLiveFlows: 262144,
   maxTransitionsPerFlow: 64,
   maxHeadSamples: 48,

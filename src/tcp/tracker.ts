@@ -24,6 +24,7 @@ import { seqDiff, seqGt, seqGte, seqLt, seqMax } from '../flow/seq.ts';
 import {
   EndpointTrack,
   FlowState,
+  grow,
   RETX_DATA,
   RETX_FIN,
   RETX_KEEPALIVE,
@@ -34,10 +35,9 @@ import {
   TRANSITION_FIELDS,
   transitionCode,
 } from './flow-state.ts';
-import { IsoFormatter } from './iso-time.ts';
 import { DEFAULT_FLOW_TRACKER_OPTIONS } from './options.ts';
 import type { FlowTrackerOptions } from './options.ts';
-import { buildFlowRecord, RecordContext } from './record.ts';
+import { FlowStore } from './flow-store.ts';
 import { isFinalState, nextState } from './transitions.ts';
 import type { EndpointEvent } from './transitions.ts';
 import type { FlowRecord, TcpState } from './types.ts';
@@ -96,23 +96,40 @@ class LruList {
  */
 export class FlowTracker {
   private readonly options: Readonly<FlowTrackerOptions>;
-  private readonly onFlow: (flow: FlowRecord) => void;
+  /** Where flows go: a store (slot = id - 1), or a callback that gets each built record. */
+  private readonly onFlow: ((flow: FlowRecord) => void) | undefined;
+  private readonly store: FlowStore | undefined;
+  /** Encodes records for the callback API and snapshots (never holds them). */
+  private readonly scratch: FlowStore;
+  /**
+   * Retired FlowState objects, reset and ready for reuse. Why: a flow's state (~1 KB in a dozen
+   * objects) lives seconds of packet time, long enough to be promoted out of V8's young
+   * generation, so allocating one per connection made old-generation GC most of the analysis
+   * time on busy captures. The pool is bounded by the peak number of live flows.
+   */
+  private readonly pool: FlowState[] = [];
   private readonly table = new FlowTable<FlowState>();
   private readonly active = new LruList();
   /** Closed flows with a side not in a final state (e.g. after a RST one side ignored): `lingerSeconds`. */
   private readonly lingering = new LruList();
   /** Closed flows with both sides in CLOSED or TIME_WAIT: `finalLingerSeconds`. */
   private readonly lingeringFinal = new LruList();
-  /** Closed incarnations by tuple hash, for `previous`; bounded by the ring below. */
+  /** Closed incarnations by tuple hash, for `previous`; bounded by the queue below. */
   private readonly remembered = new Map<number, ClosedIncarnation>();
   /**
-   * The same memories in order of closing, a fixed-size ring: when full, the oldest is forgotten.
-   * A ring, not Map insertion order, because V8 Map iteration skips deleted slots one by one and
-   * evicting "the first key" that way turns quadratic on long captures.
+   * The same memories in order of closing, a circular queue of `maxRememberedClosed` slots: a
+   * memory leaves from the head once it is older than `rememberClosedSeconds` (it can no longer
+   * link anything) or when the queue is full. A queue, not Map insertion order, because V8 Map
+   * iteration skips deleted slots one by one and evicting "the first key" that way turns
+   * quadratic on long captures. Memories leave by age, not only by count, so that which ones are
+   * kept does not depend on how many other flows closed meanwhile: a shard of the capture (see
+   * `--jobs`) links exactly the incarnations the whole capture links.
    */
-  private readonly rememberedRing: (ClosedIncarnation | undefined)[];
-  private rememberedNext = 0;
-  private readonly ctx: RecordContext;
+  private readonly rememberedQueue: (ClosedIncarnation | undefined)[];
+  private rememberedHead = 0;
+  private rememberedCount = 0;
+  /** Memory objects that left the queue, for reuse. */
+  private readonly rememberedFree: ClosedIncarnation[] = [];
   private nextId = 1;
   private sweepSec = -Infinity;
   private lastSec = 0;
@@ -133,14 +150,24 @@ export class FlowTracker {
 
   /**
    * @param options - overrides of {@link DEFAULT_FLOW_TRACKER_OPTIONS}.
-   * @param onFlow - receives each flow once, when it leaves the live table. The record is the
-   *   caller's to keep; the tracker holds no reference to it.
+   * @param sink - where each flow goes once, when it leaves the live table: a {@link FlowStore}
+   *   (encoded into slot `id - 1`, the analysis's compact path), or a callback that receives the
+   *   built record (the caller's to keep; the tracker holds no reference to it).
    */
-  constructor(options: Partial<FlowTrackerOptions>, onFlow: (flow: FlowRecord) => void) {
+  constructor(options: Partial<FlowTrackerOptions>, sink: ((flow: FlowRecord) => void) | FlowStore) {
     this.options = { ...DEFAULT_FLOW_TRACKER_OPTIONS, ...options };
-    this.onFlow = onFlow;
-    this.ctx = new RecordContext(new IsoFormatter(this.options.tsPrecisionDigits), this.options.keepRoutineSamplesOfFirstFlows);
-    this.rememberedRing = new Array<ClosedIncarnation | undefined>(Math.max(1, this.options.maxRememberedClosed));
+    if (sink instanceof FlowStore) {
+      this.store = sink;
+      this.onFlow = undefined;
+    } else {
+      this.store = undefined;
+      this.onFlow = sink;
+    }
+    this.scratch = new FlowStore({
+      tsPrecisionDigits: this.options.tsPrecisionDigits,
+      keepRoutineSamplesOfFirstFlows: this.options.keepRoutineSamplesOfFirstFlows,
+    });
+    this.rememberedQueue = new Array<ClosedIncarnation | undefined>(Math.max(1, this.options.maxRememberedClosed));
   }
 
   /** Flows currently in the live table (open, or closed and lingering). */
@@ -159,19 +186,7 @@ export class FlowTracker {
    */
   add(seg: TcpSegment, frameNumber: number, tsSec: number, tsNanos: number): void {
     if (this.finished) throw new Error('FlowTracker.add called after finish()');
-    const t = tsSec + tsNanos * 1e-9;
-    if (t >= this.lastT) {
-      this.lastT = t;
-      this.lastSec = tsSec;
-      this.lastNanos = tsNanos;
-    }
-    // Eviction runs at most once per second of packet time: walking the two LRU lists from their
-    // least recent end stops at the first flow still inside its timeout, so a sweep costs
-    // O(flows evicted), never a scan of the table.
-    if (tsSec > this.sweepSec) {
-      this.sweepSec = tsSec;
-      this.sweep(t);
-    }
+    const t = this.observeTime(tsSec, tsNanos);
 
     const hash = flowHash(seg);
     let flow = this.table.lookup(seg, hash);
@@ -187,13 +202,55 @@ export class FlowTracker {
   }
 
   /**
+   * Packet time passing without a segment for this tracker: what a shard of the capture (see
+   * `--jobs`) is told when the capture's clock enters a new second on another shard's packet, so
+   * its idle and linger timeouts fire at the same packet times as in a single tracker. Same
+   * effect as the time bookkeeping at the start of {@link add}.
+   */
+  tick(tsSec: number, tsNanos: number): void {
+    if (this.finished) throw new Error('FlowTracker.tick called after finish()');
+    this.observeTime(tsSec, tsNanos);
+  }
+
+  /**
+   * The time bookkeeping of every segment: the latest time seen, and the eviction sweep, which
+   * runs at most once per second of packet time (walking the LRU lists from their least recent
+   * end stops at the first flow still inside its timeout, so a sweep costs O(flows evicted), never
+   * a scan of the table). Returns the time as epoch seconds.
+   */
+  private observeTime(tsSec: number, tsNanos: number): number {
+    const t = tsSec + tsNanos * 1e-9;
+    if (t >= this.lastT) {
+      this.lastT = t;
+      this.lastSec = tsSec;
+      this.lastNanos = tsNanos;
+    }
+    if (tsSec > this.sweepSec) {
+      this.sweepSec = tsSec;
+      this.sweep(t);
+    }
+    return t;
+  }
+
+  /**
    * End of capture: every live flow leaves with closeReason `end_of_capture` (closed flows still
    * lingering keep `closed` / `reset`), with `secondsInFinalState` measured to the last packet
-   * time seen by {@link add}. Call once; `add` throws afterwards.
+   * time seen by {@link add} (or `endSec`/`endNanos` when later: the capture's last packet time,
+   * for a tracker fed one shard of the capture). Call once; `add` throws afterwards.
    */
-  finish(): void {
+  finish(endSec?: number, endNanos?: number): void {
     if (this.finished) return;
     this.finished = true;
+    if (endSec !== undefined && endNanos !== undefined) {
+      // The capture's last packet time, when this tracker saw only a shard of it (no sweep: the
+      // end of capture is not a packet).
+      const t = endSec + endNanos * 1e-9;
+      if (t >= this.lastT) {
+        this.lastT = t;
+        this.lastSec = endSec;
+        this.lastNanos = endNanos;
+      }
+    }
     const flows = this.table.values();
     flows.sort((a, b) => a.id - b.id);
     for (const f of flows) this.retire(f, f.closed ? f.closeReason : 'end_of_capture', this.lastT);
@@ -208,7 +265,7 @@ export class FlowTracker {
   snapshot(): FlowRecord[] {
     const flows = this.table.values();
     flows.sort((a, b) => a.id - b.id);
-    return flows.map((f) => buildFlowRecord(f, f.closed ? f.closeReason : 'end_of_capture', this.lastT, this.ctx));
+    return flows.map((f) => this.scratch.record(f, f.closed ? f.closeReason : 'end_of_capture', this.lastT));
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -241,7 +298,7 @@ export class FlowTracker {
 
   private createFlow(seg: TcpSegment, hash: number, frame: number, tsSec: number, tsNanos: number, t: number): FlowState {
     if (this.table.size >= this.options.maxLiveFlows) this.evictForCapacity(t);
-    const f = new FlowState();
+    const f = this.pool.pop() ?? new FlowState();
     // Roles. A SYN fixes them; without one, use the first rule that applies:
     // 1. a SYN-ACK: its receiver sent the SYN we missed;
     // 2. ports: a well-known port (< 1024) faces an unprivileged one, or a non-ephemeral port
@@ -302,7 +359,7 @@ export class FlowTracker {
         f.previous = {
           flowId: prev.flowId,
           secondsSinceLastPacket: t - prev.lastT,
-          finalState: this.ctx.states(prev.finalClient, prev.finalServer),
+          finalState: { client: prev.finalClient, server: prev.finalServer },
           sameClient,
         };
       }
@@ -351,29 +408,41 @@ export class FlowTracker {
   private retire(f: FlowState, reason: FlowRecord['closeReason'], endT: number): void {
     this.table.remove(f);
     this.listOf(f).unlink(f);
-    const memory: ClosedIncarnation = {
-      c0: f.c0, c1: f.c1, c2: f.c2, c3: f.c3, cPort: f.cPort,
-      s0: f.s0, s1: f.s1, s2: f.s2, s3: f.s3, sPort: f.sPort,
-      vlan: f.vlan,
-      flowId: f.id,
-      incarnation: f.incarnation,
-      hash: f.hash,
-      lastT: f.lastT,
-      finalClient: f.client.state,
-      finalServer: f.server.state,
-    };
     // One memory per hash: a colliding tuple overwrites it (losing a `previous` link, never
-    // making a wrong one, since lookups compare every field). Stale memories are ignored by age
-    // at lookup time and overwritten as the ring turns.
-    const ring = this.rememberedRing;
-    const oldest = ring[this.rememberedNext];
-    if (oldest !== undefined && this.remembered.get(oldest.hash) === oldest) this.remembered.delete(oldest.hash);
-    ring[this.rememberedNext] = memory;
-    this.rememberedNext = (this.rememberedNext + 1) % ring.length;
+    // making a wrong one, since lookups compare every field). Memories past their age leave from
+    // the head of the queue; when it is full, the oldest leaves whatever its age.
+    const queue = this.rememberedQueue;
+    const keep = this.options.rememberClosedSeconds;
+    while (this.rememberedCount > 0) {
+      const head = queue[this.rememberedHead]!;
+      if (this.rememberedCount < queue.length && !(endT - head.lastT > keep)) break;
+      if (this.remembered.get(head.hash) === head) this.remembered.delete(head.hash);
+      queue[this.rememberedHead] = undefined;
+      this.rememberedFree.push(head);
+      this.rememberedHead = (this.rememberedHead + 1) % queue.length;
+      this.rememberedCount--;
+    }
+    const memory: ClosedIncarnation = this.rememberedFree.pop() ?? {
+      c0: 0, c1: 0, c2: 0, c3: 0, cPort: 0, s0: 0, s1: 0, s2: 0, s3: 0, sPort: 0, vlan: 0,
+      flowId: 0, incarnation: 0, hash: 0, lastT: 0, finalClient: 'CLOSED', finalServer: 'CLOSED',
+    };
+    queue[(this.rememberedHead + this.rememberedCount) % queue.length] = memory;
+    this.rememberedCount++;
+    memory.c0 = f.c0; memory.c1 = f.c1; memory.c2 = f.c2; memory.c3 = f.c3; memory.cPort = f.cPort;
+    memory.s0 = f.s0; memory.s1 = f.s1; memory.s2 = f.s2; memory.s3 = f.s3; memory.sPort = f.sPort;
+    memory.vlan = f.vlan;
+    memory.flowId = f.id;
+    memory.incarnation = f.incarnation;
+    memory.hash = f.hash;
+    memory.lastT = f.lastT;
+    memory.finalClient = f.client.state;
+    memory.finalServer = f.server.state;
     this.remembered.set(f.hash, memory);
-    const record = buildFlowRecord(f, reason, endT, this.ctx);
     this.flowsEmitted++;
-    this.onFlow(record);
+    if (this.store !== undefined) this.store.put(f.id - 1, f, reason, endT);
+    else this.onFlow?.(this.scratch.record(f, reason, endT));
+    f.reset();
+    this.pool.push(f);
   }
 
   /** Applies one endpoint event and records the transition when the state changes. */
@@ -393,9 +462,15 @@ export class FlowTracker {
     if (to === from) return;
     ep.state = to;
     ep.stateSinceT = t;
-    const tr = f.transitions;
-    if (tr.length < this.options.maxTransitionsPerFlow * TRANSITION_FIELDS) {
-      tr.push(frame, tsSec, tsNanos, transitionCode(isClient, inferred, from, to));
+    const used = f.transitionsLength;
+    if (used < this.options.maxTransitionsPerFlow * TRANSITION_FIELDS) {
+      if (used + TRANSITION_FIELDS > f.transitions.length) f.transitions = grow(f.transitions, used);
+      const tr = f.transitions;
+      tr[used] = frame;
+      tr[used + 1] = tsSec;
+      tr[used + 2] = tsNanos;
+      tr[used + 3] = transitionCode(isClient, inferred, from, to);
+      f.transitionsLength = used + TRANSITION_FIELDS;
     } else {
       f.transitionsOmitted++;
     }
@@ -619,11 +694,11 @@ export class FlowTracker {
         rcv.ownSynAcked = true;
         if (fromClient && rcv.state === 'SYN_RECEIVED') {
           // Provisional until the server shows it accepted this ACK (see retractServerEstablished).
-          const stored = f.transitions.length;
+          const stored = f.transitionsLength;
           f.provisionalSinceT = rcv.stateSinceT;
           this.apply(f, rcv, false, 'own_syn_acked', frame, tsSec, tsNanos, t, false);
           f.serverEstablishedProvisional = (rcv.state as TcpState) === 'ESTABLISHED';
-          f.provisionalIndex = f.transitions.length > stored ? stored : -1;
+          f.provisionalIndex = f.transitionsLength > stored ? stored : -1;
         } else {
           this.apply(f, rcv, !fromClient, 'own_syn_acked', frame, tsSec, tsNanos, t, false);
         }
@@ -741,7 +816,8 @@ export class FlowTracker {
 
   /** Removes the packed transition at offset `i` of `f.transitions` (keeps the order of the others). */
   private removeTransition(f: FlowState, i: number): void {
-    f.transitions.splice(i, TRANSITION_FIELDS);
+    f.transitions.copyWithin(i, i + TRANSITION_FIELDS, f.transitionsLength);
+    f.transitionsLength -= TRANSITION_FIELDS;
   }
 
   private handleRst(
@@ -809,17 +885,19 @@ export class FlowTracker {
     retx: number,
   ): void {
     const o = this.options;
-    let arr: number[];
+    let arr: Float64Array;
     let at: number;
-    if (f.samples.length < o.maxHeadSamples * SAMPLE_FIELDS) {
+    if (f.samplesLength < o.maxHeadSamples * SAMPLE_FIELDS) {
+      at = f.samplesLength;
+      if (at + SAMPLE_FIELDS > f.samples.length) f.samples = grow(f.samples, at);
       arr = f.samples;
-      at = arr.length;
+      f.samplesLength = at + SAMPLE_FIELDS;
     } else {
       if (o.maxTailSamples <= 0) {
         f.tailCount++;
         return;
       }
-      if (f.tail === null) f.tail = new Array<number>(o.maxTailSamples * SAMPLE_FIELDS).fill(0);
+      if (f.tail === null) f.tail = new Float64Array(o.maxTailSamples * SAMPLE_FIELDS);
       arr = f.tail;
       at = (f.tailCount % o.maxTailSamples) * SAMPLE_FIELDS;
       f.tailCount++;

@@ -206,3 +206,22 @@ export interface FlowRecord {
   readonly segments: readonly SegmentSample[];
   readonly segmentsOmitted: number;
 }
+
+/**
+ * The flows of one analysis, in id order: the boundary between the flow stage and everything
+ * after it (diagnosis, report model, JSON writer, queries).
+ *
+ * Implemented by plain arrays (a result read back from JSON, tests) and by the compact
+ * `FlowStore` the analysis fills (a few hundred bytes per flow in typed-array columns), which
+ * builds a {@link FlowRecord} each time one is asked for. Contract for consumers:
+ * - a record may be a fresh object on every access: compare records by `id`, never by identity,
+ *   and never key a Map/Set/WeakMap by a record;
+ * - keep references only to the records you need (a finding's evidence, a bounded sample), not
+ *   to all of them: holding every record of a 500 000-connection capture costs gigabytes;
+ * - iterate (`for … of`) rather than index where you can; `at(i)` is O(1) but builds a record.
+ */
+export interface FlowList extends Iterable<FlowRecord> {
+  readonly length: number;
+  /** The flow at 0-based position `index` (id order), or undefined when out of range. */
+  at(index: number): FlowRecord | undefined;
+}

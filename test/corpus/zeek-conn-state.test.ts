@@ -105,7 +105,7 @@ describe('shared corpus: connState vs Zeek conn.log', { skip: corpusPresent ? fa
       if (log.endsWith('history-conn_state.txt')) {
         // One line `history, conn_state` for a capture with one connection.
         const [history, state] = readFileSync(log, 'utf8').trim().split(/,\s*/);
-        const flow = report.flows[0];
+        const flow = report.flows.at(0);
         if (flow === undefined || state === undefined) continue;
         compared++;
         if (flow.connState === state) agreed++;
@@ -117,7 +117,7 @@ describe('shared corpus: connState vs Zeek conn.log', { skip: corpusPresent ? fa
         const tuple = z.origH === '' ? '(no id columns)' : `${z.origH}:${z.origP}>${z.respH}:${z.respP}`;
         const nth = seen.get(tuple) ?? 0;
         seen.set(tuple, nth + 1);
-        const row = rowsFor(report.flows, z)[nth];
+        const row = rowsFor([...report.flows], z)[nth];
         compared++;
         const key = `${rel} ${tuple}${nth > 0 ? ` #${nth + 1}` : ''}`;
         if (row !== undefined && row.connState === z.connState) agreed++;

@@ -59,7 +59,7 @@ describe('duplicate frames', () => {
     // ctu-64702-888: every frame twice (README); tshark counts each copy as a retransmission.
     const r = await analyzeFile(join(CORPUS_DIR, 'zeek/tcp/ctu-64702-888.pcap'));
     assert.equal(r.capture.anomalies['duplicate_frame'], 8);
-    const flow = r.flows[0];
+    const flow = r.flows.at(0);
     assert.ok(flow);
     assert.equal(flow.counts.synAckRetransmissions, 0);
     assert.ok(!r.findings.some((f) => f.id === 'synack-retransmit'));

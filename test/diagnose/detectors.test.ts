@@ -145,7 +145,7 @@ describe('accept-overflow-rst', () => {
       (f) => matchOverflowReset(f, DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-rst'])!,
     );
     assert.deepEqual(
-      groupEpisodes(rs, [], 1).map((e) => e.flows),
+      groupEpisodes(rs, () => 0, 1).map((e) => e.flows),
       [[1, 2], [3]],
     );
   });

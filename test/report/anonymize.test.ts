@@ -54,7 +54,7 @@ describe('IpAnonymizer (Crypto-PAn)', () => {
 for (const [name, report] of await reportsUnderTest()) {
   describe(`anonymizeReport (${name})`, () => {
     const out = anonymizeReport(report, 'k1');
-    const addresses = new Set(report.flows.flatMap((f) => [f.client.ip, f.server.ip]));
+    const addresses = new Set([...report.flows].flatMap((f) => [f.client.ip, f.server.ip]));
 
     it('leaves no original address anywhere in the JSON or the HTML', () => {
       const json = JSON.stringify(out);
@@ -68,8 +68,9 @@ for (const [name, report] of await reportsUnderTest()) {
 
     it('keeps everything else: flow ids, ports, states, finding counts', () => {
       assert.equal(out.flows.length, report.flows.length);
-      out.flows.forEach((f, i) => {
-        const o = report.flows[i]!;
+      const originals = [...report.flows];
+      [...out.flows].forEach((f, i) => {
+        const o = originals[i]!;
         assert.equal(f.id, o.id);
         assert.equal(f.client.port, o.client.port);
         assert.deepEqual(f.finalState, o.finalState);

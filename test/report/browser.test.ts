@@ -94,7 +94,7 @@ describe('report in headless Chromium', { skip }, () => {
       const state = view.table.states[0];
       if (state !== undefined) {
         await page.selectOption('#f-state', state);
-        const expected = report.flows.filter((f) => f.finalState.client === state || f.finalState.server === state).length;
+        const expected = [...report.flows].filter((f) => f.finalState.client === state || f.finalState.server === state).length;
         assert.equal(await page.locator('#conn-table tbody tr:visible').count(), expected, `state filter ${state}`);
       }
       await page.selectOption('#f-state', '');

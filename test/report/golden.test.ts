@@ -41,7 +41,7 @@ for (const name of SCENARIOS) {
     const report = normalised(await scenarioReport(name));
     it('HTML', () => golden(`${name}.html`, renderHtml(report)));
     const flagged = new Set(report.findings.flatMap((f) => f.flows));
-    for (const flow of report.flows.filter((f) => flagged.has(f.id))) {
+    for (const flow of [...report.flows].filter((f) => flagged.has(f.id))) {
       it(`ladder SVG of connection #${flow.id}`, () => golden(`${name}.ladder-${flow.id}.svg`, renderLadder(flow)));
     }
   });

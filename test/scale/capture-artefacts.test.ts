@@ -90,7 +90,7 @@ describe('scale: capture artefacts', () => {
     assert.equal(report.capture.anomalies['duplicate_frame'], n);
     assert.equal(report.capture.timestampsBackwards, 1);
     assert.equal(report.flows.length, 1);
-    const flow = report.flows[0]!;
+    const flow = report.flows.at(0)!;
     assert.equal(flow.packets.client + flow.packets.server, n, 'each packet tracked once');
     assert.equal(flow.handshake, 'complete');
     assert.equal(retransmissions(report), 0);
@@ -119,7 +119,7 @@ describe('scale: capture artefacts', () => {
     assert.equal(report.capture.anomalies['duplicate_frame'], n);
     assert.equal(report.capture.timestampsBackwards, 0);
     assert.equal(report.flows.length, 1);
-    const flow = report.flows[0]!;
+    const flow = report.flows.at(0)!;
     assert.equal(flow.packets.client + flow.packets.server, n);
     assert.equal(flow.counts.synRetransmissions, 1, 'the SYN sent 1 s later is a retransmission, its copy is not');
     assert.equal(retransmissions(report), 1);

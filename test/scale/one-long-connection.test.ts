@@ -78,7 +78,7 @@ describe('scale: one connection of many segments', () => {
     assert.equal(report.capture.tcpPackets, SEGMENTS + 6);
     assert.deepEqual(report.capture.anomalies, {}, 'no packet is taken for a copy or an anomaly');
     assert.equal(report.flows.length, 1);
-    const flow = report.flows[0]!;
+    const flow = report.flows.at(0)!;
     assert.deepEqual(flow.packets, { client: clientPackets + 1, server: serverPackets });
     assert.equal(flow.bytes.client >= Math.ceil(SEGMENTS / 2) * PAYLOAD_BYTES, true);
     assert.equal(flow.counts.dataBytesClient, Math.ceil(SEGMENTS / 2) * PAYLOAD_BYTES);

@@ -1,0 +1,108 @@
+/**
+ * What the reader thread and the flow-tracking shards (worker threads) exchange for `--jobs N`:
+ * TCP segments packed as numbers into transferable batches, and the messages around them.
+ *
+ * Why numbers, not raw records: the reader thread decodes anyway (it needs the 4-tuple to pick the
+ * shard, and keeps the capture facts, duplicate filter and anomaly counts in one place, in capture
+ * order), so a shard receives only what the flow tracker reads of a segment: 25 words.
+ *
+ * @module
+ */
+import type { TcpSegment } from '../decode/types.ts';
+import type { FlowTrackerOptions } from '../tcp/options.ts';
+import type { FlowStoreParts } from '../tcp/flow-store.ts';
+
+/** Words per packed entry (a segment, or a tick). */
+export const ENTRY_WORDS = 25;
+/** Entries per batch: ~100 KB, a few per MiB of capture per shard. */
+export const BATCH_ENTRIES = 1024;
+
+/** Entry kinds (word 0). */
+export const KIND_SEGMENT = 0;
+/** The capture's clock entered a new second on another shard's packet: run the timeouts (FlowTracker.tick). */
+export const KIND_TICK = 1;
+
+/** Packs one entry at `at` (a word offset). Frame numbers up to 2^53 are split in two words. */
+export function packEntry(
+  out: Uint32Array,
+  at: number,
+  kind: number,
+  seg: TcpSegment,
+  frame: number,
+  tsSec: number,
+  tsNanos: number,
+): void {
+  out[at] = kind;
+  out[at + 1] = frame >>> 0;
+  out[at + 2] = Math.floor(frame / 0x100000000);
+  out[at + 3] = tsSec;
+  out[at + 4] = tsNanos;
+  if (kind !== KIND_SEGMENT) return;
+  out[at + 5] = seg.src0;
+  out[at + 6] = seg.src1;
+  out[at + 7] = seg.src2;
+  out[at + 8] = seg.src3;
+  out[at + 9] = seg.dst0;
+  out[at + 10] = seg.dst1;
+  out[at + 11] = seg.dst2;
+  out[at + 12] = seg.dst3;
+  out[at + 13] = seg.srcPort;
+  out[at + 14] = seg.dstPort;
+  out[at + 15] = seg.vlanKey + 1;
+  out[at + 16] = seg.ipVersion;
+  out[at + 17] = seg.flags;
+  out[at + 18] = seg.seq;
+  out[at + 19] = seg.ack;
+  out[at + 20] = seg.payloadLength;
+  out[at + 21] = seg.window;
+  out[at + 22] = seg.ttl;
+  out[at + 23] = seg.headerLength;
+  out[at + 24] = seg.windowScale + 1;
+}
+
+/** Fills `seg` (a reused scratch segment) from the entry at `at`; returns the frame number. */
+export function unpackSegment(words: Uint32Array, at: number, seg: TcpSegment): number {
+  seg.src0 = words[at + 5]!;
+  seg.src1 = words[at + 6]!;
+  seg.src2 = words[at + 7]!;
+  seg.src3 = words[at + 8]!;
+  seg.dst0 = words[at + 9]!;
+  seg.dst1 = words[at + 10]!;
+  seg.dst2 = words[at + 11]!;
+  seg.dst3 = words[at + 12]!;
+  seg.srcPort = words[at + 13]!;
+  seg.dstPort = words[at + 14]!;
+  seg.vlanKey = words[at + 15]! - 1;
+  seg.ipVersion = words[at + 16]!;
+  seg.flags = words[at + 17]!;
+  seg.seq = words[at + 18]!;
+  seg.ack = words[at + 19]!;
+  seg.payloadLength = words[at + 20]!;
+  seg.capturedPayloadLength = 0;
+  seg.window = words[at + 21]!;
+  seg.ttl = words[at + 22]!;
+  seg.headerLength = words[at + 23]!;
+  seg.windowScale = words[at + 24]! - 1;
+  return entryFrame(words, at);
+}
+
+export function entryFrame(words: Uint32Array, at: number): number {
+  return words[at + 1]! + words[at + 2]! * 0x100000000;
+}
+
+/** Reader → shard. */
+export type ToShard =
+  | { readonly type: 'init'; readonly flow: Partial<FlowTrackerOptions>; readonly tsPrecisionDigits: number; readonly keepRoutineSamplesOfFirstFlows: number }
+  | { readonly type: 'batch'; readonly words: Uint32Array; readonly entries: number }
+  | { readonly type: 'finish'; readonly endSec: number; readonly endNanos: number };
+
+/** Shard → reader. */
+export type FromShard =
+  | { readonly type: 'ack' }
+  | {
+      readonly type: 'done';
+      readonly parts: FlowStoreParts;
+      readonly flowsCreated: number;
+      readonly flowsEvicted: number;
+    }
+  | { readonly type: 'error'; readonly message: string };

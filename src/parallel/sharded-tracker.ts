@@ -1,0 +1,270 @@
+/**
+ * `--jobs N`: flow tracking spread over N worker threads, with the same result as one tracker.
+ *
+ * The reader thread (the caller) decodes every record as before and hands TCP segments to
+ * {@link ShardedTracker.add}, which packs each into the batch of the shard its symmetric flow hash
+ * picks (both directions of a connection, and every incarnation of a 4-tuple, land on the same
+ * shard). Full batches move to the shard as transferred buffers. Each shard runs an ordinary
+ * FlowTracker into its own FlowStore; at the end the stores come back (transferred) and
+ * {@link MergedFlowList} numbers their flows in order of first packet, as one tracker would.
+ *
+ * What keeps the result identical to `--jobs 1`:
+ * - timeouts: a tracker sweeps its idle/linger lists when the capture's clock enters a new second.
+ *   A shard sees only its own packets, so every shard is sent a tick at the first packet of each
+ *   new second (see FlowTracker.tick), and the capture's last packet time at the end;
+ * - ids: flows are numbered by first frame across shards; `previous` links and the "keep samples
+ *   of the first flows" rule are applied with those numbers when a record is built;
+ * - memories of closed incarnations expire by age (FlowTrackerOptions.maxRememberedClosed).
+ * The live-flow cap and the memory cap are split evenly between shards, so a capture that reaches
+ * one of them (a flood of over 262 144 simultaneous flows) may be cut at slightly different flows.
+ *
+ * Flow control: {@link ShardedTracker.whenReady} resolves once every shard has at most a few
+ * batches queued; the caller awaits it between input chunks, so memory stays bounded when the
+ * shards are slower than the reader.
+ *
+ * @module
+ */
+import { Worker } from 'node:worker_threads';
+import type { TcpSegment } from '../decode/types.ts';
+import { flowHash } from '../flow/flow-key.ts';
+import { FlowStore } from '../tcp/flow-store.ts';
+import { DEFAULT_FLOW_TRACKER_OPTIONS } from '../tcp/options.ts';
+import type { FlowTrackerOptions } from '../tcp/options.ts';
+import type { FlowStoreOptions, FlowStoreParts } from '../tcp/flow-store.ts';
+import type { FlowList, FlowRecord } from '../tcp/types.ts';
+import { BATCH_ENTRIES, ENTRY_WORDS, KIND_SEGMENT, KIND_TICK, packEntry } from './protocol.ts';
+import type { FromShard, ToShard } from './protocol.ts';
+
+/** Batches a shard may have queued before the reader waits. */
+const MAX_QUEUED_BATCHES = 8;
+
+/** Running from the TypeScript sources (tests, through tsx): the worker needs the same loader. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER_URL = new URL(FROM_SOURCE ? './shard-worker.ts' : './shard-worker.js', import.meta.url);
+
+interface Shard {
+  readonly worker: Worker;
+  words: Uint32Array;
+  entries: number;
+  queued: number;
+  done: Extract<FromShard, { type: 'done' }> | undefined;
+}
+
+/** Flow tracking over `jobs` worker threads; see the module comment. */
+export class ShardedTracker {
+  private readonly shards: Shard[] = [];
+  private readonly storeOptions: FlowStoreOptions;
+  private sweepSec = -Infinity;
+  private lastSec = 0;
+  private lastNanos = 0;
+  private lastT = Number.NEGATIVE_INFINITY;
+  private failure: Error | undefined;
+  private waiting: (() => void) | undefined;
+  private finishing: ((value: void) => void) | undefined;
+
+  constructor(jobs: number, flow: Partial<FlowTrackerOptions>, tsPrecisionDigits: number) {
+    const keep = flow.keepRoutineSamplesOfFirstFlows ?? DEFAULT_FLOW_TRACKER_OPTIONS.keepRoutineSamplesOfFirstFlows;
+    this.storeOptions = { tsPrecisionDigits, keepRoutineSamplesOfFirstFlows: keep };
+    const perShard: Partial<FlowTrackerOptions> = {
+      ...flow,
+      maxLiveFlows: Math.ceil((flow.maxLiveFlows ?? DEFAULT_FLOW_TRACKER_OPTIONS.maxLiveFlows) / jobs),
+      maxRememberedClosed: Math.ceil((flow.maxRememberedClosed ?? DEFAULT_FLOW_TRACKER_OPTIONS.maxRememberedClosed) / jobs),
+    };
+    // Functions cannot cross threads; onWeird is a per-packet hook of the single tracker only.
+    delete (perShard as { onWeird?: unknown }).onWeird;
+    for (let i = 0; i < jobs; i++) {
+      const worker = FROM_SOURCE
+        ? // tsx's loader must be registered inside the worker before the TypeScript entry loads.
+          new Worker(
+            `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`,
+            { eval: true },
+          )
+        : new Worker(WORKER_URL);
+      const shard: Shard = { worker, words: new Uint32Array(BATCH_ENTRIES * ENTRY_WORDS), entries: 0, queued: 0, done: undefined };
+      worker.on('message', (m: FromShard) => this.onMessage(shard, m));
+      worker.on('error', (e: Error) => this.fail(e));
+      worker.on('exit', (code) => {
+        if (shard.done === undefined && code !== 0) this.fail(new Error(`flow shard ${i} exited with code ${code}`));
+      });
+      const init: ToShard = { type: 'init', flow: perShard, tsPrecisionDigits, keepRoutineSamplesOfFirstFlows: keep };
+      worker.postMessage(init);
+      this.shards.push(shard);
+    }
+  }
+
+  /** Adds one TCP segment, in capture order (same contract as FlowTracker.add). */
+  add(seg: TcpSegment, frameNumber: number, tsSec: number, tsNanos: number): void {
+    const t = tsSec + tsNanos * 1e-9;
+    if (t >= this.lastT) {
+      this.lastT = t;
+      this.lastSec = tsSec;
+      this.lastNanos = tsNanos;
+    }
+    const target = (flowHash(seg) >>> 0) % this.shards.length;
+    if (tsSec > this.sweepSec) {
+      // The one tracker would sweep here: every other shard sweeps at this same instant.
+      this.sweepSec = tsSec;
+      for (let i = 0; i < this.shards.length; i++) {
+        if (i !== target) this.push(this.shards[i]!, KIND_TICK, seg, frameNumber, tsSec, tsNanos);
+      }
+    }
+    this.push(this.shards[target]!, KIND_SEGMENT, seg, frameNumber, tsSec, tsNanos);
+  }
+
+  /** Resolves when every shard has room for more batches (undefined: room now). Rejects on a shard failure. */
+  whenReady(): Promise<void> | undefined {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (!this.shards.some((s) => s.queued > MAX_QUEUED_BATCHES)) return undefined;
+    return new Promise<void>((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+
+  /** End of capture: flushes, finishes every shard, and returns the flows of all, in id order. */
+  async finish(): Promise<FlowList> {
+    for (const s of this.shards) this.flush(s);
+    const finished = new Promise<void>((resolve) => {
+      this.finishing = resolve;
+    });
+    for (const s of this.shards) {
+      const message: ToShard = { type: 'finish', endSec: this.lastSec, endNanos: this.lastNanos };
+      s.worker.postMessage(message);
+    }
+    if (this.failure === undefined) await Promise.race([finished, this.failed()]);
+    await Promise.all(this.shards.map((s) => s.worker.terminate()));
+    if (this.failure !== undefined) throw this.failure;
+    return new MergedFlowList(
+      this.storeOptions,
+      this.shards.map((s) => s.done!.parts),
+    );
+  }
+
+  /** Stops the shards without a result (the caller failed). */
+  async abort(): Promise<void> {
+    await Promise.all(this.shards.map((s) => s.worker.terminate()));
+  }
+
+  private failedPromise: Promise<void> | undefined;
+  private failReject: ((e: Error) => void) | undefined;
+  private failed(): Promise<void> {
+    this.failedPromise ??= new Promise<void>((_, reject) => {
+      this.failReject = reject;
+    });
+    return this.failedPromise;
+  }
+
+  private fail(e: Error): void {
+    if (this.failure !== undefined) return;
+    this.failure = e;
+    this.failReject?.(e);
+    const w = this.waiting;
+    this.waiting = undefined;
+    w?.();
+  }
+
+  private onMessage(shard: Shard, m: FromShard): void {
+    switch (m.type) {
+      case 'ack': {
+        shard.queued--;
+        if (this.waiting !== undefined && !this.shards.some((s) => s.queued > MAX_QUEUED_BATCHES)) {
+          const w = this.waiting;
+          this.waiting = undefined;
+          w();
+        }
+        break;
+      }
+      case 'done':
+        shard.done = m;
+        if (this.shards.every((s) => s.done !== undefined)) this.finishing?.();
+        break;
+      case 'error':
+        this.fail(new Error(`flow shard failed: ${m.message}`));
+        break;
+    }
+  }
+
+  private push(shard: Shard, kind: number, seg: TcpSegment, frame: number, tsSec: number, tsNanos: number): void {
+    packEntry(shard.words, shard.entries * ENTRY_WORDS, kind, seg, frame, tsSec, tsNanos);
+    if (++shard.entries === BATCH_ENTRIES) this.flush(shard);
+  }
+
+  private flush(shard: Shard): void {
+    if (shard.entries === 0) return;
+    const message: ToShard = { type: 'batch', words: shard.words, entries: shard.entries };
+    shard.worker.postMessage(message, [shard.words.buffer as ArrayBuffer]);
+    shard.queued++;
+    shard.words = new Uint32Array(BATCH_ENTRIES * ENTRY_WORDS);
+    shard.entries = 0;
+  }
+}
+
+/**
+ * The flows of several shards' stores as one {@link FlowList}, numbered 1..N in order of first
+ * frame (as one tracker numbers them). Records are built by the owning store with their ids, and
+ * their `previous` ids, mapped to that numbering.
+ */
+export class MergedFlowList implements FlowList {
+  private readonly stores: FlowStore[];
+  /** Per merged position: the shard and its slot. */
+  private readonly shardOf: Uint8Array;
+  private readonly slotOf: Uint32Array;
+  /** Per shard: merged id (1-based) of each of its flow ids (index = stored id - 1). */
+  private readonly idMaps: Uint32Array[];
+  private readonly idOf: ((storedId: number) => number)[];
+
+  constructor(options: FlowStoreOptions, parts: readonly FlowStoreParts[]) {
+    this.stores = parts.map((p) => FlowStore.fromParts(options, p));
+    let total = 0;
+    for (const s of this.stores) total += s.length;
+    this.shardOf = new Uint8Array(total);
+    this.slotOf = new Uint32Array(total);
+    this.idMaps = this.stores.map((s) => new Uint32Array(s.length));
+    // k-way merge by first frame: each shard's slots are already in its own first-frame order.
+    const next = new Array<number>(this.stores.length).fill(0);
+    for (let pos = 0; pos < total; pos++) {
+      let best = -1;
+      let bestFrame = Infinity;
+      for (let k = 0; k < this.stores.length; k++) {
+        const slot = next[k]!;
+        if (slot >= this.stores[k]!.length) continue;
+        const frame = this.stores[k]!.firstFrameAt(slot);
+        if (frame < bestFrame) {
+          bestFrame = frame;
+          best = k;
+        }
+      }
+      const slot = next[best]!;
+      next[best] = slot + 1;
+      this.shardOf[pos] = best;
+      this.slotOf[pos] = slot;
+      this.idMaps[best]![slot] = pos + 1;
+    }
+    this.idOf = this.idMaps.map((map) => (storedId: number) => map[storedId - 1] ?? 0);
+  }
+
+  get length(): number {
+    return this.shardOf.length;
+  }
+
+  at(index: number): FlowRecord | undefined {
+    if (!(index >= 0 && index < this.shardOf.length)) return undefined;
+    const k = this.shardOf[index]!;
+    return this.stores[k]!.atWithIds(this.slotOf[index]!, this.idOf[k]);
+  }
+
+  *[Symbol.iterator](): IterableIterator<FlowRecord> {
+    for (let i = 0; i < this.shardOf.length; i++) yield this.at(i)!;
+  }
+
+  /** `JSON.stringify` gives the array of records (small results; large ones are streamed). */
+  toJSON(): FlowRecord[] {
+    return [...this];
+  }
+
+  /** Bytes of encoded records over all shards. */
+  get encodedBytes(): number {
+    let n = 0;
+    for (const s of this.stores) n += s.encodedBytes;
+    return n;
+  }
+}

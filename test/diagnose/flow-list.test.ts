@@ -1,0 +1,137 @@
+/**
+ * The diagnose stage over a {@link FlowList} that builds a fresh record on every access, like the
+ * compact flow store: findings, detector runs and capture quality are the same as over a plain
+ * array, and the diagnosis builds about one record per flow (the shared pre-pass walks the list
+ * once; detectors fetch only candidates and a few evidence records by position).
+ *
+ * `FreshFlowList` returns a deep copy on each access, so a detector that compares records by
+ * identity, keys a Map by them or mutates them gives different findings here.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PcapWriter } from '../../src/capture/index.ts';
+import { analyze } from '../../src/analyze.ts';
+import { runDetectors } from '../../src/diagnose/index.ts';
+import type { DiagnoseOptions, DiagnoseResult } from '../../src/diagnose/index.ts';
+import type { CaptureFacts } from '../../src/report/model.ts';
+import { generateConversations } from '../../src/synth/index.ts';
+import type { ConversationOptions } from '../../src/synth/conversation.ts';
+import type { FlowRecord } from '../../src/tcp/types.ts';
+import { analyzeFile, CAPTURES_DIR } from '../support/analyze-file.ts';
+import { FreshFlowList } from '../support/fresh-flow-list.ts';
+
+/**
+ * Records a default diagnosis may build beyond one per flow: candidate and evidence fetches by
+ * position (the first connection and the time range of a TIME_WAIT-churn group, say).
+ */
+function maxBuilt(flows: number): number {
+  return Math.floor(1.1 * flows) + 500;
+}
+
+/** Runs the detectors over the array and over a FreshFlowList of it; asserts the same JSON. */
+function diagnoseBoth(flows: readonly FlowRecord[], capture: CaptureFacts, options?: DiagnoseOptions): { result: DiagnoseResult; built: number } {
+  const overArray = runDetectors({ flows, capture }, options);
+  const list = new FreshFlowList(flows);
+  const overList = runDetectors({ flows: list, capture }, options);
+  assert.equal(JSON.stringify(overList.findings), JSON.stringify(overArray.findings), 'findings');
+  assert.equal(JSON.stringify(overList.detectors), JSON.stringify(overArray.detectors), 'detector runs');
+  assert.equal(JSON.stringify(overList.quality), JSON.stringify(overArray.quality), 'capture quality');
+  return { result: overArray, built: list.built };
+}
+
+/** Flows (materialised once, as the array side of the comparison) and facts of an analysis without diagnosis. */
+async function flowsOf(report: Promise<{ flows: Iterable<FlowRecord>; capture: CaptureFacts }>): Promise<{ flows: FlowRecord[]; capture: CaptureFacts }> {
+  const { flows, capture } = await report;
+  return { flows: Array.from(flows), capture };
+}
+
+/**
+ * A synthetic capture of a few thousand interleaved connections (our generator and pcap writer):
+ * resets, SYN and data retransmissions, mostly server-side closes on 64 listeners (TIME_WAIT
+ * churn), and a cut at the end that leaves connections open.
+ */
+const SYNTHETIC: Partial<ConversationOptions> = {
+  seed: 20241123,
+  conversations: 4000,
+  concurrency: 64,
+  maxPackets: 44_000,
+  snapLength: 128,
+  ipv6Fraction: 0.1,
+  rstRate: 0.15,
+  synRetransmitRate: 0.05,
+  retransmitRate: 0.05,
+  serverCloseRate: 0.9,
+  exchanges: [1, 2],
+  responseBytes: [200, 4000],
+};
+
+function syntheticCapture(): Uint8Array[] {
+  const writer = new PcapWriter({ snapLength: SYNTHETIC.snapLength ?? 65_535 });
+  const chunks: Uint8Array[] = [];
+  generateConversations(SYNTHETIC, (tsSec, tsNanos, frame, originalLength) => {
+    writer.writePacket({ tsSec, tsNanos, data: frame, originalLength });
+    if (writer.pendingBytes >= 1 << 20) chunks.push(writer.drain());
+  });
+  chunks.push(writer.drain());
+  return chunks;
+}
+
+async function* bytesOf(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
+  yield* chunks;
+}
+
+describe('diagnosis over a FlowList that builds a fresh record on every access', () => {
+  const captures = readdirSync(CAPTURES_DIR)
+    .filter((name) => name.endsWith('.pcap'))
+    .sort();
+
+  it('has kernel fixture captures to run on', () => {
+    assert.ok(captures.length > 0, `no .pcap in ${CAPTURES_DIR}`);
+  });
+
+  for (const name of captures) {
+    it(`${name}: same findings, detector runs and quality as over an array, about one record built per flow`, async () => {
+      const { flows, capture } = await flowsOf(analyzeFile(join(CAPTURES_DIR, name), { skipDiagnosis: true }));
+      const { built } = diagnoseBoth(flows, capture);
+      assert.ok(built <= maxBuilt(flows.length), `${built} records built for ${flows.length} flows`);
+    });
+  }
+
+  describe('a synthetic capture of a few thousand connections', () => {
+    // Analysed once, on first use, for both tests.
+    let analysed: Promise<{ flows: FlowRecord[]; capture: CaptureFacts }> | undefined;
+    const syntheticFlows = (): Promise<{ flows: FlowRecord[]; capture: CaptureFacts }> =>
+      (analysed ??= flowsOf(analyze(bytesOf(syntheticCapture()), { file: 'synthetic.pcap', skipDiagnosis: true })));
+
+    it('same findings as over an array, at most one pass plus candidate fetches', async () => {
+      const { flows, capture } = await syntheticFlows();
+      assert.ok(flows.length >= 3000, `${flows.length} flows`);
+      const { result, built } = diagnoseBoth(flows, capture);
+      // The capture exercises the candidate lists and the fetches by position, not only the pass.
+      const ids = new Set(result.findings.map((f) => f.id));
+      for (const id of ['reset', 'syn-retransmit', 'time-wait-churn']) assert.ok(ids.has(id), `a ${id} finding`);
+      assert.deepEqual(result.detectors.filter((d) => d.status === 'error'), []);
+      assert.ok(built >= flows.length, 'the pre-pass walks every flow');
+      assert.ok(built <= maxBuilt(flows.length), `${built} records built for ${flows.length} flows`);
+    });
+
+    it('thresholds below 1 (every flow a candidate: the list is walked again) give the same findings', async () => {
+      const { flows, capture } = await syntheticFlows();
+      diagnoseBoth(flows, capture, {
+        thresholds: {
+          'syn-retransmit': { minRetransmissions: 0 },
+          'synack-retransmit': { minRetransmissions: 0 },
+          'accept-overflow-drop': { minSynAckResends: 0 },
+          'fin-retransmit': { minRetransmissions: 0 },
+          'data-unacked': { minUnackedBytes: 0 },
+          'half-close': { minBytesAfterFin: 0 },
+          'port-scan': { minTargets: 0, minProbeFraction: 0.5 },
+          'time-wait-churn': { minConnections: 2 },
+          'syn-flood': { minHalfOpen: 1, minDistinctSources: 1, minHalfOpenFraction: 0 },
+        },
+      });
+    });
+  });
+});

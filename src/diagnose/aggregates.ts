@@ -1,7 +1,8 @@
 /**
  * The shared pre-pass of the diagnose stage: ONE walk over the input's {@link FlowList}, memoised
- * per list (a WeakMap keyed by the list object, stable for a run, so nothing outlives it), that
- * tells every detector, the capture-quality check and the port-scan grouping what they need.
+ * per list for one diagnosis (a WeakMap keyed by the list object; `runDetectors` drops the entry
+ * when it ends, see {@link forgetFlowIndex}), that tells every detector, the capture-quality check
+ * and the port-scan grouping what they need.
  *
  * Why one pass, and why it keeps so little: the list may be the compact flow store, which builds a
  * {@link FlowRecord} on every access (a few µs each, see `FlowList` in tcp/types.ts) and would cost
@@ -11,7 +12,9 @@
  *   below 1 (every flow then is a candidate of it; see {@link selectFlows});
  * - of every flow it keeps only numbers, in typed-array columns indexed by the flow's position
  *   (0-based place in the list, id order): {@link FlowColumns}, 57 bytes per flow with the
- *   listeners' position lists, plus ~40 bytes per distinct client address ({@link AddressTable});
+ *   listeners' position lists. No text: a client address is kept as a hash, and the rare reader
+ *   that needs the exact text of a non-candidate flow (a port scan's source, a TIME_WAIT-churn
+ *   client) fetches the records at the positions whose hash matches: the evidence of a finding;
  * - it keeps records only of candidates: flows that meet a cheap necessary condition of some
  *   detector's match (a counter above zero, a handshake outcome, a sampled keepalive probe ...).
  *   Most flows of a busy capture are routine (complete handshake, FIN close, no retransmission or
@@ -26,8 +29,7 @@
  */
 import type { Endpoint, FlowList, FlowRecord, Transition } from '../tcp/types.ts';
 import type { DetectorInput } from './types.ts';
-import { AddressTable } from './address-table.ts';
-import { halfCloseBytes } from './half-close.ts';
+import { hasDataAfterFin } from './half-close.ts';
 import { hasKeepaliveSample } from './keepalive-timeout.ts';
 import { isProbe } from './port-scan.ts';
 import { isOneWayFlow } from './quality.ts';
@@ -53,7 +55,7 @@ export interface ListenerAggregate {
   readonly unanswered: number;
   /** Connections with a SYN-ACK but never the client's final ACK. */
   readonly halfOpen: number;
-  /** Majority vantage point over the listener's flows (see {@link majorityVantage}). */
+  /** Majority vantage point over the listener's flows (`majorityVantage` of them, from counts). */
   readonly vantage: Vantage;
 }
 
@@ -94,8 +96,11 @@ export const FLOW_CLOSED_BY_SERVER = 4;
 
 /**
  * Per-flow numbers, indexed by position in the input's list (id order). 53 bytes per flow. Typed
- * arrays of `length` entries allocated once: no per-flow object. Columns are written by the pass
- * only; readers must not write.
+ * arrays of `length` entries allocated once: no per-flow object, nothing for the garbage collector
+ * to trace. Their backing stores are outside the JS heap, and V8 starts a full collection after
+ * about 64 MB of such allocations (costly when the heap holds the records of an array input: half
+ * a second with 436 000 records): the columns take 23 MB for 436 000 flows, so nothing here may add
+ * per-flow tables on top (see {@link addressHash}). Written by the pass only; readers must not write.
  */
 export interface FlowColumns {
   /** The flow's `id`. */
@@ -103,8 +108,11 @@ export interface FlowColumns {
   readonly startSeconds: Float64Array;
   /** {@link ListenerAggregate.rank} of the flow's listener. */
   readonly listener: Int32Array;
-  /** Number of the flow's client address in {@link FlowIndex.clients} (first-seen order). */
-  readonly clientAddress: Int32Array;
+  /**
+   * {@link addressHash} of the flow's client address. Equal texts have equal hashes; equal hashes
+   * are equal texts only almost always, so a reader checks the text of the records it groups.
+   */
+  readonly clientAddressHash: Int32Array;
   readonly clientPort: Int32Array;
   /** FLOW_* bits. */
   readonly flags: Uint8Array;
@@ -119,8 +127,6 @@ export interface FlowIndex {
   /** Listeners in order of their first flow, by `ip:port` text. */
   readonly listeners: ReadonlyMap<string, ListenerAggregate>;
   readonly columns: FlowColumns;
-  /** Client addresses, numbered in order of their first flow, with their flow counts and first positions. Read only. */
-  readonly clients: AddressTable;
   /** Latest `endSeconds` of any flow (0 without flows). */
   readonly lastFlowSeconds: number;
   /** Flows whose handshake was not captured (`handshake` 'not_seen'), for capture quality. */
@@ -152,12 +158,25 @@ export interface FlowIndex {
    * transition CLOSE_WAIT → CLOSED (a normal passive close goes CLOSE_WAIT → LAST_ACK).
    */
   readonly closeWaitCandidates: readonly FlowRecord[];
-  /** Flows that look like a scan's probe ({@link isProbe}). */
+  /** Flows that look like a scan's probe ({@link isProbe}), and their positions. */
   readonly probes: readonly FlowRecord[];
+  readonly probePositions: Int32Array;
   /** Flows with a sampled keepalive probe ({@link hasKeepaliveSample}). */
   readonly keepaliveProbed: readonly FlowRecord[];
-  /** Flows whose samples show data sent after the other side's first FIN ({@link halfCloseBytes} > 0). */
+  /** Flows whose samples show data sent after the other side's first FIN ({@link hasDataAfterFin}). */
   readonly halfClosed: readonly FlowRecord[];
+}
+
+/**
+ * FNV-1a of an address text's UTF-16 code units, as a signed 32-bit number: ~20 ns and no
+ * allocation. Interning every client address instead (a Map, or a typed-array table of texts)
+ * cost 0.3-1 µs per distinct address and 40-110 bytes each on a capture with one client per
+ * connection, and the table's growth triggered a full garbage collection (see {@link FlowColumns}).
+ */
+export function addressHash(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h | 0;
 }
 
 const cache = new WeakMap<FlowList, FlowIndex>();
@@ -169,7 +188,11 @@ export function listenerKey(flow: FlowRecord): string {
   return endpointText(flow.server);
 }
 
-/** The shared index of an input: one pass over its flows, memoised per list. */
+/**
+ * The shared index of an input: one `for … of` over its flows, memoised per list. A flow's
+ * position is its place in that iteration, which the FlowList contract makes its `at()` index;
+ * throws when the list yields another number of flows than its `length`.
+ */
 export function flowIndex(input: DetectorInput): FlowIndex {
   const flows = input.flows;
   const hit = cache.get(flows);
@@ -179,7 +202,7 @@ export function flowIndex(input: DetectorInput): FlowIndex {
     id: new Float64Array(n),
     startSeconds: new Float64Array(n),
     listener: new Int32Array(n),
-    clientAddress: new Int32Array(n),
+    clientAddressHash: new Int32Array(n),
     clientPort: new Int32Array(n),
     flags: new Uint8Array(n),
     activeCloseSeconds: new Float64Array(n),
@@ -190,7 +213,6 @@ export function flowIndex(input: DetectorInput): FlowIndex {
   const byIp = new Map<string, Map<number, ListenerAggregate>>();
   const listeners = new Map<string, ListenerAggregate>();
   const built: Listener[] = [];
-  const clients = new AddressTable();
   let lastFlowSeconds = 0;
   let startedMidConnection = 0;
   let oneWay = 0;
@@ -206,6 +228,7 @@ export function flowIndex(input: DetectorInput): FlowIndex {
   const unacked: FlowRecord[] = [];
   const closeWaitCandidates: FlowRecord[] = [];
   const probes: FlowRecord[] = [];
+  const probePositions: number[] = [];
   const keepaliveProbed: FlowRecord[] = [];
   const halfClosed: FlowRecord[] = [];
   let p = 0;
@@ -226,11 +249,10 @@ export function flowIndex(input: DetectorInput): FlowIndex {
       built.push(listener);
     }
     listener.flowCount++;
+    // The listener's majority vantage point, from votes: its flows are not kept.
     const vantage = vantageOf(f);
     if (vantage === 'client') listener.clientVantageVotes++;
     else if (vantage === 'server') listener.serverVantageVotes++;
-    const client = f.client;
-    const address = clients.add(client.ip, p);
     const counts = f.counts;
     const handshake = f.handshake;
     if (counts.synAck > 0) listener.answered++;
@@ -243,12 +265,13 @@ export function flowIndex(input: DetectorInput): FlowIndex {
       halfOpen.push(f);
     } else if (handshake === 'refused') refused.push(f);
     else if (handshake === 'not_seen') startedMidConnection++;
+    // Capture quality's counts (it used to walk the flows itself).
     if (isOneWayFlow(f)) oneWay++;
     if (f.endSeconds > lastFlowSeconds) lastFlowSeconds = f.endSeconds;
     if (f.segments.length > 0) {
       sampled.push(p);
       if (hasKeepaliveSample(f)) keepaliveProbed.push(f);
-      if (halfCloseBytes(f) > 0) halfClosed.push(f);
+      if (hasDataAfterFin(f)) halfClosed.push(f);
     }
     if (counts.rstClient + counts.rstServer > 0) reset.push(f);
     if (counts.synRetransmissions >= 1) synRetransmitted.push(f);
@@ -268,7 +291,10 @@ export function flowIndex(input: DetectorInput): FlowIndex {
       } else if (t.to === 'CLOSED' && t.from === 'CLOSE_WAIT') closeWait = true;
     }
     if (closeWait) closeWaitCandidates.push(f);
-    if (isProbe(f)) probes.push(f);
+    if (isProbe(f)) {
+      probes.push(f);
+      probePositions.push(p);
+    }
     let flags = handshake === 'complete' || counts.dataBytesServer > 0 ? FLOW_GOT_THROUGH : 0;
     if (finWait !== undefined && counts.finClient + counts.finServer > 0) {
       flags |= finWait.side === 'server' ? FLOW_ACTIVE_CLOSE | FLOW_CLOSED_BY_SERVER : FLOW_ACTIVE_CLOSE;
@@ -280,7 +306,8 @@ export function flowIndex(input: DetectorInput): FlowIndex {
     columns.id[p] = f.id;
     columns.startSeconds[p] = f.startSeconds;
     columns.listener[p] = listener.rank;
-    columns.clientAddress[p] = address;
+    const client = f.client;
+    columns.clientAddressHash[p] = addressHash(client.ip);
     columns.clientPort[p] = client.port;
     p++;
   }
@@ -295,7 +322,6 @@ export function flowIndex(input: DetectorInput): FlowIndex {
   const index: FlowIndex = {
     listeners,
     columns,
-    clients,
     lastFlowSeconds,
     startedMidConnection,
     oneWay,
@@ -311,6 +337,7 @@ export function flowIndex(input: DetectorInput): FlowIndex {
     unacked,
     closeWaitCandidates,
     probes,
+    probePositions: Int32Array.from(probePositions),
     keepaliveProbed,
     halfClosed,
   };
@@ -321,8 +348,8 @@ export function flowIndex(input: DetectorInput): FlowIndex {
 
 /**
  * Drops the memoised index of a list. `runDetectors` calls it when a diagnosis ends: the flow
- * store outlives the diagnosis (the report reads it again), and the index (columns, client
- * addresses, candidate records) must not live as long as it.
+ * store outlives the diagnosis (the report reads it again), and the index (columns, candidate
+ * records) must not live as long as it.
  */
 export function forgetFlowIndex(flows: FlowList): void {
   cache.delete(flows);

@@ -39,24 +39,40 @@ function peerFinAfter(flow: FlowRecord, fin: SegmentSample): SegmentSample | und
   return undefined;
 }
 
-/**
- * Payload bytes the other side sent after the first sampled FIN ({@link isDataAfterFin}); 0
- * without a sampled FIN. Allocates nothing: the shared pre-pass calls it on every sampled flow.
- */
-export function halfCloseBytes(flow: FlowRecord): number {
-  const fin = firstFin(flow);
-  if (fin === undefined) return 0;
+/** Payload bytes the other side sent after the first sampled FIN ({@link isDataAfterFin}); 0 without a sampled FIN. */
+function halfCloseBytes(flow: FlowRecord, fin: SegmentSample): number {
   const peerFin = peerFinAfter(flow, fin);
   let bytes = 0;
   for (const s of flow.segments) if (isDataAfterFin(s, fin, peerFin)) bytes += s.len;
   return bytes;
 }
 
+/**
+ * True when the other side sent data after the first sampled FIN ({@link isDataAfterFin}): what
+ * a match with a positive `minBytes` needs. The shared pre-pass asks it of every sampled flow, so
+ * it allocates nothing, tests the cheap fields first and stops at the first such segment.
+ */
+export function hasDataAfterFin(flow: FlowRecord): boolean {
+  const fin = firstFin(flow);
+  if (fin === undefined) return false;
+  let peerFin: SegmentSample | undefined;
+  let peerFinKnown = false;
+  for (const s of flow.segments) {
+    if (s.len <= 0 || s.from === fin.from || s.frame <= fin.frame || s.retransmission !== undefined) continue;
+    if (!peerFinKnown) {
+      peerFin = peerFinAfter(flow, fin);
+      peerFinKnown = true;
+    }
+    if (peerFin === undefined || s.frame <= peerFin.frame) return true;
+  }
+  return false;
+}
+
 export function matchHalfClose(flow: FlowRecord, minBytes: number): HalfClose | undefined {
   const fin = firstFin(flow);
   if (fin === undefined) return undefined;
   // Most flows carry nothing after the first FIN: count before building anything.
-  const bytes = halfCloseBytes(flow);
+  const bytes = halfCloseBytes(flow, fin);
   if (bytes < minBytes) return undefined;
   const peerFin = peerFinAfter(flow, fin);
   const data = flow.segments.filter((s) => isDataAfterFin(s, fin, peerFin));
@@ -77,7 +93,7 @@ export const halfClose: Detector<HalfCloseOptions> = {
   severity: 'info',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['half-close'],
   evaluate(input, options) {
-    // A match needs more than 0 bytes after a sampled FIN when a positive amount is asked for (see
+    // A match needs data after a sampled FIN when a positive amount is asked for (see
     // matchHalfClose); otherwise any sampled flow can match, and those are fetched by position.
     const index = flowIndex(input);
     const candidates = options.minBytesAfterFin > 0 ? index.halfClosed : flowsAt(input, index.sampledPositions);

@@ -6,11 +6,11 @@
  * does not read as many broken services.
  */
 import type { FlowList, FlowRecord } from '../tcp/types.ts';
-import { flowIndex } from './aggregates.ts';
+import { addressHash, flowIndex } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { PortScanOptions } from './options.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
-import { endpointText, groupBy, ipField, makeFinding, plural, timeRange } from './util.ts';
+import { endpointText, ipField, makeFinding, plural, timeRange } from './util.ts';
 
 /** A connection that looks like a probe: no payload either way, and not a normal close. */
 export function isProbe(flow: FlowRecord): boolean {
@@ -53,11 +53,20 @@ export interface Scan {
 const cache = new WeakMap<FlowList, { key: string; scans: Scan[] }>();
 const probeIdCache = new WeakMap<FlowList, ReadonlySet<number>>();
 
-/** A recognised scan, or undefined: `flows` counts all flows of `source`, `probes` are those that are probes. */
-function scanOf(source: string, flows: number, probes: readonly FlowRecord[], options: PortScanOptions): Scan | undefined {
-  const targets = new Set(probes.map((f) => endpointText(f.server))).size;
-  if (targets < options.minTargets || probes.length < options.minProbeFraction * flows) return undefined;
+/** Distinct services (server `ip:port`) among probes. */
+function targetCount(probes: readonly FlowRecord[]): number {
+  return new Set(probes.map((f) => endpointText(f.server))).size;
+}
+
+/**
+ * A recognised scan, or undefined. `probes` are the probes of `source`; `tooFewProbes` says
+ * whether they are fewer than `minProbeFraction` of all its flows (asked last: it may fetch records).
+ */
+function scanOf(source: string, probes: readonly FlowRecord[], options: PortScanOptions, tooFewProbes: () => boolean): Scan | undefined {
+  const targets = targetCount(probes);
+  if (targets < options.minTargets) return undefined;
   if (maxTargetsInWindow(probes, options.windowSeconds) < options.minTargets) return undefined;
+  if (tooFewProbes()) return undefined;
   return {
     source,
     probes,
@@ -67,35 +76,105 @@ function scanOf(source: string, flows: number, probes: readonly FlowRecord[], op
   };
 }
 
+/** The probes of one client address, and their positions (ascending). */
+interface SourceProbes {
+  readonly probes: FlowRecord[];
+  readonly positions: number[];
+}
+
+/**
+ * Whether `source`'s probes are fewer than `fraction` of all its flows, and the position of its
+ * first flow, from `matches`: the positions whose client address hash is the source's (ascending).
+ * Those are the source's flows plus, rarely, flows of another address with the same hash. Its
+ * probes are certainly its own; another match is checked with `at()` only while the answer or the
+ * first position is still open, so a scanner (whose flows are mostly probes) costs few fetches.
+ */
+function probeShare(input: DetectorInput, source: string, sourceProbes: SourceProbes, matches: readonly number[], fraction: number): { tooFewProbes: boolean; first: number } {
+  const probeCount = sourceProbes.probes.length;
+  const probePositions = sourceProbes.positions;
+  const firstProbe = probePositions[0] ?? Number.POSITIVE_INFINITY;
+  // The source has between `lower` and `upper` flows; the answer is settled when both give the
+  // same one (`fraction * flows` never decreases as flows grow when fraction > 0, and is never
+  // above the probe count when fraction ≤ 0).
+  const tooFew = (flows: number): boolean => probeCount < fraction * flows;
+  let lower = probeCount;
+  let upper = matches.length;
+  let first = firstProbe;
+  let k = 0;
+  for (const p of matches) {
+    if (probePositions[k] === p) {
+      k++;
+      continue;
+    }
+    const firstOpen = first === firstProbe && p < firstProbe;
+    if (!firstOpen && tooFew(lower) === tooFew(upper)) break;
+    if (input.flows.at(p)?.client.ip === source) {
+      lower++;
+      if (p < first) first = p;
+    } else upper--;
+  }
+  return { tooFewProbes: tooFew(lower), first };
+}
+
 /**
  * The scans of a capture (memoised per input and options), in order of each source's first flow.
- * Reads the pre-pass only: its probe records, and its per-address flow counts and first positions.
- * With `minTargets` ≥ 1 a scanning source has probes, so only the sources of probes are looked at;
- * below 1 every client address is.
+ * With `minTargets` ≥ 1 a scanning source has probes, so only the sources of probes are looked at:
+ * the pre-pass's probe records, and its client address hashes for the count of their other flows
+ * (see {@link probeShare}). Below 1 every client address can be a scan: the list is walked once
+ * more to count the flows of each.
  */
 export function findScans(input: DetectorInput, options: PortScanOptions): Scan[] {
   const key = `${options.minTargets}|${options.minProbeFraction}|${options.windowSeconds}`;
   const hit = cache.get(input.flows);
   if (hit !== undefined && hit.key === key) return hit.scans;
   const index = flowIndex(input);
-  const clients = index.clients;
-  const probesBySource = groupBy(index.probes, (f) => f.client.ip);
+  const probesBySource = new Map<string, SourceProbes>();
+  index.probes.forEach((f, k) => {
+    const group = probesBySource.get(f.client.ip);
+    if (group === undefined) probesBySource.set(f.client.ip, { probes: [f], positions: [index.probePositions[k]!] });
+    else {
+      group.probes.push(f);
+      group.positions.push(index.probePositions[k]!);
+    }
+  });
   const scans: Scan[] = [];
   if (options.minTargets >= 1) {
-    const found: { scan: Scan; first: number }[] = [];
+    // Sources that pass the checks on their probes alone, then one walk over the hash column
+    // to find the positions of their flows.
+    const candidates: { source: string; probes: SourceProbes; matches: number[] }[] = [];
     for (const [source, probes] of probesBySource) {
-      if (new Set(probes.map((f) => endpointText(f.server))).size < options.minTargets) continue;
-      const address = clients.numberOf(source);
-      if (address === undefined) continue;
-      const scan = scanOf(source, clients.flowCount(address), probes, options);
-      if (scan !== undefined) found.push({ scan, first: clients.firstPosition(address) });
+      if (targetCount(probes.probes) < options.minTargets) continue;
+      if (maxTargetsInWindow(probes.probes, options.windowSeconds) < options.minTargets) continue;
+      candidates.push({ source, probes, matches: [] });
+    }
+    if (candidates.length > 0) {
+      const byHash = new Map<number, (typeof candidates)[number][]>();
+      for (const c of candidates) {
+        const h = addressHash(c.source);
+        const list = byHash.get(h);
+        if (list === undefined) byHash.set(h, [c]);
+        else list.push(c);
+      }
+      const hashes = index.columns.clientAddressHash;
+      for (let p = 0; p < hashes.length; p++) {
+        const list = byHash.get(hashes[p]!);
+        if (list !== undefined) for (const c of list) c.matches.push(p);
+      }
+    }
+    const found: { scan: Scan; first: number }[] = [];
+    for (const c of candidates) {
+      const share = probeShare(input, c.source, c.probes, c.matches, options.minProbeFraction);
+      const scan = scanOf(c.source, c.probes.probes, options, () => share.tooFewProbes);
+      if (scan !== undefined) found.push({ scan, first: share.first });
     }
     found.sort((a, b) => a.first - b.first);
     for (const { scan } of found) scans.push(scan);
   } else {
-    for (let address = 0; address < clients.size; address++) {
-      const source = clients.text(address);
-      const scan = scanOf(source, clients.flowCount(address), probesBySource.get(source) ?? [], options);
+    const flowsBySource = new Map<string, number>();
+    for (const f of input.flows) flowsBySource.set(f.client.ip, (flowsBySource.get(f.client.ip) ?? 0) + 1);
+    for (const [source, flows] of flowsBySource) {
+      const probes = probesBySource.get(source)?.probes ?? [];
+      const scan = scanOf(source, probes, options, () => probes.length < options.minProbeFraction * flows);
       if (scan !== undefined) scans.push(scan);
     }
   }

@@ -38,21 +38,23 @@ interface CloseGroup {
  * The short connections with an active closer, grouped by closer side, closer address and
  * listener, in order of each group's first connection, keeping only groups of at least
  * `minConnections`: `groupBy` over `side|closer ip|listener` text, built from the pre-pass's
- * columns (active closes, client address numbers) without a record or a string per connection.
- * A server closer's address is the listener's; client addresses are grouped only on listeners
- * where clients closed enough connections.
+ * columns without a record or a string per connection. A server closer's address is the
+ * listener's. Client closes are counted per client address hash first; only the connections whose
+ * hash reaches the threshold (a churning client: the finding's evidence, or rarely a hash shared
+ * by several addresses) are fetched by position, to group them by their exact address text.
  */
 function closedGroups(input: DetectorInput, options: TimeWaitChurnOptions): CloseGroup[] {
   const index = flowIndex(input);
-  const { flags, durationSeconds, clientAddress } = index.columns;
+  const { flags, durationSeconds, clientAddressHash } = index.columns;
   const max = options.maxConnectionSeconds;
   const found: { first: number; group: CloseGroup }[] = [];
   const keep = (side: Side, positions: number[]): void => {
     if (positions.length > 0 && !(positions.length < options.minConnections)) found.push({ first: positions[0]!, group: { side, positions } });
   };
-  // Short client closes per client address on the current listener; reset after each listener.
-  const perAddress = new Int32Array(index.clients.size);
-  const touched: number[] = [];
+  const isShortClientClose = (p: number): boolean =>
+    (flags[p]! & (FLOW_ACTIVE_CLOSE | FLOW_CLOSED_BY_SERVER)) === FLOW_ACTIVE_CLOSE && durationSeconds[p]! <= max;
+  // Short client closes per client address hash on the current listener.
+  const perHash = new Map<number, number>();
   for (const listener of index.listeners.values()) {
     const byServer: number[] = [];
     let clientCloses = 0;
@@ -64,26 +66,20 @@ function closedGroups(input: DetectorInput, options: TimeWaitChurnOptions): Clos
     }
     keep('server', byServer);
     if (clientCloses < options.minConnections) continue;
-    // Most client addresses close a few connections each: count per address first, and group
-    // only the connections of addresses that reach the threshold.
-    const isShortClientClose = (p: number): boolean => (flags[p]! & (FLOW_ACTIVE_CLOSE | FLOW_CLOSED_BY_SERVER)) === FLOW_ACTIVE_CLOSE && durationSeconds[p]! <= max;
+    perHash.clear();
     for (const p of listener.positions) {
-      if (!isShortClientClose(p)) continue;
-      const a = clientAddress[p]!;
-      if (perAddress[a]!++ === 0) touched.push(a);
+      if (isShortClientClose(p)) perHash.set(clientAddressHash[p]!, (perHash.get(clientAddressHash[p]!) ?? 0) + 1);
     }
-    const byAddress = new Map<number, number[]>();
+    const byAddress = new Map<string, number[]>();
     for (const p of listener.positions) {
-      if (!isShortClientClose(p)) continue;
-      const a = clientAddress[p]!;
-      if (perAddress[a]! < options.minConnections) continue;
-      const group = byAddress.get(a);
-      if (group === undefined) byAddress.set(a, [p]);
+      if (!isShortClientClose(p) || perHash.get(clientAddressHash[p]!)! < options.minConnections) continue;
+      const flow = input.flows.at(p);
+      if (flow === undefined) continue;
+      const group = byAddress.get(flow.client.ip);
+      if (group === undefined) byAddress.set(flow.client.ip, [p]);
       else group.push(p);
     }
     for (const positions of byAddress.values()) keep('client', positions);
-    for (const a of touched) perAddress[a] = 0;
-    touched.length = 0;
   }
   // Groups are disjoint, so first positions differ: the order is that of `groupBy`.
   found.sort((a, b) => a.first - b.first);

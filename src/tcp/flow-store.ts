@@ -14,8 +14,10 @@
  * samples), so {@link buildFlowRecord} is "encode into a scratch store, decode": one code path for
  * the tracker's callback API and the store.
  *
- * Exactness: integers are stored as varints up to 2^53; the few derived floats (state entry
- * times, the end time, RTTs, seconds since a previous incarnation) are stored as raw float64, and
+ * Exactness: integers are stored as varints up to 2^53; packet times given as floats (state entry
+ * times, the end time) as the (seconds, nanoseconds) that give back exactly that float, RTTs as
+ * whole microseconds when that is exact, and otherwise (and for the seconds since a previous
+ * incarnation) as raw float64; and
  * every float a record shows is computed by the same expressions as before from the same inputs,
  * so records are bit-for-bit those the tracker used to build.
  *
@@ -73,8 +75,8 @@ const SLOT_PAGE_BITS = 16;
 const SLOT_PAGE = 1 << SLOT_PAGE_BITS;
 const EMPTY_SLOT = 0xffffffff;
 
-/** Bound of the address intern map; when reached it is cleared (interning is only a saving). */
-const MAX_INTERNED = 65536;
+/** Slots of the address text cache (a power of two). */
+const ADDRESS_SLOTS = 1 << 16;
 
 // ---------------------------------------------------------------------------------------------
 // Derivations (once per flow, at encoding time).
@@ -216,6 +218,39 @@ class Writer {
     this.uint(nanos);
   }
 
+  /**
+   * A packet time given as epoch seconds `t` (computed as `sec + nanos * 1e-9` from some packet):
+   * finds a (sec, nanos) that gives back exactly this float and writes it with {@link time};
+   * tag 3 and the raw float when there is none (a time not made that way).
+   */
+  packetTime(t: number, firstSec: number, firstNanos: number): void {
+    if (Number.isFinite(t)) {
+      const sec = Math.floor(t);
+      const frac = t - sec;
+      const us = Math.round(frac * 1e6) * 1000;
+      const ns = Math.round(frac * 1e9);
+      for (const nanos of [us, ns, ns - 1, ns + 1]) {
+        if (nanos >= 0 && nanos < 1e9 && sec + nanos * 1e-9 === t) {
+          this.time(sec, nanos, firstSec, firstNanos);
+          return;
+        }
+      }
+    }
+    this.uint(3);
+    this.float(t);
+  }
+
+  /** Milliseconds with at most 3 decimals (see roundMs) as an integer of microseconds; raw float otherwise. */
+  millis(ms: number): void {
+    const us = Math.round(ms * 1e3);
+    if (Number.isSafeInteger(us) && Math.abs(us) < 2 ** 51 && us / 1e3 === ms && !Object.is(ms, -0)) {
+      this.int(us * 2); // even: exact microseconds
+      return;
+    }
+    this.int(1); // odd: the raw float follows
+    this.float(ms);
+  }
+
   float(v: number): void {
     this.ensure(8);
     this.f64[0] = v;
@@ -267,6 +302,23 @@ class Reader {
     return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
   }
 
+  /** Reads what Writer.packetTime wrote: the float it was given. */
+  packetTime(firstSec: number, firstNanos: number): number {
+    const save = this.pos;
+    const v = this.uint();
+    if (v === 3) return this.float();
+    this.pos = save;
+    this.time(firstSec, firstNanos);
+    return this.sec + this.nanos * 1e-9;
+  }
+
+  /** Reads what Writer.millis wrote. */
+  millis(): number {
+    const v = this.int();
+    if (v === 1) return this.float();
+    return v / 2 / 1e3;
+  }
+
   /** Reads what Writer.time wrote; sets `sec` and `nanos`. */
   time(firstSec: number, firstNanos: number): void {
     const v = this.uint();
@@ -303,28 +355,30 @@ class Reader {
  * so records built close together share them. Shared objects are frozen; records are read-only.
  */
 class Interner {
-  private readonly v4Addresses = new Map<number, string>();
-  private readonly otherAddresses = new Map<string, string>();
+  /**
+   * Address text, direct-mapped by a hash of the four words (slot keys in a typed array, so no
+   * lookup hashes a heap number or builds a string to find a hit). A capture has a few thousand
+   * hosts, so nearly every lookup hits; a collision only costs one formatting.
+   */
+  private readonly keys = new Uint32Array(ADDRESS_SLOTS * 4);
+  private readonly texts = new Array<string | undefined>(ADDRESS_SLOTS).fill(undefined);
   private readonly statePairs = new Map<number, FlowRecord['finalState']>();
   private readonly ttlPairs = new Map<number, FlowRecord['ttl']>();
 
   /** Address text of four words (IPv4 is stored IPv4-mapped), interned. */
   address(w0: number, w1: number, w2: number, w3: number): string {
-    if (w0 === 0 && w1 === 0 && w2 === 0xffff) {
-      let text = this.v4Addresses.get(w3);
-      if (text === undefined) {
-        if (this.v4Addresses.size >= MAX_INTERNED) this.v4Addresses.clear();
-        text = formatAddress(w0, w1, w2, w3);
-        this.v4Addresses.set(w3, text);
-      }
-      return text;
-    }
-    const fresh = formatAddress(w0, w1, w2, w3);
-    const text = this.otherAddresses.get(fresh);
-    if (text !== undefined) return text;
-    if (this.otherAddresses.size >= MAX_INTERNED) this.otherAddresses.clear();
-    this.otherAddresses.set(fresh, fresh);
-    return fresh;
+    const slot = (Math.imul(w3 ^ Math.imul(w2 ^ Math.imul(w1 ^ Math.imul(w0, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f), 0x9e3779b1) >>> 16) & (ADDRESS_SLOTS - 1);
+    const k = slot * 4;
+    const keys = this.keys;
+    const cached = this.texts[slot];
+    if (cached !== undefined && keys[k + 3] === w3 && keys[k + 2] === w2 && keys[k + 1] === w1 && keys[k] === w0) return cached;
+    const text = formatAddress(w0, w1, w2, w3);
+    keys[k] = w0;
+    keys[k + 1] = w1;
+    keys[k + 2] = w2;
+    keys[k + 3] = w3;
+    this.texts[slot] = text;
+    return text;
   }
 
   /** A shared frozen `{client, server}` pair of states, by their 4-bit codes. */
@@ -561,9 +615,9 @@ export class FlowStore implements FlowList {
   //   u id, u flags, u codes (role | handshake<<2 | close<<5 | conn<<8 | finalC<<12 | finalS<<16),
   //   u c3 s3 (IPv4) or u c0..c3 s0..s3, u cPort, u sPort, i vlan, u incarnation,
   //   u firstFrame, u lastFrame-firstFrame, u firstSec, u firstNanos, t last,
-  //   u packetsC packetsS bytesC bytesS, f sinceC sinceS endT, u transitionsOmitted,
+  //   u packetsC packetsS bytesC bytesS, p sinceC sinceS endT (Writer.packetTime), u transitionsOmitted,
   //   u counts×16, u history, u ttlC+1 ttlS+1, u unackedC unackedS, u segmentsOmitted,
-  //   [f rtt serverSide clientSide total], [u prevId, f secondsSince, u prevFinal(c<<4|s)],
+  //   [m rtt serverSide clientSide total (Writer.millis)], [u prevId, f secondsSince, u prevFinal(c<<4|s)],
   //   u nTransitions, per: u frame-firstFrame, t time, u code,
   //   u nSegments, per: u frame-firstFrame, t time, u fromClient|retx<<1|flags<<4,
   //     u relSeq, u ack+1 (0: no ACK), u len, u window,
@@ -616,7 +670,9 @@ export class FlowStore implements FlowList {
     w.uint(f.firstNanos);
     w.time(f.lastSec, f.lastNanos, f.firstSec, f.firstNanos);
     w.uint(c.packets); w.uint(s.packets); w.uint(c.bytes); w.uint(s.bytes);
-    w.float(c.stateSinceT); w.float(s.stateSinceT); w.float(endT);
+    w.packetTime(c.stateSinceT, f.firstSec, f.firstNanos);
+    w.packetTime(s.stateSinceT, f.firstSec, f.firstNanos);
+    w.packetTime(endT, f.firstSec, f.firstNanos);
     w.uint(f.transitionsOmitted);
     w.uint(n.syn); w.uint(n.synAck); w.uint(n.finClient); w.uint(n.finServer);
     w.uint(n.rstClient); w.uint(n.rstServer); w.uint(n.synRetransmissions); w.uint(n.synAckRetransmissions);
@@ -640,9 +696,9 @@ export class FlowStore implements FlowList {
     w.uint(omitted);
 
     if (rttMeasurable) {
-      w.float(roundMs(f.firstSynAckT - f.lastSynT));
-      w.float(roundMs(f.handshakeAckT - f.lastSynAckT));
-      w.float(roundMs(f.firstSynAckT - f.lastSynT + (f.handshakeAckT - f.lastSynAckT)));
+      w.millis(roundMs(f.firstSynAckT - f.lastSynT));
+      w.millis(roundMs(f.handshakeAckT - f.lastSynAckT));
+      w.millis(roundMs(f.firstSynAckT - f.lastSynT + (f.handshakeAckT - f.lastSynAckT)));
     }
     if (f.previous !== undefined) {
       w.uint(f.previous.flowId);
@@ -725,7 +781,9 @@ export class FlowStore implements FlowList {
     const lastSec = r.sec;
     const lastNanos = r.nanos;
     const packetsC = r.uint(), packetsS = r.uint(), bytesC = r.uint(), bytesS = r.uint();
-    const sinceC = r.float(), sinceS = r.float(), endT = r.float();
+    const sinceC = r.packetTime(firstSec, firstNanos);
+    const sinceS = r.packetTime(firstSec, firstNanos);
+    const endT = r.packetTime(firstSec, firstNanos);
     const transitionsOmitted = r.uint();
     const counts: FlowRecord['counts'] = {
       syn: r.uint(),
@@ -751,9 +809,9 @@ export class FlowStore implements FlowList {
     const segmentsOmitted = r.uint();
     let rttMs: FlowRecord['rttMs'];
     if ((flags & F_HAS_RTT) !== 0) {
-      const serverSide = r.float();
-      const clientSide = r.float();
-      const total = r.float();
+      const serverSide = r.millis();
+      const clientSide = r.millis();
+      const total = r.millis();
       rttMs = { serverSide, clientSide, total };
     }
     let previous: FlowRecord['previous'];

@@ -11,15 +11,18 @@
 
 import { formatIsoTimestamp } from '../common/time.ts';
 
-/**
- * Distinct seconds cached before the cache is cleared: a few minutes of capture around the
- * current emission point, ~100 KB at most.
- */
-const MAX_CACHED_SECONDS = 4096;
+/** Seconds cached (a power of two): over an hour of capture, ~100 KB at most. */
+const PREFIX_SLOTS = 4096;
 
 /** Formats (seconds, nanoseconds) as ISO 8601 UTC with a fixed number of fractional digits. */
 export class IsoFormatter {
-  private readonly prefixes = new Map<number, string>();
+  /**
+   * Direct-mapped cache of prefixes by whole second (slot = second mod size): typed keys, because
+   * epoch seconds (~1.7e9) are past V8's small-integer range and every Map lookup by them hashed a
+   * heap number. A miss only costs one formatting.
+   */
+  private readonly prefixKeys = new Float64Array(PREFIX_SLOTS).fill(-1);
+  private readonly prefixTexts = new Array<string>(PREFIX_SLOTS).fill('');
   /** 10^(9 - digits): nanoseconds per unit of the last fractional digit. */
   private readonly divisor: number;
   /** 10^digits: added before `toString` so leading zeros come for free, then sliced off. */
@@ -34,13 +37,12 @@ export class IsoFormatter {
 
   /** `YYYY-MM-DDTHH:MM:SS` of a whole second, cached. */
   private prefix(tsSec: number): string {
-    let p = this.prefixes.get(tsSec);
-    if (p === undefined) {
-      if (this.prefixes.size >= MAX_CACHED_SECONDS) this.prefixes.clear();
-      const full = formatIsoTimestamp(tsSec, 0, 0);
-      p = full.slice(0, full.length - 1);
-      this.prefixes.set(tsSec, p);
-    }
+    const slot = tsSec & (PREFIX_SLOTS - 1);
+    if (this.prefixKeys[slot] === tsSec) return this.prefixTexts[slot]!;
+    const full = formatIsoTimestamp(tsSec, 0, 0);
+    const p = full.slice(0, full.length - 1);
+    this.prefixKeys[slot] = tsSec;
+    this.prefixTexts[slot] = p;
     return p;
   }
 

@@ -15,12 +15,14 @@ import { PcapWriter } from '../../src/capture/index.ts';
 import { analyze } from '../../src/analyze.ts';
 import { runDetectors } from '../../src/diagnose/index.ts';
 import type { DiagnoseOptions, DiagnoseResult } from '../../src/diagnose/index.ts';
+import { addressHash } from '../../src/diagnose/aggregates.ts';
 import type { CaptureFacts } from '../../src/report/model.ts';
 import { generateConversations } from '../../src/synth/index.ts';
 import type { ConversationOptions } from '../../src/synth/conversation.ts';
 import type { FlowRecord } from '../../src/tcp/types.ts';
 import { analyzeFile, CAPTURES_DIR } from '../support/analyze-file.ts';
 import { FreshFlowList } from '../support/fresh-flow-list.ts';
+import { buildFlow, captureFacts, cleanFlow, T0 } from './flow-builder.ts';
 
 /**
  * Records a default diagnosis may build beyond one per flow: candidate and evidence fetches by
@@ -49,8 +51,8 @@ async function flowsOf(report: Promise<{ flows: Iterable<FlowRecord>; capture: C
 
 /**
  * A synthetic capture of a few thousand interleaved connections (our generator and pcap writer):
- * resets, SYN and data retransmissions, mostly server-side closes on 64 listeners (TIME_WAIT
- * churn), and a cut at the end that leaves connections open.
+ * resets, SYN and data retransmissions, mostly server-side closes on a few dozen listeners
+ * (TIME_WAIT churn), and a cut at the end that leaves connections open.
  */
 const SYNTHETIC: Partial<ConversationOptions> = {
   seed: 20241123,
@@ -133,5 +135,84 @@ describe('diagnosis over a FlowList that builds a fresh record on every access',
         },
       });
     });
+  });
+});
+
+describe('client addresses kept as hashes: two addresses with the same hash stay apart', () => {
+  // Two address texts with the same FNV-1a hash (found by search over 10.x.y.z).
+  const A = '10.0.107.237';
+  const B = '10.2.219.40';
+
+  it('the two texts share a hash', () => {
+    assert.equal(addressHash(A), addressHash(B));
+  });
+
+  /** `count` short client-closed connections to one service, from B where `isB` says so, else from A. */
+  function churn(count: number, isB: (k: number) => boolean): FlowRecord[] {
+    const flows: FlowRecord[] = [];
+    for (let k = 0; k < count; k++) flows.push(cleanFlow(k + 1, T0 + k * 0.1, { client: { ip: isB(k) ? B : A, port: 30_000 + k } }));
+    return flows;
+  }
+
+  it('time-wait-churn groups client closes by exact address: 120 from A reported, 60 from B not', () => {
+    const flows = churn(180, (k) => k % 3 === 2);
+    const { result, built } = diagnoseBoth(flows, captureFacts());
+    const found = result.findings.filter((f) => f.id === 'time-wait-churn').map((f) => [f.details?.['host'], f.details?.['closer'], f.count]);
+    assert.deepEqual(found, [[A, 'client', 120]]);
+    // The connections of the shared hash were fetched once more to read their address (then the
+    // finding's first connection and time range): evidence of the finding, not another pass.
+    assert.ok(built <= 2 * flows.length + 10, `${built} records built for ${flows.length} flows`);
+  });
+
+  it('time-wait-churn: 100 from each address are two findings of 100, not one of 200', () => {
+    const found = diagnoseBoth(churn(200, (k) => k % 2 === 1), captureFacts())
+      .result.findings.filter((f) => f.id === 'time-wait-churn')
+      .map((f) => [f.details?.['host'], f.count]);
+    assert.deepEqual(found, [
+      [A, 100],
+      [B, 100],
+    ]);
+  });
+
+  /**
+   * B's connections with data first, then A probes 10 services (each refused) and opens
+   * `aNormal` connections with data.
+   */
+  function scan(aNormal: number): FlowRecord[] {
+    const flows: FlowRecord[] = [];
+    let id = 1;
+    for (let k = 0; k < 5; k++, id++) flows.push(cleanFlow(id, T0 + id, { client: { ip: B, port: 30_000 + id } }));
+    for (let k = 0; k < 10; k++, id++) {
+      flows.push(
+        buildFlow({
+          id,
+          startSeconds: T0 + id,
+          client: { ip: A, port: 30_000 + id },
+          server: { ip: '10.0.0.9', port: 1000 + k },
+          segments: [
+            [0, 'client', 'S', 0, -1, 0],
+            [0.0001, 'server', 'RA', 0, 1, 0],
+          ],
+        }),
+      );
+    }
+    for (let k = 0; k < aNormal; k++, id++) flows.push(cleanFlow(id, T0 + id, { client: { ip: A, port: 30_000 + id } }));
+    return flows;
+  }
+
+  it('port-scan counts a source\'s connections by exact address: 10 probes of 12 is a scan', () => {
+    // Counting B's 5 connections as A's would make 10 of 17 (below the 0.8 share): no scan.
+    const { result } = diagnoseBoth(scan(2), captureFacts());
+    assert.deepEqual(
+      result.findings.filter((f) => f.id === 'port-scan').map((f) => [f.endpoint, f.count]),
+      [[A, 10]],
+    );
+    assert.deepEqual(result.findings.filter((f) => f.id === 'connection-refused'), []);
+  });
+
+  it('port-scan: 10 probes of 13 is no scan, and the refusals are reported as such', () => {
+    const { result } = diagnoseBoth(scan(3), captureFacts());
+    assert.deepEqual(result.findings.filter((f) => f.id === 'port-scan'), []);
+    assert.equal(result.findings.filter((f) => f.id === 'connection-refused').length, 10);
   });
 });

@@ -40,7 +40,7 @@ import type { FromShard, ToShard } from './protocol.ts';
  * pooled, records are encoded into the store's pages), so a smaller nursery than V8's default
  * costs little time and keeps each thread's resident memory down.
  */
-const WORKER_YOUNG_GENERATION_MB = 8;
+const WORKER_YOUNG_GENERATION_MB = 16;
 
 /** Batches a shard may have queued before the reader waits. */
 const MAX_QUEUED_BATCHES = 8;

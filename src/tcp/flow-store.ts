@@ -642,7 +642,8 @@ export class FlowStore implements FlowList {
     if (continuations.length > 0) flags |= F_HAS_CONTINUATIONS;
     if (f.rolesInferred) flags |= F_ROLES_INFERRED;
     if (f.c0 === 0 && f.c1 === 0 && f.c2 === 0xffff && f.s0 === 0 && f.s1 === 0 && f.s2 === 0xffff) flags |= F_IPV4;
-    if (isRoutine(f, reason, handshake, anyInferred)) flags |= F_ROUTINE;
+    const routine = isRoutine(f, reason, handshake, anyInferred);
+    if (routine) flags |= F_ROUTINE;
     w.uint(f.id);
     w.uint(flags);
     w.uint(
@@ -686,7 +687,6 @@ export class FlowStore implements FlowList {
     // Segment samples: none for a routine flow past the first few (see isRoutine). The flag is
     // stored so the decision can be made again with another id (a shard's local id is at most the
     // global one, so a shard keeps the samples of a superset of the flows that need them).
-    const routine = isRoutine(f, reason, handshake, anyInferred);
     const dropSamples = routine && f.id > this.options.keepRoutineSamplesOfFirstFlows;
     const maxTail = f.tail === null ? 0 : f.tail.length / SAMPLE_FIELDS;
     let omitted: number;

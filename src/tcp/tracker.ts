@@ -219,15 +219,21 @@ export class FlowTracker {
    * a scan of the table). Returns the time as epoch seconds.
    */
   private observeTime(tsSec: number, tsNanos: number): number {
+    const t = this.noteLatest(tsSec, tsNanos);
+    if (tsSec > this.sweepSec) {
+      this.sweepSec = tsSec;
+      this.sweep(t);
+    }
+    return t;
+  }
+
+  /** Keeps the latest packet time seen (`lastT`, for the end of capture); returns the time as epoch seconds. */
+  private noteLatest(tsSec: number, tsNanos: number): number {
     const t = tsSec + tsNanos * 1e-9;
     if (t >= this.lastT) {
       this.lastT = t;
       this.lastSec = tsSec;
       this.lastNanos = tsNanos;
-    }
-    if (tsSec > this.sweepSec) {
-      this.sweepSec = tsSec;
-      this.sweep(t);
     }
     return t;
   }
@@ -241,16 +247,9 @@ export class FlowTracker {
   finish(endSec?: number, endNanos?: number): void {
     if (this.finished) return;
     this.finished = true;
-    if (endSec !== undefined && endNanos !== undefined) {
-      // The capture's last packet time, when this tracker saw only a shard of it (no sweep: the
-      // end of capture is not a packet).
-      const t = endSec + endNanos * 1e-9;
-      if (t >= this.lastT) {
-        this.lastT = t;
-        this.lastSec = endSec;
-        this.lastNanos = endNanos;
-      }
-    }
+    // The capture's last packet time, when this tracker saw only a shard of it (no sweep: the
+    // end of capture is not a packet).
+    if (endSec !== undefined && endNanos !== undefined) this.noteLatest(endSec, endNanos);
     const flows = this.table.values();
     flows.sort((a, b) => a.id - b.id);
     for (const f of flows) this.retire(f, f.closed ? f.closeReason : 'end_of_capture', this.lastT);

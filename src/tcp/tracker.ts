@@ -19,7 +19,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/types.ts';
 import type { TcpSegment } from '../decode/types.ts';
 import { flowHash, matchesEndpoints, sentByClient } from '../flow/flow-key.ts';
 import type { FlowKeyFields } from '../flow/flow-key.ts';
-import { FlowTable } from '../flow/flow-table.ts';
+import { FlowTable, SMALL_KEY } from '../flow/flow-table.ts';
 import { seqDiff, seqGt, seqGte, seqLt, seqMax } from '../flow/seq.ts';
 import {
   EndpointTrack,
@@ -348,7 +348,7 @@ export class FlowTracker {
     f.client.stateSinceT = t;
     f.server.stateSinceT = t;
 
-    const prev = this.remembered.get(hash);
+    const prev = this.remembered.get(hash & SMALL_KEY);
     if (prev !== undefined && matchesEndpoints(prev, seg)) {
       if (t - prev.lastT <= this.options.rememberClosedSeconds) {
         f.incarnation = prev.incarnation + 1;
@@ -415,7 +415,7 @@ export class FlowTracker {
     while (this.rememberedCount > 0) {
       const head = queue[this.rememberedHead]!;
       if (this.rememberedCount < queue.length && !(endT - head.lastT > keep)) break;
-      if (this.remembered.get(head.hash) === head) this.remembered.delete(head.hash);
+      if (this.remembered.get(head.hash & SMALL_KEY) === head) this.remembered.delete(head.hash & SMALL_KEY);
       queue[this.rememberedHead] = undefined;
       this.rememberedFree.push(head);
       this.rememberedHead = (this.rememberedHead + 1) % queue.length;
@@ -436,7 +436,7 @@ export class FlowTracker {
     memory.lastT = f.lastT;
     memory.finalClient = f.client.state;
     memory.finalServer = f.server.state;
-    this.remembered.set(f.hash, memory);
+    this.remembered.set(f.hash & SMALL_KEY, memory);
     this.flowsEmitted++;
     if (this.store !== undefined) this.store.put(f.id - 1, f, reason, endT);
     else this.onFlow?.(this.scratch.record(f, reason, endT));

@@ -5,7 +5,7 @@
  * Byte for byte what `JSON.stringify(document, null, 2)` would give.
  */
 import type { AnalysisReport } from '../report/model.ts';
-import { batchChunks, reportJsonChunks } from '../report/index.ts';
+import { batchChunks, indentLines, reportJsonChunks } from '../report/index.ts';
 import { auditTotals } from './format.ts';
 import type { AuditRow } from './format.ts';
 import { writeToStdout } from './output.ts';
@@ -22,8 +22,7 @@ export type AuditEntry =
 /** `JSON.stringify(value, null, 2)` indented by `depth` more spaces, to nest it in a streamed document. */
 function nestedJson(value: unknown, depth: number): string {
   const pad = ' '.repeat(depth);
-  // JSON.stringify escapes newlines inside strings, so every raw newline is structural.
-  return pad + JSON.stringify(value, null, 2).replace(/\n/g, `\n${pad}`);
+  return pad + indentLines(JSON.stringify(value, null, 2), pad);
 }
 
 /**
@@ -41,7 +40,7 @@ function* auditEntryPieces(entry: AuditEntry, depth: number): Generator<string, 
     yield `${first ? `${pad}{` : ','}\n${pad}  ${JSON.stringify(key)}: `;
     first = false;
     if (key === 'report') yield* reportJsonChunks(value as AnalysisReport, depth + 2);
-    else yield JSON.stringify(value, null, 2).replace(/\n/g, `\n${pad}  `);
+    else yield indentLines(JSON.stringify(value, null, 2), `${pad}  `);
   }
   yield `\n${pad}}`;
 }
@@ -64,7 +63,7 @@ export class AuditJsonWriter {
   }
 
   end(rows: readonly AuditRow[]): void {
-    process.stdout.write(`${this.count > 0 ? '\n  ' : ''}],\n  "totals": ${JSON.stringify(auditTotals(rows), null, 2).replace(/\n/g, '\n  ')}\n}\n`);
+    process.stdout.write(`${this.count > 0 ? '\n  ' : ''}],\n  "totals": ${indentLines(JSON.stringify(auditTotals(rows), null, 2), '  ')}\n}\n`);
   }
 }
 

@@ -4,7 +4,8 @@
  *
  * Why numbers, not raw records: the reader thread decodes anyway (it needs the 4-tuple to pick the
  * shard, and keeps the capture facts, duplicate filter and anomaly counts in one place, in capture
- * order), so a shard receives only what the flow tracker reads of a segment: 25 words.
+ * order), so a shard receives only what the flow tracker reads of a segment, and the flow hash the
+ * reader already computed to pick the shard: 26 words.
  *
  * @module
  */
@@ -13,7 +14,7 @@ import type { FlowTrackerOptions } from '../tcp/options.ts';
 import type { FlowStoreParts } from '../tcp/flow-store.ts';
 
 /** Words per packed entry (a segment, or a tick). */
-export const ENTRY_WORDS = 25;
+export const ENTRY_WORDS = 26;
 /** Entries per batch: ~100 KB, a few per MiB of capture per shard. */
 export const BATCH_ENTRIES = 1024;
 
@@ -28,6 +29,7 @@ export function packEntry(
   at: number,
   kind: number,
   seg: TcpSegment,
+  hash: number,
   frame: number,
   tsSec: number,
   tsNanos: number,
@@ -58,6 +60,12 @@ export function packEntry(
   out[at + 22] = seg.ttl;
   out[at + 23] = seg.headerLength;
   out[at + 24] = seg.windowScale + 1;
+  out[at + 25] = hash;
+}
+
+/** The flow hash of the segment entry at `at` (flowHash's signed 32-bit value). */
+export function entryHash(words: Uint32Array, at: number): number {
+  return words[at + 25]! | 0;
 }
 
 /** Fills `seg` (a reused scratch segment) from the entry at `at`; returns the frame number. */

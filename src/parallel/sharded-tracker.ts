@@ -107,15 +107,16 @@ export class ShardedTracker {
       this.lastSec = tsSec;
       this.lastNanos = tsNanos;
     }
-    const target = (flowHash(seg) >>> 0) % this.shards.length;
+    const hash = flowHash(seg);
+    const target = (hash >>> 0) % this.shards.length;
     if (tsSec > this.sweepSec) {
       // The one tracker would sweep here: every other shard sweeps at this same instant.
       this.sweepSec = tsSec;
       for (let i = 0; i < this.shards.length; i++) {
-        if (i !== target) this.push(this.shards[i]!, KIND_TICK, seg, frameNumber, tsSec, tsNanos);
+        if (i !== target) this.push(this.shards[i]!, KIND_TICK, seg, hash, frameNumber, tsSec, tsNanos);
       }
     }
-    this.push(this.shards[target]!, KIND_SEGMENT, seg, frameNumber, tsSec, tsNanos);
+    this.push(this.shards[target]!, KIND_SEGMENT, seg, hash, frameNumber, tsSec, tsNanos);
   }
 
   /** Resolves when every shard has room for more batches (undefined: room now). Rejects on a shard failure. */
@@ -137,7 +138,8 @@ export class ShardedTracker {
       const message: ToShard = { type: 'finish', endSec: this.lastSec, endNanos: this.lastNanos };
       s.worker.postMessage(message);
     }
-    if (this.failure === undefined) await Promise.race([finished, this.failed()]);
+    // Resolved when every shard is done, or at once by a failure (see fail).
+    if (this.failure === undefined) await finished;
     await Promise.all(this.shards.map((s) => s.worker.terminate()));
     if (this.failure !== undefined) throw this.failure;
     return new MergedFlowList(
@@ -151,19 +153,11 @@ export class ShardedTracker {
     await Promise.all(this.shards.map((s) => s.worker.terminate()));
   }
 
-  private failedPromise: Promise<void> | undefined;
-  private failReject: ((e: Error) => void) | undefined;
-  private failed(): Promise<void> {
-    this.failedPromise ??= new Promise<void>((_, reject) => {
-      this.failReject = reject;
-    });
-    return this.failedPromise;
-  }
-
   private fail(e: Error): void {
     if (this.failure !== undefined) return;
     this.failure = e;
-    this.failReject?.(e);
+    // Wake whatever waits (flow control, finish): each checks `failure` when it resumes.
+    this.finishing?.();
     const w = this.waiting;
     this.waiting = undefined;
     w?.();
@@ -190,8 +184,8 @@ export class ShardedTracker {
     }
   }
 
-  private push(shard: Shard, kind: number, seg: TcpSegment, frame: number, tsSec: number, tsNanos: number): void {
-    packEntry(shard.words, shard.entries * ENTRY_WORDS, kind, seg, frame, tsSec, tsNanos);
+  private push(shard: Shard, kind: number, seg: TcpSegment, hash: number, frame: number, tsSec: number, tsNanos: number): void {
+    packEntry(shard.words, shard.entries * ENTRY_WORDS, kind, seg, hash, frame, tsSec, tsNanos);
     if (++shard.entries === BATCH_ENTRIES) this.flush(shard);
   }
 

@@ -9,5 +9,5 @@ export { anonymizeReport } from './anonymize.ts';
 export { sanitizeJson } from './sanitize-json.ts';
 export { buildReportView, DEFAULT_VIEW_OPTIONS } from './view-model.ts';
 export type { ReportView, ReportViewOptions } from './view-model.ts';
-export { batchChunks, JSON_CHUNK_CHARS, reportJsonChunks, reportJsonDocument, writeReportJson } from './json-writer.ts';
+export { batchChunks, indentLines, JSON_CHUNK_CHARS, reportJsonChunks, reportJsonDocument, writeReportJson } from './json-writer.ts';
 export { MappedFlowList } from './flow-list.ts';

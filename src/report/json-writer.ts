@@ -36,7 +36,7 @@ export function* batchChunks(pieces: Iterable<string>, chunkChars: number = JSON
 }
 
 /** `text` with `pad` inserted after every newline: the JSON.stringify text of a value nested deeper. */
-function indentLines(text: string, pad: string): string {
+export function indentLines(text: string, pad: string): string {
   // JSON.stringify escapes newlines inside strings, so every raw newline is structural.
   return pad === '' ? text : text.replace(/\n/g, `\n${pad}`);
 }

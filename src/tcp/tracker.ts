@@ -182,13 +182,14 @@ export class FlowTracker {
    * @param frameNumber - 1-based frame number in the capture (as Wireshark numbers frames).
    * @param tsSec - packet time, whole seconds since the epoch.
    * @param tsNanos - nanoseconds within that second.
+   * @param hash - `flowHash(seg)`, when the caller already has it (the shards of `--jobs` get it
+   *   from the reader thread, which hashed the segment to pick the shard).
    * @throws Error when called after {@link finish}.
    */
-  add(seg: TcpSegment, frameNumber: number, tsSec: number, tsNanos: number): void {
+  add(seg: TcpSegment, frameNumber: number, tsSec: number, tsNanos: number, hash: number = flowHash(seg)): void {
     if (this.finished) throw new Error('FlowTracker.add called after finish()');
     const t = this.observeTime(tsSec, tsNanos);
 
-    const hash = flowHash(seg);
     let flow = this.table.lookup(seg, hash);
     if (flow !== undefined && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) {
       const reason = this.newIncarnationReason(flow, seg);

@@ -27,7 +27,8 @@
  * Each candidate list keeps the flows' order. A detector walks its list instead of all flows, and
  * its own match logic then decides exactly as before, so findings do not depend on the lists.
  */
-import type { Endpoint, FlowList, FlowRecord, Transition } from '../tcp/types.ts';
+import type { Endpoint, FlowList, FlowRecord, FlowSummary, TransitionCore } from '../tcp/types.ts';
+import { clientAddressKey, scanFlows } from '../tcp/flow-summary.ts';
 import type { DetectorInput } from './types.ts';
 import { hasDataAfterFin } from './half-close.ts';
 import { hasKeepaliveSample } from './keepalive-timeout.ts';
@@ -179,6 +180,17 @@ export function addressHash(text: string): number {
   return h | 0;
 }
 
+/**
+ * The {@link FlowColumns.clientAddressHash} of a flow: its IPv4 address itself (as int32) when the
+ * list gives it as a number, otherwise {@link addressHash} of the text. Which one a flow gets
+ * depends on the list, so hashes are compared only within one index (port-scan takes its sources'
+ * hashes from the column, never from their text).
+ */
+function clientAddressHash(flow: FlowSummary): number {
+  const key = clientAddressKey(flow);
+  return typeof key === 'number' ? key | 0 : addressHash(key);
+}
+
 const cache = new WeakMap<FlowList, FlowIndex>();
 /** Listeners by server ip, then port, per input (built with the index). */
 const byServerIp = new WeakMap<FlowList, Map<string, Map<number, ListenerAggregate>>>();
@@ -231,10 +243,22 @@ export function flowIndex(input: DetectorInput): FlowIndex {
   const probePositions: number[] = [];
   const keepaliveProbed: FlowRecord[] = [];
   const halfClosed: FlowRecord[] = [];
+  // The record of the flow being visited, built at most once (a record in several lists is one object).
+  let kept: FlowRecord | undefined;
+  let keptAt = -1;
   let p = 0;
-  for (const f of flows) {
+  const recordAt = (position: number): FlowRecord => {
+    if (keptAt !== position) {
+      kept = flows.at(position);
+      keptAt = position;
+      if (kept === undefined) throw new Error(`flow list has no flow at position ${position} of its scan`);
+    }
+    return kept!;
+  };
+  scanFlows(flows, (f, position) => {
     // The columns are sized by `length`: a list that yields more breaks the FlowList contract.
     if (p >= n) throw new Error(`flow list yielded more than its length (${n}) flows`);
+    if (position !== p) throw new Error(`flow list scan gave position ${position} for flow ${p}`);
     const server = f.server;
     let ports = byIp.get(server.ip);
     if (ports === undefined) {
@@ -258,41 +282,41 @@ export function flowIndex(input: DetectorInput): FlowIndex {
     if (counts.synAck > 0) listener.answered++;
     if (handshake === 'no_synack') {
       listener.unanswered++;
-      noSynAck.push(f);
-      halfOpen.push(f);
+      noSynAck.push(recordAt(p));
+      halfOpen.push(recordAt(p));
     } else if (handshake === 'half_open') {
       listener.halfOpen++;
-      halfOpen.push(f);
-    } else if (handshake === 'refused') refused.push(f);
+      halfOpen.push(recordAt(p));
+    } else if (handshake === 'refused') refused.push(recordAt(p));
     else if (handshake === 'not_seen') startedMidConnection++;
     // Capture quality's counts (it used to walk the flows itself).
     if (isOneWayFlow(f)) oneWay++;
     if (f.endSeconds > lastFlowSeconds) lastFlowSeconds = f.endSeconds;
     if (f.segments.length > 0) {
       sampled.push(p);
-      if (hasKeepaliveSample(f)) keepaliveProbed.push(f);
-      if (hasDataAfterFin(f)) halfClosed.push(f);
+      if (hasKeepaliveSample(f)) keepaliveProbed.push(recordAt(p));
+      if (hasDataAfterFin(f)) halfClosed.push(recordAt(p));
     }
-    if (counts.rstClient + counts.rstServer > 0) reset.push(f);
-    if (counts.synRetransmissions >= 1) synRetransmitted.push(f);
-    if (counts.synAckRetransmissions >= 1) synAckRetransmitted.push(f);
-    if (counts.finRetransmissions >= 1) finRetransmitted.push(f);
+    if (counts.rstClient + counts.rstServer > 0) reset.push(recordAt(p));
+    if (counts.synRetransmissions >= 1) synRetransmitted.push(recordAt(p));
+    if (counts.synAckRetransmissions >= 1) synAckRetransmitted.push(recordAt(p));
+    if (counts.finRetransmissions >= 1) finRetransmitted.push(recordAt(p));
     const previous = f.previous;
     if (previous !== undefined && (previous.finalState.client === 'TIME_WAIT' || previous.finalState.server === 'TIME_WAIT')) {
-      reincarnated.push(f);
+      reincarnated.push(recordAt(p));
     }
-    if (f.unackedBytesAtEnd.client > 0 || f.unackedBytesAtEnd.server > 0) unacked.push(f);
+    if (f.unackedBytesAtEnd.client > 0 || f.unackedBytesAtEnd.server > 0) unacked.push(recordAt(p));
     // One walk over the transitions (separate objects: the costliest read of a flow).
     let closeWait = f.finalState.client === 'CLOSE_WAIT' || f.finalState.server === 'CLOSE_WAIT';
-    let finWait: Transition | undefined;
+    let finWait: TransitionCore | undefined;
     for (const t of f.transitions) {
       if (t.to === 'FIN_WAIT_1') {
         if (finWait === undefined || t.tSeconds < finWait.tSeconds) finWait = t;
       } else if (t.to === 'CLOSED' && t.from === 'CLOSE_WAIT') closeWait = true;
     }
-    if (closeWait) closeWaitCandidates.push(f);
+    if (closeWait) closeWaitCandidates.push(recordAt(p));
     if (isProbe(f)) {
-      probes.push(f);
+      probes.push(recordAt(p));
       probePositions.push(p);
     }
     let flags = handshake === 'complete' || counts.dataBytesServer > 0 ? FLOW_GOT_THROUGH : 0;
@@ -307,10 +331,10 @@ export function flowIndex(input: DetectorInput): FlowIndex {
     columns.startSeconds[p] = f.startSeconds;
     columns.listener[p] = listener.rank;
     const client = f.client;
-    columns.clientAddressHash[p] = addressHash(client.ip);
+    columns.clientAddressHash[p] = clientAddressHash(f);
     columns.clientPort[p] = client.port;
     p++;
-  }
+  });
   if (p !== n) throw new Error(`flow list yielded ${p} flows, its length is ${n}`);
   // Each listener's positions: one Int32Array for all, in listener order (counting sort by rank).
   const offsets = new Int32Array(built.length + 1);

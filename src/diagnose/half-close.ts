@@ -2,7 +2,7 @@
  * `half-close` (info): one side sent FIN and data kept flowing the other way. Legitimate
  * (shutdown(SHUT_WR), RFC 9293 §3.6): shown so it is not mistaken for a leak.
  */
-import type { FlowRecord, SegmentSample, Side } from '../tcp/types.ts';
+import type { FlowRecord, FlowSummary, SegmentSample, Side } from '../tcp/types.ts';
 import { flowIndex, flowsAt, groupByListener, matchFlows } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { HalfCloseOptions } from './options.ts';
@@ -29,12 +29,12 @@ function isDataAfterFin(s: SegmentSample, fin: SegmentSample, peerFin: SegmentSa
 }
 
 /** The first sampled FIN of either side. */
-function firstFin(flow: FlowRecord): SegmentSample | undefined {
+function firstFin(flow: FlowSummary): SegmentSample | undefined {
   for (const s of flow.segments) if (isFin(s)) return s;
   return undefined;
 }
 /** The other side's first sampled FIN after `fin`. */
-function peerFinAfter(flow: FlowRecord, fin: SegmentSample): SegmentSample | undefined {
+function peerFinAfter(flow: FlowSummary, fin: SegmentSample): SegmentSample | undefined {
   for (const s of flow.segments) if (s.from !== fin.from && isFin(s) && s.frame > fin.frame) return s;
   return undefined;
 }
@@ -52,7 +52,7 @@ function halfCloseBytes(flow: FlowRecord, fin: SegmentSample): number {
  * a match with a positive `minBytes` needs. The shared pre-pass asks it of every sampled flow, so
  * it allocates nothing, tests the cheap fields first and stops at the first such segment.
  */
-export function hasDataAfterFin(flow: FlowRecord): boolean {
+export function hasDataAfterFin(flow: FlowSummary): boolean {
   const fin = firstFin(flow);
   if (fin === undefined) return false;
   let peerFin: SegmentSample | undefined;

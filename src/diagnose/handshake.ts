@@ -1,9 +1,9 @@
 /** Handshake evidence read from segment samples, shared by the SYN-ACK and accept-queue detectors. */
-import type { FlowRecord, SegmentSample } from '../tcp/types.ts';
+import type { FlowRecord, FlowSummary, SegmentSample } from '../tcp/types.ts';
 import { hasFlag, isFin, isRst, isSyn, isSynAck } from './util.ts';
 
 /** The first SYN-ACK the server sent, if captured. */
-export function firstSynAck(flow: FlowRecord): SegmentSample | undefined {
+export function firstSynAck(flow: FlowSummary): SegmentSample | undefined {
   return flow.segments.find((s) => s.from === 'server' && isSynAck(s));
 }
 
@@ -75,7 +75,7 @@ export function clientSyns(flow: FlowRecord): SegmentSample[] {
  * SYN-ACK was captured: it received an answer that the capture missed (the server-to-client
  * direction was not captured), since a client in SYN_SENT sends nothing but SYNs.
  */
-export function clientActsConnected(flow: FlowRecord): boolean {
+export function clientActsConnected(flow: FlowSummary): boolean {
   if (flow.counts.synAck > 0 || firstSynAck(flow) !== undefined) return false;
   const syn = flow.segments.find((s) => s.from === 'client' && isSyn(s));
   if (syn === undefined) return false;

@@ -1,5 +1,5 @@
 /** `keepalive-timeout`: keepalive probes went unanswered and the prober aborted the connection. */
-import type { FlowRecord, Side } from '../tcp/types.ts';
+import type { FlowRecord, FlowSummary, Side } from '../tcp/types.ts';
 import { flowIndex, groupByListener, matchFlows } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { KeepaliveTimeoutOptions } from './options.ts';
@@ -17,7 +17,7 @@ export interface KeepaliveAbort {
 }
 
 /** True when a segment sample of the flow is a keepalive probe: a match with `minProbes` ≥ 1 needs one. */
-export function hasKeepaliveSample(flow: FlowRecord): boolean {
+export function hasKeepaliveSample(flow: FlowSummary): boolean {
   for (const s of flow.segments) if (s.retransmission === 'keepalive') return true;
   return false;
 }

@@ -5,15 +5,15 @@
  * once; `connection-refused`, `reset`, `syn-dropped` and `syn-retransmit` leave them out, so a scan
  * does not read as many broken services.
  */
-import type { FlowList, FlowRecord } from '../tcp/types.ts';
-import { addressHash, flowIndex } from './aggregates.ts';
+import type { FlowList, FlowRecord, FlowSummary } from '../tcp/types.ts';
+import { flowIndex } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { PortScanOptions } from './options.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
 import { endpointText, ipField, makeFinding, plural, timeRange } from './util.ts';
 
 /** A connection that looks like a probe: no payload either way, and not a normal close. */
-export function isProbe(flow: FlowRecord): boolean {
+export function isProbe(flow: FlowSummary): boolean {
   if (flow.counts.dataBytesClient > 0 || flow.counts.dataBytesServer > 0) return false;
   if (flow.handshake === 'refused' || flow.handshake === 'no_synack' || flow.handshake === 'half_open') return true;
   // A connect scan completes the handshake and resets (or closes) at once.
@@ -150,7 +150,8 @@ export function findScans(input: DetectorInput, options: PortScanOptions): Scan[
     if (candidates.length > 0) {
       const byHash = new Map<number, (typeof candidates)[number][]>();
       for (const c of candidates) {
-        const h = addressHash(c.source);
+        // The column's hash of this source (hashes depend on the list: see clientAddressHash).
+        const h = index.columns.clientAddressHash[c.probes.positions[0]!]!;
         const list = byHash.get(h);
         if (list === undefined) byHash.set(h, [c]);
         else list.push(c);

@@ -2,7 +2,7 @@
  * Capture quality: what the capture can and cannot show, computed before the findings, and the
  * caveat a finding carries when its evidence depends on one of those gaps.
  */
-import type { FlowRecord } from '../tcp/types.ts';
+import type { FlowRecord, FlowSummary } from '../tcp/types.ts';
 import { flowIndex } from './aggregates.ts';
 import { clientActsConnected } from './handshake.ts';
 import type { CaptureQuality, DetectorInput, QualityItem } from './types.ts';
@@ -21,7 +21,7 @@ const DUPLICATE_ANOMALY = /dup(licate)?_(packet|frame|segment)|same_packet/;
  * missed). Causes: asymmetric routing, a one-way SPAN port, a BPF filter on one direction. A
  * SYN-only flow is not counted: an unanswered SYN is normal.
  */
-export function isOneWayFlow(flow: FlowRecord): boolean {
+export function isOneWayFlow(flow: FlowSummary): boolean {
   if (flow.packets.client !== 0 && flow.packets.server !== 0) return false;
   return flow.handshake === 'not_seen' || clientActsConnected(flow);
 }

@@ -3,7 +3,7 @@
  * at the server and not answered is a server-side drop; unanswered in a client-side capture it
  * may have been lost anywhere on the path.
  */
-import type { FlowRecord } from '../tcp/types.ts';
+import type { FlowRecord, FlowSummary } from '../tcp/types.ts';
 
 export type Vantage = 'client' | 'server' | 'unknown';
 
@@ -55,7 +55,7 @@ export function inferVantage(flow: FlowRecord): VantageGuess {
  * {@link inferVantage} without the reason text: the same decision, and no string built, for
  * majorities over many flows.
  */
-export function vantageOf(flow: FlowRecord): Vantage {
+export function vantageOf(flow: FlowSummary): Vantage {
   const c = flow.ttl.client;
   const s = flow.ttl.server;
   if (c > 0 && s > 0) {

@@ -31,7 +31,7 @@ import { FlowStore } from '../tcp/flow-store.ts';
 import { DEFAULT_FLOW_TRACKER_OPTIONS } from '../tcp/options.ts';
 import type { FlowTrackerOptions } from '../tcp/options.ts';
 import type { FlowStoreOptions, FlowStoreParts } from '../tcp/flow-store.ts';
-import type { FlowList, FlowRecord } from '../tcp/types.ts';
+import type { FlowList, FlowRecord, FlowSummary } from '../tcp/types.ts';
 import { BATCH_ENTRIES, ENTRY_WORDS, KIND_SEGMENT, KIND_TICK, packEntry } from './protocol.ts';
 import type { FromShard, ToShard } from './protocol.ts';
 
@@ -255,6 +255,14 @@ export class MergedFlowList implements FlowList {
 
   *[Symbol.iterator](): IterableIterator<FlowRecord> {
     for (let i = 0; i < this.shardOf.length; i++) yield this.at(i)!;
+  }
+
+  /** FlowList fast path: each shard's summaries in merged order, ids remapped (see FlowStore.summaryAt). */
+  scan(visit: (flow: FlowSummary, position: number) => void): void {
+    for (let i = 0; i < this.shardOf.length; i++) {
+      const k = this.shardOf[i]!;
+      visit(this.stores[k]!.summaryAt(this.slotOf[i]!, this.idOf[k])!, i);
+    }
   }
 
   /** `JSON.stringify` gives the array of records (small results; large ones are streamed). */

@@ -10,7 +10,8 @@
 import { scaleLinear } from 'd3-scale';
 import type { AnalysisReport } from './model.ts';
 import type { Finding, Severity } from '../diagnose/types.ts';
-import type { FlowRecord, Side, TcpState } from '../tcp/types.ts';
+import type { FlowList, FlowRecord, FlowSummary, Side, TcpState } from '../tcp/types.ts';
+import { addressKeyText, clientAddressKey, scanFlows, serverAddressKey } from '../tcp/flow-summary.ts';
 import { STATE_ORDER } from './svg/common.ts';
 import { fmtDuration, fmtEndpoint, fmtInt, fmtMs, fmtRelSeconds, plural } from './format.ts';
 
@@ -358,7 +359,7 @@ interface IntervalSink {
  * the capture (TIME_WAIT capped at {@link TIME_WAIT_DISPLAY_SECONDS}; CLOSED is not emitted).
  * Feeds `sink` directly, without building arrays: this runs once per side of every flow.
  */
-function walkSide(flow: FlowRecord, side: Side, captureEnd: number, sink: IntervalSink): void {
+function walkSide(flow: FlowSummary, side: Side, captureEnd: number, sink: IntervalSink): void {
   const transitions = flow.transitions;
   const finalState = flow.finalState[side];
   let state: TcpState | undefined;
@@ -404,7 +405,7 @@ class IntervalCollector implements IntervalSink {
  * Each side's state over time as intervals in seconds relative to `origin` (see
  * {@link walkSide}); used for the one-row-per-connection swimlane.
  */
-export function sideIntervals(flow: FlowRecord, side: Side, origin: number, captureEnd: number): StateInterval[] {
+export function sideIntervals(flow: FlowSummary, side: Side, origin: number, captureEnd: number): StateInterval[] {
   const collector = new IntervalCollector(origin);
   walkSide(flow, side, captureEnd, collector);
   return collector.out;
@@ -529,8 +530,15 @@ const FAILURE_KINDS: readonly string[] = [
   'SYN retransmitted',
 ];
 
+/** The record at `position` of a list being scanned (the scan just visited it, so it exists). */
+function recordAt(flows: FlowList, position: number): FlowRecord {
+  const record = flows.at(position);
+  if (record === undefined) throw new Error(`flow list has no flow at position ${position} of its scan`);
+  return record;
+}
+
 /** Failure kinds of one flow as a bit set (0 = not failed); no allocation. */
-function failureMaskOf(flow: FlowRecord): number {
+function failureMaskOf(flow: FlowSummary): number {
   let mask = HANDSHAKE_FAILURE_BIT[flow.handshake] ?? 0;
   if (mask === 0 && flow.closeReason === 'reset') mask = flow.counts.rstServer > 0 ? FK_RESET_BY_SERVER : FK_RESET_BY_CLIENT;
   if (flow.finalState.server === 'CLOSE_WAIT') mask |= FK_SERVER_CLOSE_WAIT;
@@ -552,7 +560,7 @@ function frameList(frames: readonly number[], total: number): string {
   return shown + more;
 }
 
-function serviceKey(flow: FlowRecord): string {
+function serviceKey(flow: FlowSummary): string {
   return fmtEndpoint(flow.server.ip, flow.server.port);
 }
 
@@ -617,8 +625,22 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
       else if (!list.includes(f.id)) list.push(f.id);
     }
   }
-  /** The records of the flows named by findings, by id (bounded: see above). */
-  const flowById = new Map<number, FlowRecord>();
+  /**
+   * Positions of the flows named by findings, by id (pass 1). Their records are built only for
+   * the ones shown (ladders and table rows), by {@link namedFlow}: findings may name tens of
+   * thousands of flows.
+   */
+  const namedPosition = new Map<number, number>();
+  const namedRecords = new Map<number, FlowRecord>();
+  const namedFlow = (id: number): FlowRecord | undefined => {
+    let record = namedRecords.get(id);
+    if (record !== undefined) return record;
+    const position = namedPosition.get(id);
+    if (position === undefined) return undefined;
+    record = recordAt(flows, position);
+    namedRecords.set(id, record);
+    return record;
+  };
 
   // Findings.
   const findingViews: FindingView[] = ranked.map((finding, i) => ({
@@ -662,10 +684,11 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   // cost more than the rest of the pass; any host with more than 1/hostCandidates of all
   // connection endpoints is guaranteed a candidate. Pass 2 counts the candidates exactly.
   const hostCandidates = Math.max(16, opts.maxHosts * 4);
-  const sketch = new Map<string, number>();
-  const sketchNames: string[] = [];
+  // Keyed by exact address keys (see FlowSummary.clientAddressKey: no text per flow from a store).
+  const sketch = new Map<number | string, number>();
+  const sketchNames: (number | string)[] = [];
   const sketchCounts = new Float64Array(hostCandidates);
-  const sketchMiss = (ip: string): void => {
+  const sketchMiss = (ip: number | string): void => {
     const slot = sketch.get(ip);
     if (slot !== undefined) {
       sketchCounts[slot]! += 1;
@@ -687,16 +710,18 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   };
 
   let fi = 0;
-  for (const flow of flows) {
+  // Both passes read summaries (see FlowList.scan) and build a record only for a flow they keep.
+  scanFlows(flows, (flow, position) => {
     if (flow.startSeconds < earliestStart) earliestStart = flow.startSeconds;
     if (flow.endSeconds > lastEnd) lastEnd = flow.endSeconds;
-    if (findingsOfFlow.has(flow.id)) flowById.set(flow.id, flow);
-    if (headFlows.length < opts.maxTableRows) headFlows.push(flow);
+    let record: FlowRecord | undefined;
+    if (findingsOfFlow.has(flow.id)) namedPosition.set(flow.id, position);
+    if (headFlows.length < opts.maxTableRows) headFlows.push((record ??= recordAt(flows, position)));
     if (flow.handshake === 'not_seen') midstream += 1;
     if (flow.rttMs !== undefined) rttAll[rttCount++] = flow.rttMs.total;
     const serverIp = flow.server.ip;
-    sketchMiss(flow.client.ip);
-    sketchMiss(serverIp);
+    sketchMiss(clientAddressKey(flow));
+    sketchMiss(serverAddressKey(flow));
 
     // Services keyed by ip then port: no key string per flow; the last one is cached.
     let si = lastService;
@@ -731,10 +756,12 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     if (mask !== 0) {
       acc.failed += 1;
       for (let k = 0; k < FAILURE_KINDS.length; k += 1) if ((mask & (1 << k)) !== 0) acc.failures[k]! += 1;
-      if (failedFlows.length < opts.maxTableRows) failedFlows.push(flow);
+      if (failedFlows.length < opts.maxTableRows) failedFlows.push((record ??= recordAt(flows, position)));
     }
+    // A named flow whose record was built for the table is not built again by namedFlow.
+    if (record !== undefined && namedPosition.has(flow.id)) namedRecords.set(flow.id, record);
     fi += 1;
-  }
+  });
 
   const bins = timeBinsOfSpan(report, earliestStart, lastEnd);
   const origin = bins.originSeconds;
@@ -743,8 +770,9 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const n = bins.count;
 
   // Host candidates (for the virtual netstat), each with an exact count and population in pass 2.
-  const candidateNames = [...sketch.keys()].sort();
-  const candidateIndex = new Map<string, number>(candidateNames.map((h, i) => [h, i]));
+  const candidateKeys = [...sketch.keys()].map((key) => ({ key, name: addressKeyText(key) })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const candidateNames = candidateKeys.map((c) => c.name);
+  const candidateIndex = new Map<number | string, number>(candidateKeys.map((c, i) => [c.key, i]));
   const candidateCounts = new Array<number>(candidateNames.length).fill(0);
   const candidatePops = candidateNames.map(() => new Population(bins));
 
@@ -783,7 +811,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const swimRows: SwimlaneRow[] = [];
 
   fi = 0;
-  for (const flow of flows) {
+  scanFlows(flows, (flow) => {
     const startBin = binOf(bins, flow.startSeconds);
     opened[startBin]! += 1;
     if (flow.closeReason === 'closed') closed[binOf(bins, flow.endSeconds)]! += 1;
@@ -825,19 +853,19 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
       if (flow.rttMs !== undefined) acc.rtt.push(flow.rttMs.total);
     }
     if (candidateIndex.size > 0) {
-      const hc = candidateIndex.get(flow.client.ip);
+      const hc = candidateIndex.get(clientAddressKey(flow));
       if (hc !== undefined) {
         candidateCounts[hc]! += 1;
         walkSide(flow, 'client', captureEnd, candidatePops[hc]!);
       }
-      const hs = candidateIndex.get(flow.server.ip);
+      const hs = candidateIndex.get(serverAddressKey(flow));
       if (hs !== undefined) {
         candidateCounts[hs]! += 1;
         walkSide(flow, 'server', captureEnd, candidatePops[hs]!);
       }
     }
     fi += 1;
-  }
+  });
   const topHosts = topK(
     candidateNames.length,
     opts.maxHosts,
@@ -874,8 +902,9 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     let taken = 0;
     for (const id of fv.finding.flows) {
       if (taken >= opts.laddersPerFinding || ladders.length >= opts.maxLadders) break;
-      const flow = flowById.get(id);
-      if (flow === undefined || drawn.has(id)) continue;
+      if (drawn.has(id)) continue;
+      const flow = namedFlow(id);
+      if (flow === undefined) continue;
       taken += 1;
       drawn.add(id);
       ladders.push({
@@ -897,14 +926,14 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     }
   }
   let laddersOmitted = 0;
-  for (const id of flowById.keys()) if (!drawn.has(id)) laddersOmitted += 1;
+  for (const id of namedPosition.keys()) if (!drawn.has(id)) laddersOmitted += 1;
 
   // Connection table: flows named by findings first, then failures, then the rest; shown by id.
   const chosen = new Map<number, FlowRecord>();
   for (const f of ranked) {
     for (const id of f.flows) {
       if (chosen.size >= opts.maxTableRows) break;
-      const flow = flowById.get(id);
+      const flow = chosen.has(id) ? undefined : namedFlow(id);
       if (flow !== undefined) chosen.set(id, flow);
     }
   }

@@ -30,14 +30,19 @@ import { relativeSeq, seqDiff, seqLt } from '../flow/seq.ts';
 import { SAMPLE_FIELDS, STATE_BY_CODE, stateCode, TRANSITION_FIELDS } from './flow-state.ts';
 import type { EndpointTrack, FlowState } from './flow-state.ts';
 import { IsoFormatter } from './iso-time.ts';
+import { addressKeyOfWords } from './flow-summary.ts';
 import type {
   ConnState,
+  Endpoint,
   FlowList,
   FlowRecord,
+  FlowSummary,
   HandshakeOutcome,
   SegmentSample,
+  Side,
   TcpState,
   Transition,
+  TransitionCore,
 } from './types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -190,6 +195,18 @@ class Writer {
     this.pos = p;
   }
 
+  /** Inserts `v` (as {@link uint}) at byte `at`, moving the bytes written since then up. */
+  insertUint(at: number, v: number): void {
+    const end = this.pos;
+    this.uint(v);
+    const size = this.pos - end;
+    const b = this.buf;
+    // The varint was written at the end: rotate it in front of the bytes from `at`.
+    const tmp = b.slice(end, end + size);
+    b.copyWithin(at + size, at, end);
+    b.set(tmp, at);
+  }
+
   /** Signed safe integer, zigzag. */
   int(v: number): void {
     this.uint(v >= 0 ? v * 2 : -v * 2 - 1);
@@ -265,14 +282,21 @@ class Reader {
   private readonly f64 = new Float64Array(1);
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
 
+  /** One varint. Small on purpose, so the compiler inlines it: most values take one byte. */
   uint(): number {
+    const byte = this.buf[this.pos]!;
+    if (byte < 0x80) {
+      this.pos++;
+      return byte;
+    }
+    return this.uintLong();
+  }
+
+  /** {@link uint} of two bytes or more. */
+  private uintLong(): number {
     const b = this.buf;
     let p = this.pos;
     let byte = b[p++]!;
-    if (byte < 0x80) {
-      this.pos = p;
-      return byte;
-    }
     let v = byte & 0x7f;
     let shift = 7;
     while (shift < 28) {
@@ -304,11 +328,9 @@ class Reader {
 
   /** Reads what Writer.packetTime wrote: the float it was given. */
   packetTime(firstSec: number, firstNanos: number): number {
-    const save = this.pos;
     const v = this.uint();
     if (v === 3) return this.float();
-    this.pos = save;
-    this.time(firstSec, firstNanos);
+    this.timeOf(v, firstSec, firstNanos);
     return this.sec + this.nanos * 1e-9;
   }
 
@@ -321,7 +343,11 @@ class Reader {
 
   /** Reads what Writer.time wrote; sets `sec` and `nanos`. */
   time(firstSec: number, firstNanos: number): void {
-    const v = this.uint();
+    this.timeOf(this.uint(), firstSec, firstNanos);
+  }
+
+  /** {@link time} with its first varint already read. */
+  private timeOf(v: number, firstSec: number, firstNanos: number): void {
     const tag = v % 4;
     if (tag === 2) {
       this.sec = firstSec + this.int();
@@ -404,6 +430,133 @@ class Interner {
   }
 }
 
+const NO_SEGMENTS: SegmentSample[] = [];
+
+const NO_BYTES = new Uint8Array(0);
+
+/** An endpoint of a {@link ScratchFlow}: address words, text formatted (interned) when first read. */
+class ScratchEndpoint implements Endpoint {
+  w0 = 0;
+  w1 = 0;
+  w2 = 0xffff;
+  w3 = 0;
+  port = 0;
+  text: string | undefined = undefined;
+
+  constructor(private readonly intern: Interner) {}
+
+  get ip(): string {
+    return (this.text ??= this.intern.address(this.w0, this.w1, this.w2, this.w3));
+  }
+}
+
+/** A transition of a {@link ScratchFlow}, with the (sec, nanos) its ISO text is formatted from. */
+class ScratchTransition implements TransitionCore {
+  frame = 0;
+  tSeconds = 0;
+  sec = 0;
+  nanos = 0;
+  side: Side = 'client';
+  from: TcpState = 'CLOSED';
+  to: TcpState = 'CLOSED';
+  inferred = false;
+}
+
+/**
+ * The one mutable {@link FlowSummary} a store decodes every flow into (FlowStore.read): `scan`
+ * hands it out as is, `at` copies it into a fresh record. Nested objects are reused too.
+ */
+class ScratchFlow implements FlowSummary {
+  id = 0;
+  readonly client: ScratchEndpoint;
+  readonly server: ScratchEndpoint;
+  vlan = -1;
+  rolesInferred = false;
+  roleReason: FlowRecord['roleReason'] = 'syn';
+  incarnation = 0;
+  firstFrame = 0;
+  lastFrame = 0;
+  firstSec = 0;
+  firstNanos = 0;
+  lastSec = 0;
+  lastNanos = 0;
+  startSeconds = 0;
+  endSeconds = 0;
+  durationSeconds = 0;
+  readonly packets = { client: 0, server: 0 };
+  readonly bytes = { client: 0, server: 0 };
+  handshake: HandshakeOutcome = 'complete';
+  finalState: FlowRecord['finalState'];
+  readonly secondsInFinalState = { client: 0, server: 0 };
+  readonly finalStateSince = { client: 0, server: 0 };
+  readonly finalStateSinceSeconds = this.finalStateSince;
+  readonly transitionPool: ScratchTransition[] = [];
+  readonly transitionList: ScratchTransition[] = [];
+  /** Where the flow's encoded transitions are, and whether {@link transitions} decoded them (this flow). */
+  transitionCount = 0;
+  transitionBuf: Uint8Array = NO_BYTES;
+  transitionPos = 0;
+  transitionsRead = false;
+  transitionsOmitted = 0;
+  readonly counts: FlowRecord['counts'] = {
+    syn: 0, synAck: 0, finClient: 0, finServer: 0, rstClient: 0, rstServer: 0,
+    synRetransmissions: 0, synAckRetransmissions: 0, finRetransmissions: 0,
+    dataRetransmissionsClient: 0, dataRetransmissionsServer: 0, dataBytesClient: 0, dataBytesServer: 0,
+    keepaliveProbes: 0, duplicateAcks: 0, zeroWindows: 0,
+  };
+  connState: ConnState = 'OTH';
+  history = '';
+  closeReason: FlowRecord['closeReason'] = 'closed';
+  ttl: FlowRecord['ttl'];
+  readonly unackedBytesAtEnd = { client: 0, server: 0 };
+  segmentsOmitted = 0;
+  /** Where the flow's encoded samples are, and what {@link segments} decoded of them (this flow). */
+  segmentCount = 0;
+  segmentsDropped = false;
+  segmentBuf: Uint8Array = NO_BYTES;
+  segmentPos = 0;
+  segmentCache: readonly SegmentSample[] | undefined = undefined;
+  readonly rtt = { serverSide: 0, clientSide: 0, total: 0 };
+  rttMs: FlowRecord['rttMs'] | undefined = undefined;
+  readonly previousScratch = { flowId: 0, secondsSinceLastPacket: 0, finalState: undefined as unknown as FlowRecord['finalState'], sameClient: false };
+  previous: FlowRecord['previous'] | undefined = undefined;
+  /** Zeek continuations follow the segments (read only when building a record). */
+  hasContinuations = false;
+
+  /** See FlowSummary.clientAddressKey and addressKeyOfWords: no address text is built. */
+  get clientAddressKey(): number | string {
+    const c = this.client;
+    return addressKeyOfWords(c.w0, c.w1, c.w2, c.w3);
+  }
+
+  get serverAddressKey(): number | string {
+    const c = this.server;
+    return addressKeyOfWords(c.w0, c.w1, c.w2, c.w3);
+  }
+
+  /** The transitions, decoded on first read during this flow's visit (one reused list). */
+  get transitions(): readonly TransitionCore[] {
+    if (!this.transitionsRead) this.decodeTransitions(this);
+    return this.transitionList;
+  }
+
+  /** The segment samples, decoded on first read during this flow's visit. */
+  get segments(): readonly SegmentSample[] {
+    return (this.segmentCache ??= this.decodeSegments(this));
+  }
+
+  constructor(
+    intern: Interner,
+    private readonly decodeTransitions: (flow: ScratchFlow) => void,
+    private readonly decodeSegments: (flow: ScratchFlow) => readonly SegmentSample[],
+  ) {
+    this.client = new ScratchEndpoint(intern);
+    this.server = new ScratchEndpoint(intern);
+    this.finalState = intern.states(0, 0);
+    this.ttl = intern.ttl(-1, -1);
+  }
+}
+
 /** A store's buffers and tables, as {@link FlowStore.exportParts} hands them out (structured-clonable). */
 export interface FlowStoreParts {
   readonly pages: Uint8Array[];
@@ -449,11 +602,26 @@ export class FlowStore implements FlowList {
   private readonly reader = new Reader();
   private readonly iso: IsoFormatter;
   private readonly intern = new Interner();
+  /**
+   * What flows are decoded into (see ScratchFlow): one for the records `at` builds, one for the
+   * summaries `scan` hands out, so building a record during a visit leaves the summary alone.
+   */
+  private readonly scratch = this.newScratch();
+  private readonly summary = this.newScratch();
+  private readonly segmentReader = new Reader();
   /** Bytes of encoded records (for benchmarks and tests of the memory bound). */
   encodedBytes = 0;
 
   constructor(readonly options: FlowStoreOptions) {
     this.iso = new IsoFormatter(options.tsPrecisionDigits);
+  }
+
+  private newScratch(): ScratchFlow {
+    return new ScratchFlow(
+      this.intern,
+      (f) => this.summaryTransitions(f),
+      (f) => this.summarySegments(f),
+    );
   }
 
   /** Number of slots (highest filled slot + 1). Every slot of an analysis is filled. */
@@ -535,15 +703,39 @@ export class FlowStore implements FlowList {
    * how a shard's store is read back in the merged, capture-wide numbering.
    */
   atWithIds(index: number, idOf: ((storedId: number) => number) | undefined): FlowRecord | undefined {
-    if (!(index >= 0 && index < this.slots)) return undefined;
+    return this.seek(index) ? this.decode(this.reader, idOf) : undefined;
+  }
+
+  /**
+   * The summary of the flow in `index` (ids mapped by `idOf` as in {@link atWithIds}), decoded
+   * into the store's one reused summary object: valid until the next summary of this store
+   * (records built meanwhile do not touch it).
+   */
+  summaryAt(index: number, idOf: ((storedId: number) => number) | undefined): FlowSummary | undefined {
+    if (!this.seek(index)) return undefined;
+    this.read(this.reader, idOf, this.summary);
+    return this.summary;
+  }
+
+  /** FlowList fast path: every filled slot's summary, in slot order (see {@link summaryAt}). */
+  scan(visit: (flow: FlowSummary, position: number) => void): void {
+    for (let i = 0; i < this.slots; i++) {
+      const s = this.summaryAt(i, undefined);
+      if (s !== undefined) visit(s, i);
+    }
+  }
+
+  /** Points the reader at the record in `index`; false when out of range or never filled. */
+  private seek(index: number): boolean {
+    if (!(index >= 0 && index < this.slots)) return false;
     const sp = index >>> SLOT_PAGE_BITS;
     const so = index & (SLOT_PAGE - 1);
     const pageIndex = this.slotPage[sp]?.[so];
-    if (pageIndex === undefined || pageIndex === EMPTY_SLOT) return undefined;
+    if (pageIndex === undefined || pageIndex === EMPTY_SLOT) return false;
     const r = this.reader;
     r.buf = this.pages[pageIndex]!;
     r.pos = this.slotOffset[sp]![so]!;
-    return this.decode(r, idOf);
+    return true;
   }
 
   /**
@@ -618,7 +810,7 @@ export class FlowStore implements FlowList {
   //   u packetsC packetsS bytesC bytesS, p sinceC sinceS endT (Writer.packetTime), u transitionsOmitted,
   //   u counts×16, u history, u ttlC+1 ttlS+1, u unackedC unackedS, u segmentsOmitted,
   //   [m rtt serverSide clientSide total (Writer.millis)], [u prevId, f secondsSince, u prevFinal(c<<4|s)],
-  //   u nTransitions, per: u frame-firstFrame, t time, u code,
+  //   u nTransitions, u their byte length, per: u frame-firstFrame, t time, u code,
   //   u nSegments, per: u frame-firstFrame, t time, u fromClient|retx<<1|flags<<4,
   //     u relSeq, u ack+1 (0: no ACK), u len, u window,
   //   [u nContinuations, per: u firstFrame, u connState, u history].
@@ -707,11 +899,14 @@ export class FlowStore implements FlowList {
     }
 
     w.uint(trLength / TRANSITION_FIELDS);
+    // Their byte length goes first, so a summary steps over them in one move (see read).
+    const transitionsAt = w.pos;
     for (let at = 0; at + TRANSITION_FIELDS <= trLength; at += TRANSITION_FIELDS) {
       w.uint(tr[at]! - f.firstFrame);
       w.time(tr[at + 1]!, tr[at + 2]!, f.firstSec, f.firstNanos);
       w.uint(tr[at + 3]!);
     }
+    w.insertUint(transitionsAt, w.pos - transitionsAt);
 
     if (dropSamples) {
       w.uint(0);
@@ -754,100 +949,243 @@ export class FlowStore implements FlowList {
    * Builds the record at the reader's position. `idOf`, when given, maps the stored (shard-local)
    * flow ids of this record and of its `previous` to the ids the record shows.
    */
-  private decode(r: Reader, idOf?: (storedId: number) => number): FlowRecord {
-    const iso = this.iso;
+  /**
+   * Reads the record at the reader's position into `s` (the summary of the flow): every field but
+   * ISO texts, which {@link recordOf} formats. Segment samples a merged list would drop (routine,
+   * past the keep limit) are skipped without building them.
+   */
+  private read(r: Reader, idOf: ((storedId: number) => number) | undefined, s: ScratchFlow): void {
     const storedId = r.uint();
     const id = idOf === undefined ? storedId : idOf(storedId);
+    s.id = id;
     const flags = r.uint();
     const codes = r.uint();
-    let c0 = 0, c1 = 0, c2 = 0xffff, c3: number;
-    let s0 = 0, s1 = 0, s2 = 0xffff, s3: number;
+    const client = s.client;
+    const server = s.server;
+    client.text = undefined;
+    server.text = undefined;
     if ((flags & F_IPV4) !== 0) {
-      c3 = r.uint();
-      s3 = r.uint();
+      client.w0 = 0; client.w1 = 0; client.w2 = 0xffff; client.w3 = r.uint();
+      server.w0 = 0; server.w1 = 0; server.w2 = 0xffff; server.w3 = r.uint();
     } else {
-      c0 = r.uint(); c1 = r.uint(); c2 = r.uint(); c3 = r.uint();
-      s0 = r.uint(); s1 = r.uint(); s2 = r.uint(); s3 = r.uint();
+      client.w0 = r.uint(); client.w1 = r.uint(); client.w2 = r.uint(); client.w3 = r.uint();
+      server.w0 = r.uint(); server.w1 = r.uint(); server.w2 = r.uint(); server.w3 = r.uint();
     }
-    const cPort = r.uint();
-    const sPort = r.uint();
-    const vlan = r.int();
-    const incarnation = r.uint();
+    client.port = r.uint();
+    server.port = r.uint();
+    s.vlan = r.int();
+    s.incarnation = r.uint();
     const firstFrame = r.uint();
-    const lastFrame = firstFrame + r.uint();
+    s.firstFrame = firstFrame;
+    s.lastFrame = firstFrame + r.uint();
     const firstSec = r.uint();
     const firstNanos = r.uint();
+    s.firstSec = firstSec;
+    s.firstNanos = firstNanos;
     r.time(firstSec, firstNanos);
     const lastSec = r.sec;
     const lastNanos = r.nanos;
-    const packetsC = r.uint(), packetsS = r.uint(), bytesC = r.uint(), bytesS = r.uint();
+    s.lastSec = lastSec;
+    s.lastNanos = lastNanos;
+    s.startSeconds = firstSec + firstNanos * 1e-9;
+    s.endSeconds = lastSec + lastNanos * 1e-9;
+    s.durationSeconds = roundSeconds(lastSec - firstSec + (lastNanos - firstNanos) * 1e-9);
+    const packets = s.packets;
+    const bytes = s.bytes;
+    packets.client = r.uint(); packets.server = r.uint(); bytes.client = r.uint(); bytes.server = r.uint();
     const sinceC = r.packetTime(firstSec, firstNanos);
     const sinceS = r.packetTime(firstSec, firstNanos);
     const endT = r.packetTime(firstSec, firstNanos);
-    const transitionsOmitted = r.uint();
-    const counts: FlowRecord['counts'] = {
-      syn: r.uint(),
-      synAck: r.uint(),
-      finClient: r.uint(),
-      finServer: r.uint(),
-      rstClient: r.uint(),
-      rstServer: r.uint(),
-      synRetransmissions: r.uint(),
-      synAckRetransmissions: r.uint(),
-      finRetransmissions: r.uint(),
-      dataRetransmissionsClient: r.uint(),
-      dataRetransmissionsServer: r.uint(),
-      dataBytesClient: r.uint(),
-      dataBytesServer: r.uint(),
-      keepaliveProbes: r.uint(),
-      duplicateAcks: r.uint(),
-      zeroWindows: r.uint(),
-    };
-    const history = this.strings[r.uint()]!;
+    s.secondsInFinalState.client = roundSeconds(Math.max(0, endT - sinceC));
+    s.secondsInFinalState.server = roundSeconds(Math.max(0, endT - sinceS));
+    s.finalStateSince.client = sinceC;
+    s.finalStateSince.server = sinceS;
+    s.transitionsOmitted = r.uint();
+    const counts = s.counts;
+    counts.syn = r.uint();
+    counts.synAck = r.uint();
+    counts.finClient = r.uint();
+    counts.finServer = r.uint();
+    counts.rstClient = r.uint();
+    counts.rstServer = r.uint();
+    counts.synRetransmissions = r.uint();
+    counts.synAckRetransmissions = r.uint();
+    counts.finRetransmissions = r.uint();
+    counts.dataRetransmissionsClient = r.uint();
+    counts.dataRetransmissionsServer = r.uint();
+    counts.dataBytesClient = r.uint();
+    counts.dataBytesServer = r.uint();
+    counts.keepaliveProbes = r.uint();
+    counts.duplicateAcks = r.uint();
+    counts.zeroWindows = r.uint();
+    s.history = this.strings[r.uint()]!;
     const ttlC = r.uint() - 1, ttlS = r.uint() - 1;
-    const unackedC = r.uint(), unackedS = r.uint();
+    s.ttl = this.intern.ttl(ttlC, ttlS);
+    s.unackedBytesAtEnd.client = r.uint();
+    s.unackedBytesAtEnd.server = r.uint();
     const segmentsOmitted = r.uint();
-    let rttMs: FlowRecord['rttMs'];
     if ((flags & F_HAS_RTT) !== 0) {
-      const serverSide = r.millis();
-      const clientSide = r.millis();
-      const total = r.millis();
-      rttMs = { serverSide, clientSide, total };
+      const rtt = s.rtt;
+      rtt.serverSide = r.millis();
+      rtt.clientSide = r.millis();
+      rtt.total = r.millis();
+      s.rttMs = rtt;
+    } else {
+      s.rttMs = undefined;
     }
-    let previous: FlowRecord['previous'];
     if ((flags & F_HAS_PREVIOUS) !== 0) {
+      const previous = s.previousScratch;
       const storedPrevious = r.uint();
-      const flowId = idOf === undefined ? storedPrevious : idOf(storedPrevious);
-      const secondsSinceLastPacket = r.float();
+      previous.flowId = idOf === undefined ? storedPrevious : idOf(storedPrevious);
+      previous.secondsSinceLastPacket = r.float();
       const finals = r.uint();
-      previous = {
-        flowId,
-        secondsSinceLastPacket,
-        finalState: this.intern.states(finals >>> 4, finals & 15),
-        sameClient: (flags & F_PREVIOUS_SAME_CLIENT) !== 0,
-      };
+      previous.finalState = this.intern.states(finals >>> 4, finals & 15);
+      previous.sameClient = (flags & F_PREVIOUS_SAME_CLIENT) !== 0;
+      s.previous = previous;
+    } else {
+      s.previous = undefined;
     }
+    // Transitions are decoded when read (see ScratchFlow.transitions): skip them here.
     const nTransitions = r.uint();
-    const transitions: Transition[] = new Array<Transition>(nTransitions);
-    for (let i = 0; i < nTransitions; i++) {
-      const frame = firstFrame + r.uint();
-      r.time(firstSec, firstNanos);
-      const tsSec = r.sec;
-      const tsNanos = r.nanos;
-      const code = r.uint();
+    s.transitionCount = nTransitions;
+    s.transitionBuf = r.buf;
+    s.transitionsRead = false;
+    const transitionBytes = r.uint();
+    s.transitionPos = r.pos;
+    r.pos += transitionBytes;
+    const nSegments = r.uint();
+    // A merged list drops the samples of a routine flow past the keep limit (see encode).
+    const drop = idOf !== undefined && nSegments > 0 && (flags & F_ROUTINE) !== 0 && id > this.options.keepRoutineSamplesOfFirstFlows;
+    s.segmentsOmitted = drop ? packets.client + packets.server : segmentsOmitted;
+    // Samples are decoded when read (most passes never read them): from here, see segmentsAt.
+    s.segmentCount = nSegments;
+    s.segmentsDropped = drop;
+    s.segmentBuf = r.buf;
+    s.segmentPos = r.pos;
+    s.segmentCache = undefined;
+    s.hasContinuations = (flags & F_HAS_CONTINUATIONS) !== 0;
+    s.rolesInferred = (flags & F_ROLES_INFERRED) !== 0;
+    s.roleReason = ROLE_REASONS[codes & 3]!;
+    s.handshake = HANDSHAKES[(codes >>> 2) & 7]!;
+    s.closeReason = CLOSE_REASONS[(codes >>> 5) & 7]!;
+    s.connState = CONN_STATES[(codes >>> 8) & 15]!;
+    s.finalState = this.intern.states((codes >>> 12) & 15, (codes >>> 16) & 15);
+  }
+
+  /**
+   * A fresh record of the flow just {@link read} into `s` (the reader stands at its segment
+   * samples).
+   */
+  private recordOf(r: Reader, s: ScratchFlow): FlowRecord {
+    const iso = this.iso;
+    const segments = this.readSegments(r, s);
+    let zeekContinuations: FlowRecord['zeekContinuations'];
+    if (s.hasContinuations) {
+      const k = r.uint();
+      const list: { firstFrame: number; connState: ConnState; history: string }[] = [];
+      for (let i = 0; i < k; i++) {
+        const kFirst = r.uint();
+        const kConn = CONN_STATES[r.uint()]!;
+        const kHistory = this.strings[r.uint()]!;
+        list.push({ firstFrame: kFirst, connState: kConn, history: kHistory });
+      }
+      zeekContinuations = list;
+    }
+    const list = s.transitions as readonly ScratchTransition[];
+    const n = list.length;
+    const transitions: Transition[] = new Array<Transition>(n);
+    for (let i = 0; i < n; i++) {
+      const t = list[i]!;
       transitions[i] = {
-        frame,
-        ts: iso.format(tsSec, tsNanos),
-        tSeconds: tsSec + tsNanos * 1e-9,
-        side: (code & 1) !== 0 ? 'client' : 'server',
-        from: STATE_BY_CODE[(code >>> 2) & 15] as TcpState,
-        to: STATE_BY_CODE[(code >>> 6) & 15] as TcpState,
-        inferred: (code & 2) !== 0,
+        frame: t.frame,
+        ts: iso.format(t.sec, t.nanos),
+        tSeconds: t.tSeconds,
+        side: t.side,
+        from: t.from,
+        to: t.to,
+        inferred: t.inferred,
       };
     }
-    const nSegments = r.uint();
-    const segments: SegmentSample[] = new Array<SegmentSample>(nSegments);
-    for (let i = 0; i < nSegments; i++) {
+    const rtt = s.rttMs;
+    const prev = s.previous;
+    const c = s.counts;
+    const record: FlowRecord = {
+      id: s.id,
+      client: { ip: s.client.ip, port: s.client.port },
+      server: { ip: s.server.ip, port: s.server.port },
+      vlan: s.vlan,
+      rolesInferred: s.rolesInferred,
+      roleReason: s.roleReason,
+      incarnation: s.incarnation,
+      firstFrame: s.firstFrame,
+      lastFrame: s.lastFrame,
+      start: iso.format(s.firstSec, s.firstNanos),
+      end: iso.format(s.lastSec, s.lastNanos),
+      startSeconds: s.startSeconds,
+      endSeconds: s.endSeconds,
+      durationSeconds: s.durationSeconds,
+      packets: { client: s.packets.client, server: s.packets.server },
+      bytes: { client: s.bytes.client, server: s.bytes.server },
+      handshake: s.handshake,
+      finalState: s.finalState,
+      secondsInFinalState: { client: s.secondsInFinalState.client, server: s.secondsInFinalState.server },
+      finalStateSinceSeconds: { client: s.finalStateSince.client, server: s.finalStateSince.server },
+      transitions,
+      transitionsOmitted: s.transitionsOmitted,
+      counts: {
+        syn: c.syn,
+        synAck: c.synAck,
+        finClient: c.finClient,
+        finServer: c.finServer,
+        rstClient: c.rstClient,
+        rstServer: c.rstServer,
+        synRetransmissions: c.synRetransmissions,
+        synAckRetransmissions: c.synAckRetransmissions,
+        finRetransmissions: c.finRetransmissions,
+        dataRetransmissionsClient: c.dataRetransmissionsClient,
+        dataRetransmissionsServer: c.dataRetransmissionsServer,
+        dataBytesClient: c.dataBytesClient,
+        dataBytesServer: c.dataBytesServer,
+        keepaliveProbes: c.keepaliveProbes,
+        duplicateAcks: c.duplicateAcks,
+        zeroWindows: c.zeroWindows,
+      },
+      connState: s.connState,
+      history: s.history,
+      closeReason: s.closeReason,
+      ttl: s.ttl,
+      unackedBytesAtEnd: { client: s.unackedBytesAtEnd.client, server: s.unackedBytesAtEnd.server },
+      segments: segments === NO_SEGMENTS ? [] : segments,
+      segmentsOmitted: s.segmentsOmitted,
+      ...(rtt !== undefined ? { rttMs: { serverSide: rtt.serverSide, clientSide: rtt.clientSide, total: rtt.total } } : {}),
+      ...(prev !== undefined
+        ? { previous: { flowId: prev.flowId, secondsSinceLastPacket: prev.secondsSinceLastPacket, finalState: prev.finalState, sameClient: prev.sameClient } }
+        : {}),
+      ...(zeekContinuations !== undefined ? { zeekContinuations } : {}),
+    };
+    return record;
+  }
+
+  /**
+   * The segment samples of the flow read into `s`, from `r` standing at them (left after them):
+   * built afresh, or skipped (NO_SEGMENTS) when none or dropped.
+   */
+  private readSegments(r: Reader, s: ScratchFlow): readonly SegmentSample[] {
+    const n = s.segmentCount;
+    if (s.segmentsDropped) {
+      for (let i = 0; i < n; i++) {
+        r.uint();
+        r.time(0, 0);
+        r.uint(); r.uint(); r.uint(); r.uint(); r.uint();
+      }
+      return NO_SEGMENTS;
+    }
+    if (n === 0) return NO_SEGMENTS;
+    const firstSec = s.firstSec;
+    const firstNanos = s.firstNanos;
+    const firstFrame = s.firstFrame;
+    const segments = new Array<SegmentSample>(n);
+    for (let i = 0; i < n; i++) {
       const frame = firstFrame + r.uint();
       r.time(firstSec, firstNanos);
       const sec = r.sec;
@@ -870,64 +1208,50 @@ export class FlowStore implements FlowList {
       };
       segments[i] = retx === undefined ? base : { ...base, retransmission: retx };
     }
-    let segmentsShown = segments;
-    let segmentsOmittedShown = segmentsOmitted;
-    if (idOf !== undefined && nSegments > 0 && (flags & F_ROUTINE) !== 0 && id > this.options.keepRoutineSamplesOfFirstFlows) {
-      segmentsShown = [];
-      segmentsOmittedShown = packetsC + packetsS;
+    return segments;
+  }
+
+  /** Decodes the transitions of the summary `s` into its reused list (its `transitions` getter). */
+  private summaryTransitions(s: ScratchFlow): void {
+    const r = this.segmentReader;
+    r.buf = s.transitionBuf;
+    r.pos = s.transitionPos;
+    const n = s.transitionCount;
+    const firstFrame = s.firstFrame;
+    const firstSec = s.firstSec;
+    const firstNanos = s.firstNanos;
+    const transitions = s.transitionList;
+    const pool = s.transitionPool;
+    while (pool.length < n) pool.push(new ScratchTransition());
+    for (let i = 0; i < n; i++) {
+      const t = pool[i]!;
+      t.frame = firstFrame + r.uint();
+      r.time(firstSec, firstNanos);
+      t.sec = r.sec;
+      t.nanos = r.nanos;
+      t.tSeconds = t.sec + t.nanos * 1e-9;
+      const code = r.uint();
+      t.side = (code & 1) !== 0 ? 'client' : 'server';
+      t.from = STATE_BY_CODE[(code >>> 2) & 15] as TcpState;
+      t.to = STATE_BY_CODE[(code >>> 6) & 15] as TcpState;
+      t.inferred = (code & 2) !== 0;
+      transitions[i] = t;
     }
-    let zeekContinuations: FlowRecord['zeekContinuations'];
-    if ((flags & F_HAS_CONTINUATIONS) !== 0) {
-      const k = r.uint();
-      const list: { firstFrame: number; connState: ConnState; history: string }[] = [];
-      for (let i = 0; i < k; i++) {
-        const kFirst = r.uint();
-        const kConn = CONN_STATES[r.uint()]!;
-        const kHistory = this.strings[r.uint()]!;
-        list.push({ firstFrame: kFirst, connState: kConn, history: kHistory });
-      }
-      zeekContinuations = list;
-    }
-    const roleReason = ROLE_REASONS[codes & 3]!;
-    const record: FlowRecord = {
-      id,
-      client: { ip: this.intern.address(c0, c1, c2, c3), port: cPort },
-      server: { ip: this.intern.address(s0, s1, s2, s3), port: sPort },
-      vlan,
-      rolesInferred: (flags & F_ROLES_INFERRED) !== 0,
-      roleReason,
-      incarnation,
-      firstFrame,
-      lastFrame,
-      start: iso.format(firstSec, firstNanos),
-      end: iso.format(lastSec, lastNanos),
-      startSeconds: firstSec + firstNanos * 1e-9,
-      endSeconds: lastSec + lastNanos * 1e-9,
-      durationSeconds: roundSeconds(lastSec - firstSec + (lastNanos - firstNanos) * 1e-9),
-      packets: { client: packetsC, server: packetsS },
-      bytes: { client: bytesC, server: bytesS },
-      handshake: HANDSHAKES[(codes >>> 2) & 7]!,
-      finalState: this.intern.states((codes >>> 12) & 15, (codes >>> 16) & 15),
-      secondsInFinalState: {
-        client: roundSeconds(Math.max(0, endT - sinceC)),
-        server: roundSeconds(Math.max(0, endT - sinceS)),
-      },
-      finalStateSinceSeconds: { client: sinceC, server: sinceS },
-      transitions,
-      transitionsOmitted,
-      counts,
-      connState: CONN_STATES[(codes >>> 8) & 15]!,
-      history,
-      closeReason: CLOSE_REASONS[(codes >>> 5) & 7]!,
-      ttl: this.intern.ttl(ttlC, ttlS),
-      unackedBytesAtEnd: { client: unackedC, server: unackedS },
-      segments: segmentsShown,
-      segmentsOmitted: segmentsOmittedShown,
-      ...(rttMs !== undefined ? { rttMs } : {}),
-      ...(previous !== undefined ? { previous } : {}),
-      ...(zeekContinuations !== undefined ? { zeekContinuations } : {}),
-    };
-    return record;
+    transitions.length = n;
+    s.transitionsRead = true;
+  }
+
+  /** The samples of the summary `s` (its `segments` getter): decoded once per flow with a reader of their own. */
+  private summarySegments(s: ScratchFlow): readonly SegmentSample[] {
+    const r = this.segmentReader;
+    r.buf = s.segmentBuf;
+    r.pos = s.segmentPos;
+    return this.readSegments(r, s);
+  }
+
+  private decode(r: Reader, idOf?: (storedId: number) => number): FlowRecord {
+    this.read(r, idOf, this.scratch);
+    return this.recordOf(r, this.scratch);
   }
 }
 

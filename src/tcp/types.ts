@@ -224,4 +224,42 @@ export interface FlowList extends Iterable<FlowRecord> {
   readonly length: number;
   /** The flow at 0-based position `index` (id order), or undefined when out of range. */
   at(index: number): FlowRecord | undefined;
+  /**
+   * Optional fast path of a pass over every flow: calls `visit` with each flow's
+   * {@link FlowSummary} and position, in order. Implemented by lists that build records (the flow
+   * store): a summary reuses one object for every flow and skips the costly parts of a record
+   * (ISO text, one object per transition). Call it through `scanFlows` (flow-summary.ts), which
+   * falls back to iterating the records.
+   */
+  scan?(visit: (flow: FlowSummary, position: number) => void): void;
+}
+
+/** A {@link Transition} without its ISO text (`tSeconds` is the same instant). */
+export type TransitionCore = Omit<Transition, 'ts'>;
+
+/**
+ * What a pass over every flow reads: a {@link FlowRecord} without its ISO texts (`start`, `end`,
+ * each transition's `ts`) and Zeek continuations. Every FlowRecord is a FlowSummary. A list's
+ * `scan` hands out ONE object, reused (nested objects, the transitions array and its entries
+ * too) for every flow of the pass: read it during the visit, keep numbers or strings from it, and
+ * fetch `list.at(position)` for a record to keep.
+ *
+ * `rttMs`, `previous` and `finalStateSinceSeconds` may be present and undefined (a reused object
+ * cannot drop a property without a slow shape change).
+ */
+export interface FlowSummary
+  extends Omit<FlowRecord, 'start' | 'end' | 'transitions' | 'zeekContinuations' | 'rttMs' | 'previous' | 'finalStateSinceSeconds'> {
+  readonly transitions: readonly TransitionCore[];
+  readonly rttMs?: FlowRecord['rttMs'] | undefined;
+  readonly previous?: FlowRecord['previous'] | undefined;
+  readonly finalStateSinceSeconds?: FlowRecord['finalStateSinceSeconds'] | undefined;
+  /**
+   * The client address as an exact key, cheaper than its text: equal keys if and only if equal
+   * addresses, within one list. A number for IPv4 (the 32-bit address), a string otherwise
+   * (`addressKeyOfWords`); `addressKeyText()` gives the text. Absent on records: read it with
+   * `clientAddressKey()` (flow-summary.ts), which falls back to the text.
+   */
+  readonly clientAddressKey?: number | string;
+  /** The server address as an exact key, as {@link clientAddressKey}. */
+  readonly serverAddressKey?: number | string;
 }

@@ -1,13 +1,17 @@
 /**
  * A {@link FlowList} test double that behaves like the compact flow store: every access builds a
  * fresh deep copy of the record, so a consumer that compares records by identity, keys a Map by
- * them, or mutates them shows up as a test failure.
+ * them, or mutates them shows up as a test failure. Its `scan` hands out ONE object, refilled
+ * for every flow like the store's summary, so a consumer that keeps a summary past its visit sees
+ * another flow's values and its output differs from the array's.
  */
-import type { FlowList, FlowRecord } from '../../src/tcp/types.ts';
+import type { FlowList, FlowRecord, FlowSummary } from '../../src/tcp/types.ts';
 
 export class FreshFlowList implements FlowList {
-  /** How many records were built, for tests that bound materialisations. */
+  /** How many records were built (`at`, iteration), for tests that bound materialisations. */
   built = 0;
+  /** How many summaries `scan` handed out. */
+  scanned = 0;
   constructor(private readonly flows: readonly FlowRecord[]) {}
 
   get length(): number {
@@ -23,5 +27,16 @@ export class FreshFlowList implements FlowList {
 
   *[Symbol.iterator](): IterableIterator<FlowRecord> {
     for (let i = 0; i < this.flows.length; i++) yield this.at(i)!;
+  }
+
+  scan(visit: (flow: FlowSummary, position: number) => void): void {
+    const scratch: Record<string, unknown> = {};
+    for (let i = 0; i < this.flows.length; i++) {
+      for (const key of Object.keys(scratch)) delete scratch[key];
+      Object.assign(scratch, structuredClone(this.flows[i]));
+      this.scanned++;
+      visit(scratch as unknown as FlowSummary, i);
+    }
+    for (const key of Object.keys(scratch)) delete scratch[key];
   }
 }

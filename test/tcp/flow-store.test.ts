@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { createReadStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlowState } from '../../src/tcp/flow-state.ts';
-import { FlowStore, FlowTracker } from '../../src/tcp/index.ts';
-import type { FlowRecord } from '../../src/tcp/index.ts';
+import { addressKeyText, clientAddressKey, FlowStore, FlowTracker, scanFlows, serverAddressKey } from '../../src/tcp/index.ts';
+import type { FlowList, FlowRecord, FlowSummary } from '../../src/tcp/index.ts';
 import { createTcpSegment, DecodeStatus } from '../../src/decode/types.ts';
 import { decodePacket } from '../../src/decode/index.ts';
 import { readCapture } from '../../src/capture/index.ts';
@@ -37,6 +37,47 @@ async function bothPaths(path: string): Promise<{ records: FlowRecord[]; store: 
   return { records, store };
 }
 
+/** Fields a summary leaves out (ISO texts, Zeek continuations) or gives without `ts` (transitions). */
+const NOT_IN_SUMMARY = new Set(['start', 'end', 'transitions', 'zeekContinuations']);
+
+/**
+ * Every summary `scan` hands out says what the record at its position says: each field but the
+ * ISO texts, transitions without `ts`, address keys naming the record's addresses. Records are
+ * built during the visits (as the diagnosis does), which must leave the summary intact.
+ */
+function assertSummariesMatch(list: FlowList): void {
+  let visits = 0;
+  // The summary's values of the record's fields, as plain data (its endpoints are objects with an `ip` getter).
+  const plain = (summary: FlowSummary, record: FlowRecord): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(record)) {
+      if (NOT_IN_SUMMARY.has(key)) continue;
+      const value = (summary as unknown as Record<string, unknown>)[key];
+      out[key] = key === 'client' || key === 'server' ? { ip: summary[key].ip, port: summary[key].port } : value;
+    }
+    return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
+  };
+  scanFlows(list, (summary: FlowSummary, position) => {
+    visits++;
+    const first = list.at(position);
+    assert.ok(first !== undefined, `a record at ${position}`);
+    const before = plain(summary, first);
+    const record = list.at(position)!;
+    assert.deepEqual(plain(summary, record), before, 'building a record leaves the summary alone');
+    const expected: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(record)) if (!NOT_IN_SUMMARY.has(key)) expected[key] = value;
+    assert.deepEqual(before, JSON.parse(JSON.stringify(expected)), `flow ${record.id}`);
+    assert.deepEqual(
+      summary.transitions.map((t) => ({ frame: t.frame, tSeconds: t.tSeconds, side: t.side, from: t.from, to: t.to, inferred: t.inferred })),
+      record.transitions.map(({ ts: _ts, ...t }) => t),
+      `flow ${record.id}: transitions`,
+    );
+    assert.equal(addressKeyText(clientAddressKey(summary)), record.client.ip);
+    assert.equal(addressKeyText(serverAddressKey(summary)), record.server.ip);
+  });
+  assert.equal(visits, list.length, 'one visit per flow');
+}
+
 describe('flow store', () => {
   for (const file of readdirSync(CAPTURES_DIR).filter((f) => f.endsWith('.pcap')).sort()) {
     it(`gives back the tracker's records, in id order: ${file}`, async () => {
@@ -49,6 +90,7 @@ describe('flow store', () => {
       assert.equal(store.at(-1), undefined);
       assert.equal(store.at(store.length), undefined);
       assert.notEqual(store.at(0), store.at(0), 'a fresh record on every access');
+      assertSummariesMatch(store);
     });
   }
 
@@ -98,6 +140,7 @@ describe('flow store', () => {
     assert.equal(first.server.ip, '2001:db8::2');
     assert.equal(stored.length, 2, JSON.stringify(stored.map((f) => [f.id, f.closeReason, f.incarnation])));
     assert.equal(stored[1]?.previous?.flowId, 1);
+    assertSummariesMatch(store);
   });
 
   it('keeps times exactly when a flow spans more than 2^20 seconds (the raw time encoding)', () => {

@@ -1,0 +1,48 @@
+/**
+ * Passes over every flow of a {@link FlowList} through its summaries (see `FlowList.scan`).
+ */
+import { formatAddress } from '../decode/address-text.ts';
+import type { FlowList, FlowSummary } from './types.ts';
+
+/**
+ * Calls `visit(summary, position)` for every flow of `flows`, in order: through the list's `scan`
+ * when it has one (the flow store: one reused object, no record built), otherwise with each record
+ * of a `for … of` (a record is a summary). `visit` must not keep the summary past its call; it
+ * fetches `flows.at(position)` for a record to keep.
+ */
+export function scanFlows(flows: FlowList, visit: (flow: FlowSummary, position: number) => void): void {
+  if (flows.scan !== undefined) {
+    flows.scan(visit);
+    return;
+  }
+  let position = 0;
+  for (const flow of flows) visit(flow, position++);
+}
+
+/** A flow's {@link FlowSummary.clientAddressKey}, or its client address text when it has none. */
+export function clientAddressKey(flow: FlowSummary): number | string {
+  return flow.clientAddressKey ?? flow.client.ip;
+}
+
+/** A flow's {@link FlowSummary.serverAddressKey}, or its server address text when it has none. */
+export function serverAddressKey(flow: FlowSummary): number | string {
+  return flow.serverAddressKey ?? flow.server.ip;
+}
+
+/**
+ * The address key of four address words (IPv4 as IPv4-mapped IPv6): the IPv4 address as a
+ * number, or the 128 bits packed in eight UTF-16 units after a NUL (no address text starts with
+ * one), which is much cheaper than formatting RFC 5952 text.
+ */
+export function addressKeyOfWords(w0: number, w1: number, w2: number, w3: number): number | string {
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return w3;
+  return String.fromCharCode(0, w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff);
+}
+
+/** The address text of an address key (see {@link addressKeyOfWords}; other strings are text). */
+export function addressKeyText(key: number | string): string {
+  if (typeof key === 'number') return formatAddress(0, 0, 0xffff, key);
+  if (key.length !== 9 || key.charCodeAt(0) !== 0) return key;
+  const word = (i: number): number => ((key.charCodeAt(i) << 16) | key.charCodeAt(i + 1)) >>> 0;
+  return formatAddress(word(1), word(3), word(5), word(7));
+}

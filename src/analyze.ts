@@ -31,7 +31,7 @@ import { SCHEMA } from './report/model.ts';
 import type { AnalysisReport, CaptureFacts, InterfaceFacts } from './report/model.ts';
 import { compareTimestamps, formatIsoTimestamp } from './common/time.ts';
 import { DuplicateFilter } from './dedupe/duplicate-filter.ts';
-import { ShardedTracker } from './parallel/sharded-tracker.ts';
+import { MergedFlowList, ShardedTracker } from './parallel/sharded-tracker.ts';
 import { VERSION } from './version.ts';
 
 /** Options of {@link analyze} and {@link inspectCapture}. */
@@ -323,7 +323,9 @@ export async function analyze(
   let flows: FlowList = [];
   let tracker: FlowTracker | undefined;
   let sharded: ShardedTracker | undefined;
+  let trackerDigits = 6;
   const g = new CaptureGatherer((digits) => {
+    trackerDigits = digits;
     if (jobs > 1) {
       sharded = new ShardedTracker(jobs, options.flow ?? {}, digits);
       return sharded;
@@ -347,7 +349,12 @@ export async function analyze(
   // The end-of-capture event.
   tracker?.finish();
   if (sharded !== undefined) flows = await sharded.finish();
-  const capture = buildFacts(g, summary, options);
+  // Flows counted, not kept (foldUnansweredSynsAfter), leave empty slots: the merged view numbers
+  // the kept ones without gaps, as it does the shards' flows (same ids for any --jobs).
+  if (flows instanceof FlowStore && flows.size < flows.length) flows = new MergedFlowList([flows]);
+  const folds = (tracker?.folds ?? sharded?.folds)?.toList(trackerDigits) ?? [];
+  const facts = buildFacts(g, summary, options);
+  const capture: CaptureFacts = folds.length > 0 ? { ...facts, unansweredSynsFolded: folds } : facts;
   const tool = { name: 'tcpmortem', version: VERSION } as const;
   if (options.skipDiagnosis === true) return { schema: SCHEMA, tool, capture, flows, findings: [], detectors: [] };
   const diagnosis = runDetectors({ flows, capture }, options.diagnose);

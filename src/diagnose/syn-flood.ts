@@ -9,11 +9,35 @@ import { captureEndSeconds } from './syn-retransmit.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynFloodOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
-import type { Detector, Finding } from './types.ts';
-import { ipField, makeFinding, plural, round, segmentInstant, timeRange } from './util.ts';
+import type { Detector, DetectorInput, Finding } from './types.ts';
+import { endpointText, ipField, makeFinding, plural, round, segmentInstant, timeRange } from './util.ts';
 
 /** Linux's initial SYN-ACK retransmission timeout (TCP_TIMEOUT_INIT), seconds. */
 const SYNACK_RTO_SECONDS = 1;
+
+/** The folded unanswered SYNs of a capture (`capture.unansweredSynsFolded`), summed per listener `ip:port`. */
+function foldedByListener(input: DetectorInput): Map<string, { connections: number; synPackets: number; firstSeconds: number; lastSeconds: number; firstTs: string; lastTs: string }> {
+  const out = new Map<string, { connections: number; synPackets: number; firstSeconds: number; lastSeconds: number; firstTs: string; lastTs: string }>();
+  for (const fold of input.capture.unansweredSynsFolded ?? []) {
+    const key = endpointText(fold.server);
+    const acc = out.get(key);
+    if (acc === undefined) {
+      out.set(key, { connections: fold.connections, synPackets: fold.synPackets, firstSeconds: fold.firstSeconds, lastSeconds: fold.lastSeconds, firstTs: fold.firstTs, lastTs: fold.lastTs });
+      continue;
+    }
+    acc.connections += fold.connections;
+    acc.synPackets += fold.synPackets;
+    if (fold.firstSeconds < acc.firstSeconds) {
+      acc.firstSeconds = fold.firstSeconds;
+      acc.firstTs = fold.firstTs;
+    }
+    if (fold.lastSeconds > acc.lastSeconds) {
+      acc.lastSeconds = fold.lastSeconds;
+      acc.lastTs = fold.lastTs;
+    }
+  }
+  return out;
+}
 
 export const synFlood: Detector<SynFloodOptions> = {
   id: 'syn-flood',
@@ -27,16 +51,24 @@ export const synFlood: Detector<SynFloodOptions> = {
     // The half-open connections of each listener, grouped once from the pass's list when a
     // listener's counts first reach the thresholds.
     let halfOpenByListener: Map<string, FlowRecord[]> | undefined;
+    // Unanswered SYN-only connections the tracker counted instead of keeping (a flood past
+    // `foldUnansweredSynsAfter` SYNs): in the totals, not in the lists of flows and frames.
+    const folded = foldedByListener(input);
     for (const listener of index.listeners.values()) {
+      const fold = folded.get(listener.endpoint);
+      const foldedCount = fold?.connections ?? 0;
+      const flowCount = listener.flowCount + foldedCount;
       // Counted per listener already: skip the grouping where it cannot reach the thresholds.
-      const halfOpenCount = listener.halfOpen + listener.unanswered;
+      const halfOpenCount = listener.halfOpen + listener.unanswered + foldedCount;
       if (halfOpenCount < options.minHalfOpen) continue;
-      if (halfOpenCount < options.minHalfOpenFraction * listener.flowCount) continue;
+      if (halfOpenCount < options.minHalfOpenFraction * flowCount) continue;
       halfOpenByListener ??= groupByListener(input, index.halfOpen, (f) => f);
       const halfOpen = halfOpenByListener.get(listener.endpoint) ?? [];
-      if (halfOpen.length < options.minHalfOpen) continue;
-      if (halfOpen.length < options.minHalfOpenFraction * listener.flowCount) continue;
-      const sources = new Set(halfOpen.map((f) => `${f.client.ip}|${f.client.port}`)).size;
+      const total = halfOpen.length + foldedCount;
+      if (total < options.minHalfOpen) continue;
+      if (total < options.minHalfOpenFraction * flowCount) continue;
+      // A folded connection is one more source port at most (its tuple is not kept).
+      const sources = new Set(halfOpen.map((f) => `${f.client.ip}|${f.client.port}`)).size + foldedCount;
       if (sources < options.minDistinctSources) continue;
       const ips = new Set(halfOpen.map((f) => f.client.ip)).size;
       const answered = halfOpen.filter((f) => f.counts.synAck > 0);
@@ -47,15 +79,26 @@ export const synFlood: Detector<SynFloodOptions> = {
       const end = captureEndSeconds(input);
       const stateless = answered.filter((f) => f.counts.synAckRetransmissions === 0 && end - f.startSeconds > SYNACK_RTO_SECONDS * 1.5);
       const cookies = stateless.length > 0;
-      const first = halfOpen[0]!;
-      const span = Math.max(...halfOpen.map((f) => f.startSeconds)) - Math.min(...halfOpen.map((f) => f.startSeconds));
-      const rate = halfOpen.length / Math.max(span, 1);
+      const server = listener.server;
+      let earliest = Infinity;
+      let latest = -Infinity;
+      for (const f of halfOpen) {
+        earliest = Math.min(earliest, f.startSeconds);
+        latest = Math.max(latest, f.startSeconds);
+      }
+      if (fold !== undefined) {
+        earliest = Math.min(earliest, fold.firstSeconds);
+        latest = Math.max(latest, fold.lastSeconds);
+      }
+      const span = latest - earliest;
+      const rate = total / Math.max(span, 1);
       const syns = halfOpen.flatMap((f) => clientSyns(f).map((s) => ({ f, s })));
-      const field = ipField(first.server.ip);
+      const field = ipField(server.ip);
       findings.push(
         makeFinding(synFlood, {
           summary:
-            `${listener.endpoint} received ${plural(halfOpen.length, 'half-open connection')} (${round(rate, 1)}/s) from ${plural(ips, 'address', 'addresses')} and ${plural(sources, 'source port')}; ` +
+            `${listener.endpoint} received ${plural(total, 'half-open connection')} (${round(rate, 1)}/s) from ${foldedCount > 0 ? 'at least ' : ''}${plural(ips, 'address', 'addresses')} and ${foldedCount > 0 ? 'up to ' : ''}${plural(sources, 'source port')}; ` +
+            (foldedCount > 0 ? `${foldedCount} of them, SYNs only and never answered, were counted without keeping each connection; ` : '') +
             `${answered.length} got a SYN-ACK${cookies ? `, ${stateless.length} of them never retransmitted (SYN cookies in use)` : ''}.`,
           explanation:
             'Each SYN makes a listener create a request socket in SYN_RECEIVED and answer with a SYN-ACK (RFC 9293 §3.5); the connection waits for the client\'s final ACK, which never came here. ' +
@@ -67,7 +110,7 @@ export const synFlood: Detector<SynFloodOptions> = {
             'Clients that cannot receive the SYN-ACK (asymmetric routing, a firewall dropping the return path).',
           ],
           checks: [
-            "On the server: ss -tn state syn-recv sport = :" + first.server.port + ' | wc -l',
+            "On the server: ss -tn state syn-recv sport = :" + server.port + ' | wc -l',
             'nstat -az TcpExtSyncookiesSent TcpExtSyncookiesRecv TcpExtSyncookiesFailed TcpExtListenDrops TcpExtTCPReqQFullDrop',
             'sysctl net.ipv4.tcp_syncookies net.ipv4.tcp_max_syn_backlog net.ipv4.tcp_synack_retries net.core.somaxconn',
             'Upstream DDoS protection, rate limits, and whether the sources are spoofed (TTL spread, no answer to SYN-ACKs)',
@@ -75,11 +118,28 @@ export const synFlood: Detector<SynFloodOptions> = {
           endpoint: listener.endpoint,
           flows: halfOpen.map((f) => f.id),
           frames: syns.map(({ s }) => s.frame),
-          count: halfOpen.length,
-          ...timeRange(syns.length > 0 ? syns.map(({ f, s }) => segmentInstant(f, s)) : halfOpen.map((f) => ({ seconds: f.startSeconds, iso: f.start }))),
-          fallbackFilter: `tcp.flags.syn==1 && tcp.flags.ack==0 && ${field}.dst==${first.server.ip} && tcp.dstport==${first.server.port}`,
+          count: total,
+          ...timeRange([
+            ...(syns.length > 0 ? syns.map(({ f, s }) => segmentInstant(f, s)) : halfOpen.map((f) => ({ seconds: f.startSeconds, iso: f.start }))),
+            ...(fold !== undefined
+              ? [
+                  { seconds: fold.firstSeconds, iso: fold.firstTs },
+                  { seconds: fold.lastSeconds, iso: fold.lastTs },
+                ]
+              : []),
+          ]),
+          fallbackFilter: `tcp.flags.syn==1 && tcp.flags.ack==0 && ${field}.dst==${server.ip} && tcp.dstport==${server.port}`,
           caveat: qualityCaveat(input, halfOpen, ['absence']),
-          details: { halfOpen: halfOpen.length, sourceAddresses: ips, sourcePorts: sources, synAcked: answered.length, synCookiesLikely: cookies, statelessSynAcks: stateless.length, halfOpenPerSecond: round(rate, 3) },
+          details: {
+            halfOpen: total,
+            sourceAddresses: ips,
+            sourcePorts: sources,
+            synAcked: answered.length,
+            synCookiesLikely: cookies,
+            statelessSynAcks: stateless.length,
+            halfOpenPerSecond: round(rate, 3),
+            ...(foldedCount > 0 ? { foldedHalfOpen: foldedCount, foldedSynPackets: fold?.synPackets ?? 0 } : {}),
+          },
         }),
       );
     }

@@ -12,9 +12,10 @@
 import type { TcpSegment } from '../decode/types.ts';
 import type { FlowTrackerOptions } from '../tcp/options.ts';
 import type { FlowStoreParts } from '../tcp/flow-store.ts';
+import type { SynFoldEntry } from '../tcp/syn-folds.ts';
 
 /** Words per packed entry (a segment, or a tick). */
-export const ENTRY_WORDS = 26;
+export const ENTRY_WORDS = 27;
 /** Entries per batch: ~100 KB, a few per MiB of capture per shard. */
 export const BATCH_ENTRIES = 1024;
 
@@ -33,6 +34,7 @@ export function packEntry(
   frame: number,
   tsSec: number,
   tsNanos: number,
+  synOrdinal: number,
 ): void {
   out[at] = kind;
   out[at + 1] = frame >>> 0;
@@ -61,6 +63,12 @@ export function packEntry(
   out[at + 23] = seg.headerLength;
   out[at + 24] = seg.windowScale + 1;
   out[at + 25] = hash;
+  out[at + 26] = synOrdinal;
+}
+
+/** SYNs of the capture before this segment, as the reader counted them (FlowTracker.add's `synOrdinal`). */
+export function entrySynOrdinal(words: Uint32Array, at: number): number {
+  return words[at + 26]!;
 }
 
 /** The flow hash of the segment entry at `at` (flowHash's signed 32-bit value). */
@@ -112,5 +120,6 @@ export type FromShard =
       readonly parts: FlowStoreParts;
       readonly flowsCreated: number;
       readonly flowsEvicted: number;
+      readonly folds: SynFoldEntry[];
     }
   | { readonly type: 'error'; readonly message: string };

@@ -25,12 +25,14 @@
  * @module
  */
 import { Worker } from 'node:worker_threads';
+import { TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.ts';
 import type { TcpSegment } from '../decode/types.ts';
 import { flowHash } from '../flow/flow-key.ts';
 import { FlowStore } from '../tcp/flow-store.ts';
 import { DEFAULT_FLOW_TRACKER_OPTIONS } from '../tcp/options.ts';
 import type { FlowTrackerOptions } from '../tcp/options.ts';
-import type { FlowStoreOptions, FlowStoreParts } from '../tcp/flow-store.ts';
+import type { FlowStoreOptions } from '../tcp/flow-store.ts';
+import { SynFolds } from '../tcp/syn-folds.ts';
 import type { FlowList, FlowRecord, FlowSummary } from '../tcp/types.ts';
 import { BATCH_ENTRIES, ENTRY_WORDS, KIND_SEGMENT, KIND_TICK, packEntry } from './protocol.ts';
 import type { FromShard, ToShard } from './protocol.ts';
@@ -64,6 +66,10 @@ export class ShardedTracker {
   private sweepSec = -Infinity;
   private lastSec = 0;
   private lastNanos = 0;
+  /** SYNs without ACK dispatched so far (the capture's count: see FlowTracker.add). */
+  private synsSeen = 0;
+  /** The shards' folded unanswered SYNs, merged by {@link finish}. */
+  readonly folds = new SynFolds();
   private lastT = Number.NEGATIVE_INFINITY;
   private failure: Error | undefined;
   private waiting: (() => void) | undefined;
@@ -109,14 +115,17 @@ export class ShardedTracker {
     }
     const hash = flowHash(seg);
     const target = (hash >>> 0) % this.shards.length;
+    // The capture's SYN count, which no shard sees whole (see FlowTracker.add's synOrdinal).
+    const synOrdinal = this.synsSeen;
+    if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) this.synsSeen++;
     if (tsSec > this.sweepSec) {
       // The one tracker would sweep here: every other shard sweeps at this same instant.
       this.sweepSec = tsSec;
       for (let i = 0; i < this.shards.length; i++) {
-        if (i !== target) this.push(this.shards[i]!, KIND_TICK, seg, hash, frameNumber, tsSec, tsNanos);
+        if (i !== target) this.push(this.shards[i]!, KIND_TICK, seg, hash, frameNumber, tsSec, tsNanos, 0);
       }
     }
-    this.push(this.shards[target]!, KIND_SEGMENT, seg, hash, frameNumber, tsSec, tsNanos);
+    this.push(this.shards[target]!, KIND_SEGMENT, seg, hash, frameNumber, tsSec, tsNanos, synOrdinal);
   }
 
   /** Resolves when every shard has room for more batches (undefined: room now). Rejects on a shard failure. */
@@ -142,10 +151,8 @@ export class ShardedTracker {
     if (this.failure === undefined) await finished;
     await Promise.all(this.shards.map((s) => s.worker.terminate()));
     if (this.failure !== undefined) throw this.failure;
-    return new MergedFlowList(
-      this.storeOptions,
-      this.shards.map((s) => s.done!.parts),
-    );
+    for (const s of this.shards) for (const e of s.done!.folds) this.folds.addEntry(e);
+    return new MergedFlowList(this.shards.map((s) => FlowStore.fromParts(this.storeOptions, s.done!.parts)));
   }
 
   /** Stops the shards without a result (the caller failed). */
@@ -184,8 +191,8 @@ export class ShardedTracker {
     }
   }
 
-  private push(shard: Shard, kind: number, seg: TcpSegment, hash: number, frame: number, tsSec: number, tsNanos: number): void {
-    packEntry(shard.words, shard.entries * ENTRY_WORDS, kind, seg, hash, frame, tsSec, tsNanos);
+  private push(shard: Shard, kind: number, seg: TcpSegment, hash: number, frame: number, tsSec: number, tsNanos: number, synOrdinal: number): void {
+    packEntry(shard.words, shard.entries * ENTRY_WORDS, kind, seg, hash, frame, tsSec, tsNanos, synOrdinal);
     if (++shard.entries === BATCH_ENTRIES) this.flush(shard);
   }
 
@@ -213,10 +220,14 @@ export class MergedFlowList implements FlowList {
   private readonly idMaps: Uint32Array[];
   private readonly idOf: ((storedId: number) => number)[];
 
-  constructor(options: FlowStoreOptions, parts: readonly FlowStoreParts[]) {
-    this.stores = parts.map((p) => FlowStore.fromParts(options, p));
+  /**
+   * @param stores - the shards' stores (or one store with empty slots: flows counted, not kept,
+   *   see foldUnansweredSynsAfter), each in its own first-frame order; empty slots are skipped.
+   */
+  constructor(stores: readonly FlowStore[]) {
+    this.stores = [...stores];
     let total = 0;
-    for (const s of this.stores) total += s.length;
+    for (const s of this.stores) total += s.size;
     this.shardOf = new Uint8Array(total);
     this.slotOf = new Uint32Array(total);
     this.idMaps = this.stores.map((s) => new Uint32Array(s.length));
@@ -226,6 +237,8 @@ export class MergedFlowList implements FlowList {
       let best = -1;
       let bestFrame = Infinity;
       for (let k = 0; k < this.stores.length; k++) {
+        const store = this.stores[k]!;
+        while (next[k]! < store.length && !store.filledAt(next[k]!)) next[k]!++;
         const slot = next[k]!;
         if (slot >= this.stores[k]!.length) continue;
         const frame = this.stores[k]!.firstFrameAt(slot);

@@ -4,7 +4,7 @@
  * Everything here is plain JSON (no bigint, no Map, no undefined inside arrays), except that
  * `flows` may be a {@link FlowList} that builds its records on demand: its JSON is an array.
  */
-import type { FlowList } from '../tcp/types.ts';
+import type { FlowList, UnansweredSynFold } from '../tcp/types.ts';
 import type { CaptureQuality, DetectorRun, Finding } from '../diagnose/types.ts';
 
 export const SCHEMA = 'tcpmortem/1' as const;
@@ -69,6 +69,12 @@ export interface CaptureFacts {
   /** True when reading stopped before the end (tier-b problem or interruption): results are partial. */
   readonly partial: boolean;
   readonly comments: readonly string[];
+  /**
+   * Present only when the flow tracker counted unanswered SYN-only connections instead of keeping
+   * them (a SYN flood past `foldUnansweredSynsAfter` SYNs): per listener, their totals. They are
+   * not in `flows[]`; the `syn-flood` finding counts them in.
+   */
+  readonly unansweredSynsFolded?: readonly UnansweredSynFold[];
 }
 
 /** The whole analysis result. */

@@ -266,6 +266,9 @@ export class FlowState implements FlowTableEntry<FlowState> {
   tail: Float64Array | null = null;
   tailCount = 0;
 
+  /** SYNs (without ACK) of the capture before this flow's first packet (see foldUnansweredSynsAfter). */
+  synOrdinal = 0;
+
   /**
    * Back to the state of a new instance, for reuse from the tracker's pool. Every field declared
    * above must be reset here (the flow-state test compares a reset instance with a new one).
@@ -274,6 +277,7 @@ export class FlowState implements FlowTableEntry<FlowState> {
     this.c0 = 0; this.c1 = 0; this.c2 = 0; this.c3 = 0; this.cPort = 0;
     this.s0 = 0; this.s1 = 0; this.s2 = 0; this.s3 = 0; this.sPort = 0;
     this.vlan = -1;
+    this.synOrdinal = 0;
     this.hash = 0;
     this.chainNext = null;
     this.ipVersion = 4;

@@ -693,6 +693,12 @@ export class FlowStore implements FlowList {
     return this.atWithIds(index, undefined);
   }
 
+  /** Whether `slot` holds a flow (a flow counted, not kept, leaves its slot empty). */
+  filledAt(slot: number): boolean {
+    const pageIndex = this.slotPage[slot >>> SLOT_PAGE_BITS]?.[slot & (SLOT_PAGE - 1)];
+    return pageIndex !== undefined && pageIndex !== EMPTY_SLOT;
+  }
+
   /** First frame number of the flow in `slot` (0 when never filled). */
   firstFrameAt(slot: number): number {
     return this.slotFirstFrame[slot >>> SLOT_PAGE_BITS]?.[slot & (SLOT_PAGE - 1)] ?? 0;

@@ -49,6 +49,17 @@ export interface FlowTrackerOptions {
    * memory on a SYN flood of distinct tuples whatever the idle timeout.
    */
   readonly maxLiveFlows: number;
+  /**
+   * Unanswered SYNs past this many are counted, not kept: a connection whose client sent only
+   * SYNs and whose server sent nothing, and whose first SYN came after this many SYNs (without
+   * ACK) of the capture, leaves no flow record. It is added to `capture.unansweredSynsFolded`, per
+   * listener (connections, SYNs, first and last time), which the `syn-flood` finding counts in.
+   * Default 16 384: the diagnosis holds the record of every kept half-open connection (a few KB
+   * each), so this bounds it to tens of MB on a flood, while a capture with fewer SYNs than that
+   * is untouched. Counted over the capture's SYNs in capture order, so which connections are
+   * folded does not depend on `--jobs`.
+   */
+  readonly foldUnansweredSynsAfter: number;
   /** Transitions kept per flow (both sides together); the rest are counted. Default 64. */
   readonly maxTransitionsPerFlow: number;
   /** Segment samples kept from the start of a flow. Default 48. */
@@ -81,6 +92,7 @@ export const DEFAULT_FLOW_TRACKER_OPTIONS: Readonly<FlowTrackerOptions> = Object
   rememberClosedSeconds: 60,
   maxRememberedClosed: 1 << 20,
   maxLiveFlows: 262144,
+  foldUnansweredSynsAfter: 1 << 14,
   maxTransitionsPerFlow: 64,
   maxHeadSamples: 48,
   maxTailSamples: 16,

@@ -38,6 +38,7 @@ import {
 import { DEFAULT_FLOW_TRACKER_OPTIONS } from './options.ts';
 import type { FlowTrackerOptions } from './options.ts';
 import { FlowStore } from './flow-store.ts';
+import { isUnansweredSynOnly, SynFolds } from './syn-folds.ts';
 import { isFinalState, nextState } from './transitions.ts';
 import type { EndpointEvent } from './transitions.ts';
 import type { FlowRecord, TcpState } from './types.ts';
@@ -141,6 +142,10 @@ export class FlowTracker {
   flowsCreated = 0;
   /** Flows that left before closing: idle timeout or the live-flow cap (exact). */
   flowsEvicted = 0;
+  /** SYNs without ACK seen (see `add`). */
+  private synsSeen = 0;
+  /** Unanswered SYN-only flows counted instead of kept (see foldUnansweredSynsAfter). */
+  readonly folds = new SynFolds();
   /** Of `flowsEvicted`, those pushed out by `maxLiveFlows` rather than by the idle timeout. */
   flowsEvictedForCapacity = 0;
   /** Flows handed to `onFlow` so far. */
@@ -184,11 +189,17 @@ export class FlowTracker {
    * @param tsNanos - nanoseconds within that second.
    * @param hash - `flowHash(seg)`, when the caller already has it (the shards of `--jobs` get it
    *   from the reader thread, which hashed the segment to pick the shard).
+   * @param synOrdinal - SYNs (without ACK) of the capture before this segment, when the caller
+   *   counts them (a shard sees only some); -1: the tracker counts the SYNs it is given.
    * @throws Error when called after {@link finish}.
    */
-  add(seg: TcpSegment, frameNumber: number, tsSec: number, tsNanos: number, hash: number = flowHash(seg)): void {
+  add(seg: TcpSegment, frameNumber: number, tsSec: number, tsNanos: number, hash: number = flowHash(seg), synOrdinal = -1): void {
     if (this.finished) throw new Error('FlowTracker.add called after finish()');
     const t = this.observeTime(tsSec, tsNanos);
+    // SYNs of the capture so far (see foldUnansweredSynsAfter): counted here, or by the reader
+    // thread for a shard, which sees only some of them.
+    const ordinal = synOrdinal >= 0 ? synOrdinal : this.synsSeen;
+    if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) this.synsSeen++;
 
     let flow = this.table.lookup(seg, hash);
     if (flow !== undefined && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) {
@@ -198,7 +209,10 @@ export class FlowTracker {
         flow = undefined;
       }
     }
-    if (flow === undefined) flow = this.createFlow(seg, hash, frameNumber, tsSec, tsNanos, t);
+    if (flow === undefined) {
+      flow = this.createFlow(seg, hash, frameNumber, tsSec, tsNanos, t);
+      flow.synOrdinal = ordinal;
+    }
     this.update(flow, seg, sentByClient(flow, seg), frameNumber, tsSec, tsNanos, t);
   }
 
@@ -408,6 +422,13 @@ export class FlowTracker {
   private retire(f: FlowState, reason: FlowRecord['closeReason'], endT: number): void {
     this.table.remove(f);
     this.listOf(f).unlink(f);
+    if (f.synOrdinal >= this.options.foldUnansweredSynsAfter && isUnansweredSynOnly(f)) {
+      // Counted, not kept (and not remembered: nothing on its tuple ever answered).
+      this.folds.add(f);
+      f.reset();
+      this.pool.push(f);
+      return;
+    }
     // One memory per hash: a colliding tuple overwrites it (losing a `previous` link, never
     // making a wrong one, since lookups compare every field). Memories past their age leave from
     // the head of the queue; when it is full, the oldest leaves whatever its age.

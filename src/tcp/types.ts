@@ -234,6 +234,25 @@ export interface FlowList extends Iterable<FlowRecord> {
   scan?(visit: (flow: FlowSummary, position: number) => void): void;
 }
 
+/**
+ * Unanswered SYN-only connections to one listener that were counted instead of kept as flows
+ * (tracker option `foldUnansweredSynsAfter`): `capture.unansweredSynsFolded[]`.
+ */
+export interface UnansweredSynFold {
+  readonly server: Endpoint;
+  /** VLAN key of the connections, -1 when untagged. */
+  readonly vlan: number;
+  /** Connections folded (each a distinct 4-tuple incarnation whose client sent only SYNs). */
+  readonly connections: number;
+  /** Their SYN packets, retransmissions included. */
+  readonly synPackets: number;
+  /** First packet of the earliest and of the latest of them (ISO 8601 UTC, and epoch seconds). */
+  readonly firstTs: string;
+  readonly lastTs: string;
+  readonly firstSeconds: number;
+  readonly lastSeconds: number;
+}
+
 /** A {@link Transition} without its ISO text (`tSeconds` is the same instant). */
 export type TransitionCore = Omit<Transition, 'ts'>;
 

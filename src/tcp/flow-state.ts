@@ -139,9 +139,13 @@ export function transitionCode(isClient: boolean, inferred: boolean, from: TcpSt
 
 /** Number of numbers per stored segment sample (see {@link FlowState.samples}). */
 export const SAMPLE_FIELDS = 10;
-/** Capacity (entries) of a new FlowState's transition and sample arrays; they double as needed. */
-const INITIAL_TRANSITIONS = 12;
-const INITIAL_SAMPLES = 16;
+/**
+ * Capacity (entries) of a new FlowState's transition and sample arrays; they double as needed.
+ * Small, because a flood of SYNs from distinct tuples fills the live table (maxLiveFlows) with
+ * flows of one packet each: 4 and 2 entries keep a live flow near 1 KB instead of 3.
+ */
+const INITIAL_TRANSITIONS = 4;
+const INITIAL_SAMPLES = 2;
 /** A pooled FlowState keeps arrays up to this many entries; larger ones are dropped on reset. */
 const RETAINED_TRANSITIONS = 24;
 const RETAINED_SAMPLES = 48;

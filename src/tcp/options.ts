@@ -54,10 +54,10 @@ export interface FlowTrackerOptions {
    * SYNs and whose server sent nothing, and whose first SYN came after this many SYNs (without
    * ACK) of the capture, leaves no flow record. It is added to `capture.unansweredSynsFolded`, per
    * listener (connections, SYNs, first and last time), which the `syn-flood` finding counts in.
-   * Default 16 384: the diagnosis holds the record of every kept half-open connection (a few KB
-   * each), so this bounds it to tens of MB on a flood, while a capture with fewer SYNs than that
-   * is untouched. Counted over the capture's SYNs in capture order, so which connections are
-   * folded does not depend on `--jobs`.
+   * Default 1 048 576: far above the SYNs of an ordinary capture (where every unanswered SYN is
+   * evidence for `syn-dropped` and `connection-refused`, so none is folded), while the kept flows
+   * of a flood stop growing there. Counted over the capture's SYNs in capture order, so which
+   * connections are folded does not depend on `--jobs`.
    */
   readonly foldUnansweredSynsAfter: number;
   /** Transitions kept per flow (both sides together); the rest are counted. Default 64. */
@@ -92,7 +92,7 @@ export const DEFAULT_FLOW_TRACKER_OPTIONS: Readonly<FlowTrackerOptions> = Object
   rememberClosedSeconds: 60,
   maxRememberedClosed: 1 << 20,
   maxLiveFlows: 262144,
-  foldUnansweredSynsAfter: 1 << 14,
+  foldUnansweredSynsAfter: 1 << 20,
   maxTransitionsPerFlow: 64,
   maxHeadSamples: 48,
   maxTailSamples: 16,

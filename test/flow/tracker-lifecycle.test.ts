@@ -93,11 +93,10 @@ describe('flow lifecycle', () => {
     assert.equal(h.tracker.flowsCreated, 100_000);
     h.tracker.finish();
     emitted += h.flows.length;
-    // Every SYN-only flow past foldUnansweredSynsAfter SYNs is counted, not emitted.
-    const kept = DEFAULT_FLOW_TRACKER_OPTIONS.foldUnansweredSynsAfter;
-    assert.equal(emitted, kept);
-    assert.equal(h.tracker.folds.connections, 100_000 - kept);
-    assert.equal(emitted + h.tracker.folds.connections, 100_000, 'every flow emitted or counted');
+    // Fewer SYNs than foldUnansweredSynsAfter: every flow is emitted, none folded.
+    assert.ok(DEFAULT_FLOW_TRACKER_OPTIONS.foldUnansweredSynsAfter > 100_000);
+    assert.equal(emitted, 100_000);
+    assert.equal(h.tracker.folds.connections, 0);
   });
 
   it('the live-flow cap evicts the least recently active flow first', () => {

@@ -31,17 +31,18 @@ export function serverAddressKey(flow: FlowSummary): number | string {
 
 /**
  * The address key of four address words (IPv4 as IPv4-mapped IPv6): the IPv4 address as a
- * number, or the 128 bits packed in eight UTF-16 units after a NUL (no address text starts with
+ * number (its 32 bits as a signed integer), or the 128 bits packed in eight UTF-16 units after a NUL (no address text starts with
  * one), which is much cheaper than formatting RFC 5952 text.
  */
 export function addressKeyOfWords(w0: number, w1: number, w2: number, w3: number): number | string {
-  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return w3;
+  // As int32, a small integer to V8 (no heap number per key); addressKeyText reads it back unsigned.
+  if (w0 === 0 && w1 === 0 && w2 === 0xffff) return w3 | 0;
   return String.fromCharCode(0, w0 >>> 16, w0 & 0xffff, w1 >>> 16, w1 & 0xffff, w2 >>> 16, w2 & 0xffff, w3 >>> 16, w3 & 0xffff);
 }
 
 /** The address text of an address key (see {@link addressKeyOfWords}; other strings are text). */
 export function addressKeyText(key: number | string): string {
-  if (typeof key === 'number') return formatAddress(0, 0, 0xffff, key);
+  if (typeof key === 'number') return formatAddress(0, 0, 0xffff, key >>> 0);
   if (key.length !== 9 || key.charCodeAt(0) !== 0) return key;
   const word = (i: number): number => ((key.charCodeAt(i) << 16) | key.charCodeAt(i + 1)) >>> 0;
   return formatAddress(word(1), word(3), word(5), word(7));

@@ -268,6 +268,13 @@ export class FlowTracker {
     const flows = this.table.values();
     flows.sort((a, b) => a.id - b.id);
     for (const f of flows) this.retire(f, f.closed ? f.closeReason : 'end_of_capture', this.lastT);
+    // Nothing is tracked any more: the pooled states (as many as the peak of live flows) and the
+    // memories of closed incarnations go, before the later stages need the memory.
+    this.pool.length = 0;
+    this.rememberedQueue.fill(undefined);
+    this.rememberedFree.length = 0;
+    this.remembered.clear();
+    this.rememberedCount = 0;
   }
 
   /**

@@ -274,7 +274,7 @@ export interface FlowSummary
   readonly finalStateSinceSeconds?: FlowRecord['finalStateSinceSeconds'] | undefined;
   /**
    * The client address as an exact key, cheaper than its text: equal keys if and only if equal
-   * addresses, within one list. A number for IPv4 (the 32-bit address), a string otherwise
+   * addresses, within one list. A number for IPv4 (the 32-bit address as int32), a string otherwise
    * (`addressKeyOfWords`); `addressKeyText()` gives the text. Absent on records: read it with
    * `clientAddressKey()` (flow-summary.ts), which falls back to the text.
    */

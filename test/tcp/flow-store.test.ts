@@ -168,9 +168,10 @@ describe('flow store', () => {
     h.send({ from: 'c', flags: 'A', seq: 101, ack: 501 });
     for (let i = 0; i < 80; i++) h.send({ from: 'c', flags: 'PA', seq: 101 + i * 10, ack: 501, len: 10 });
     h.send({ from: 'c', flags: 'FA', seq: 901, ack: 501 });
-    h.send({ from: 's', flags: 'R', seq: 501 });
-    // Reach into the pool through the tracker's internals: the retired state was reset.
-    h.finish();
+    h.send({ from: 's', flags: 'R', seq: 501 }, 60_000);
+    // A minute later the clock sweeps the closed flow out of the table (finish would empty the
+    // pool). Reach into the pool through the tracker's internals.
+    h.tracker.tick(h.tSec, h.tNanos);
     const pool = (h.tracker as unknown as { pool: FlowState[] }).pool;
     assert.equal(pool.length, 1);
     const used = pool[0]!;
@@ -180,6 +181,8 @@ describe('flow store', () => {
       return { ...JSON.parse(JSON.stringify(rest)), transitionsCapacityOk: transitions.length > 0, samplesCapacityOk: samples.length > 0 };
     };
     assert.deepEqual(plain(used), plain(fresh));
+    h.finish();
+    assert.equal(pool.length, 0, 'finish lets the pooled states go');
   });
 
   it('stays compact: under 300 encoded bytes per flow on the kernel churn capture', async () => {

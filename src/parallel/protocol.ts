@@ -4,8 +4,9 @@
  *
  * Why numbers, not raw records: the reader thread decodes anyway (it needs the 4-tuple to pick the
  * shard, and keeps the capture facts, duplicate filter and anomaly counts in one place, in capture
- * order), so a shard receives only what the flow tracker reads of a segment, and the flow hash the
- * reader already computed to pick the shard: 26 words.
+ * order), so a shard receives only what the flow tracker reads of a segment, the flow hash the
+ * reader already computed to pick the shard, and the capture's count of SYNs before it (which no
+ * shard sees whole; see FlowTracker.add): 27 words.
  *
  * @module
  */

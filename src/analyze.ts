@@ -349,9 +349,9 @@ export async function analyze(
   // The end-of-capture event.
   tracker?.finish();
   if (sharded !== undefined) flows = await sharded.finish();
-  // Flows counted, not kept (foldUnansweredSynsAfter), leave empty slots: the merged view numbers
-  // the kept ones without gaps, as it does the shards' flows (same ids for any --jobs).
-  if (flows instanceof FlowStore && flows.size < flows.length) flows = new MergedFlowList([flows]);
+  // A kept flood flow takes its id late (see synFloodOutstanding): the merged view numbers the
+  // flows by first frame again, as it does the shards' flows (same ids for any --jobs).
+  if (flows instanceof FlowStore && (flows.size < flows.length || !flows.inFirstFrameOrder())) flows = new MergedFlowList([flows]);
   const folds = (tracker?.folds ?? sharded?.folds)?.toList(trackerDigits) ?? [];
   const facts = buildFacts(g, summary, options);
   const capture: CaptureFacts = folds.length > 0 ? { ...facts, unansweredSynsFolded: folds } : facts;

@@ -52,7 +52,7 @@ export const synFlood: Detector<SynFloodOptions> = {
     // listener's counts first reach the thresholds.
     let halfOpenByListener: Map<string, FlowRecord[]> | undefined;
     // Unanswered SYN-only connections the tracker counted instead of keeping (a flood past
-    // `foldUnansweredSynsAfter` SYNs): in the totals, not in the lists of flows and frames.
+    // `synFloodOutstanding` unanswered SYNs): in the totals, not in the lists of flows and frames.
     const folded = foldedByListener(input);
     for (const listener of index.listeners.values()) {
       const fold = folded.get(listener.endpoint);

@@ -5,8 +5,8 @@
  * Why numbers, not raw records: the reader thread decodes anyway (it needs the 4-tuple to pick the
  * shard, and keeps the capture facts, duplicate filter and anomaly counts in one place, in capture
  * order), so a shard receives only what the flow tracker reads of a segment, the flow hash the
- * reader already computed to pick the shard, and the capture's count of SYNs before it (which no
- * shard sees whole; see FlowTracker.add): 27 words.
+ * reader already computed to pick the shard, and whether it is a SYN to a listener under a SYN
+ * flood (which no shard can tell, seeing only some SYNs; see FlowTracker.add): 27 words.
  *
  * @module
  */
@@ -35,7 +35,7 @@ export function packEntry(
   frame: number,
   tsSec: number,
   tsNanos: number,
-  synOrdinal: number,
+  flood: number,
 ): void {
   out[at] = kind;
   out[at + 1] = frame >>> 0;
@@ -64,11 +64,11 @@ export function packEntry(
   out[at + 23] = seg.headerLength;
   out[at + 24] = seg.windowScale + 1;
   out[at + 25] = hash;
-  out[at + 26] = synOrdinal;
+  out[at + 26] = flood;
 }
 
-/** SYNs of the capture before this segment, as the reader counted them (FlowTracker.add's `synOrdinal`). */
-export function entrySynOrdinal(words: Uint32Array, at: number): number {
+/** 1 when the segment is a SYN to a listener under a flood, as the reader decided (FlowTracker.add's `flood`). */
+export function entryFlood(words: Uint32Array, at: number): number {
   return words[at + 26]!;
 }
 

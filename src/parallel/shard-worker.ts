@@ -9,7 +9,7 @@ import { parentPort } from 'node:worker_threads';
 import { createTcpSegment } from '../decode/types.ts';
 import { FlowStore } from '../tcp/flow-store.ts';
 import { FlowTracker } from '../tcp/tracker.ts';
-import { ENTRY_WORDS, entryHash, entrySynOrdinal, KIND_SEGMENT, unpackSegment } from './protocol.ts';
+import { ENTRY_WORDS, entryFlood, entryHash, KIND_SEGMENT, unpackSegment } from './protocol.ts';
 import type { FromShard, ToShard } from './protocol.ts';
 
 const port = parentPort;
@@ -39,7 +39,7 @@ port.on('message', (message: ToShard) => {
         for (let i = 0, at = 0; i < message.entries; i++, at += ENTRY_WORDS) {
           if (words[at] === KIND_SEGMENT) {
             const frame = unpackSegment(words, at, seg);
-            t.add(seg, frame, words[at + 3]!, words[at + 4]!, entryHash(words, at), entrySynOrdinal(words, at));
+            t.add(seg, frame, words[at + 3]!, words[at + 4]!, entryHash(words, at), entryFlood(words, at));
           } else {
             t.tick(words[at + 3]!, words[at + 4]!);
           }

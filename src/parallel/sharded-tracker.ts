@@ -25,14 +25,13 @@
  * @module
  */
 import { Worker } from 'node:worker_threads';
-import { TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.ts';
 import type { TcpSegment } from '../decode/types.ts';
 import { flowHash } from '../flow/flow-key.ts';
 import { FlowStore } from '../tcp/flow-store.ts';
 import { DEFAULT_FLOW_TRACKER_OPTIONS } from '../tcp/options.ts';
 import type { FlowTrackerOptions } from '../tcp/options.ts';
 import type { FlowStoreOptions } from '../tcp/flow-store.ts';
-import { SynFolds } from '../tcp/syn-folds.ts';
+import { SynBalance, SynFolds } from '../tcp/syn-folds.ts';
 import type { FlowList, FlowRecord, FlowSummary } from '../tcp/types.ts';
 import { BATCH_ENTRIES, ENTRY_WORDS, KIND_SEGMENT, KIND_TICK, packEntry } from './protocol.ts';
 import type { FromShard, ToShard } from './protocol.ts';
@@ -66,8 +65,8 @@ export class ShardedTracker {
   private sweepSec = -Infinity;
   private lastSec = 0;
   private lastNanos = 0;
-  /** SYNs without ACK dispatched so far (the capture's count: see FlowTracker.add). */
-  private synsSeen = 0;
+  /** SYNs outstanding per listener over the whole capture (see FlowTracker.add's `flood`). */
+  private readonly balance: SynBalance;
   /** The shards' folded unanswered SYNs, merged by {@link finish}. */
   readonly folds = new SynFolds();
   private lastT = Number.NEGATIVE_INFINITY;
@@ -82,7 +81,9 @@ export class ShardedTracker {
       ...flow,
       maxLiveFlows: Math.ceil((flow.maxLiveFlows ?? DEFAULT_FLOW_TRACKER_OPTIONS.maxLiveFlows) / jobs),
       maxRememberedClosed: Math.ceil((flow.maxRememberedClosed ?? DEFAULT_FLOW_TRACKER_OPTIONS.maxRememberedClosed) / jobs),
+      maxLiveFloodFlows: Math.ceil((flow.maxLiveFloodFlows ?? DEFAULT_FLOW_TRACKER_OPTIONS.maxLiveFloodFlows) / jobs),
     };
+    this.balance = new SynBalance(flow.synFloodOutstanding ?? DEFAULT_FLOW_TRACKER_OPTIONS.synFloodOutstanding);
     // Functions cannot cross threads; onWeird is a per-packet hook of the single tracker only.
     delete (perShard as { onWeird?: unknown }).onWeird;
     for (let i = 0; i < jobs; i++) {
@@ -115,9 +116,8 @@ export class ShardedTracker {
     }
     const hash = flowHash(seg);
     const target = (hash >>> 0) % this.shards.length;
-    // The capture's SYN count, which no shard sees whole (see FlowTracker.add's synOrdinal).
-    const synOrdinal = this.synsSeen;
-    if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) this.synsSeen++;
+    // Whether this is a SYN to a listener under a flood: no shard sees every SYN (see FlowTracker.add).
+    const flood = this.balance.note(seg) ? 1 : 0;
     if (tsSec > this.sweepSec) {
       // The one tracker would sweep here: every other shard sweeps at this same instant.
       this.sweepSec = tsSec;
@@ -125,7 +125,7 @@ export class ShardedTracker {
         if (i !== target) this.push(this.shards[i]!, KIND_TICK, seg, hash, frameNumber, tsSec, tsNanos, 0);
       }
     }
-    this.push(this.shards[target]!, KIND_SEGMENT, seg, hash, frameNumber, tsSec, tsNanos, synOrdinal);
+    this.push(this.shards[target]!, KIND_SEGMENT, seg, hash, frameNumber, tsSec, tsNanos, flood);
   }
 
   /** Resolves when every shard has room for more batches (undefined: room now). Rejects on a shard failure. */
@@ -191,8 +191,8 @@ export class ShardedTracker {
     }
   }
 
-  private push(shard: Shard, kind: number, seg: TcpSegment, hash: number, frame: number, tsSec: number, tsNanos: number, synOrdinal: number): void {
-    packEntry(shard.words, shard.entries * ENTRY_WORDS, kind, seg, hash, frame, tsSec, tsNanos, synOrdinal);
+  private push(shard: Shard, kind: number, seg: TcpSegment, hash: number, frame: number, tsSec: number, tsNanos: number, flood: number): void {
+    packEntry(shard.words, shard.entries * ENTRY_WORDS, kind, seg, hash, frame, tsSec, tsNanos, flood);
     if (++shard.entries === BATCH_ENTRIES) this.flush(shard);
   }
 
@@ -221,8 +221,8 @@ export class MergedFlowList implements FlowList {
   private readonly idOf: ((storedId: number) => number)[];
 
   /**
-   * @param stores - the shards' stores (or one store with empty slots: flows counted, not kept,
-   *   see foldUnansweredSynsAfter), each in its own first-frame order; empty slots are skipped.
+   * @param stores - the shards' stores, or one store whose ids are not in first-packet order (a
+   *   kept flood flow gets its id late, see synFloodOutstanding); empty slots are skipped.
    */
   constructor(stores: readonly FlowStore[]) {
     this.stores = [...stores];
@@ -231,29 +231,44 @@ export class MergedFlowList implements FlowList {
     this.shardOf = new Uint8Array(total);
     this.slotOf = new Uint32Array(total);
     this.idMaps = this.stores.map((s) => new Uint32Array(s.length));
-    // k-way merge by first frame: each shard's slots are already in its own first-frame order.
-    const next = new Array<number>(this.stores.length).fill(0);
-    for (let pos = 0; pos < total; pos++) {
-      let best = -1;
-      let bestFrame = Infinity;
-      for (let k = 0; k < this.stores.length; k++) {
-        const store = this.stores[k]!;
-        while (next[k]! < store.length && !store.filledAt(next[k]!)) next[k]!++;
-        const slot = next[k]!;
-        if (slot >= this.stores[k]!.length) continue;
-        const frame = this.stores[k]!.firstFrameAt(slot);
-        if (frame < bestFrame) {
-          bestFrame = frame;
-          best = k;
+    // By first frame: a k-way merge when each store is in its own first-frame order (the usual
+    // case), else one sort of every (store, slot) (a kept flood flow got its id late).
+    if (this.stores.every((s) => s.inFirstFrameOrder())) {
+      const next = new Array<number>(this.stores.length).fill(0);
+      for (let pos = 0; pos < total; pos++) {
+        let best = -1;
+        let bestFrame = Infinity;
+        for (let k = 0; k < this.stores.length; k++) {
+          const store = this.stores[k]!;
+          while (next[k]! < store.length && !store.filledAt(next[k]!)) next[k]!++;
+          const slot = next[k]!;
+          if (slot >= store.length) continue;
+          const frame = store.firstFrameAt(slot);
+          if (frame < bestFrame) {
+            bestFrame = frame;
+            best = k;
+          }
         }
+        const slot = next[best]!;
+        next[best] = slot + 1;
+        this.place(pos, best, slot);
       }
-      const slot = next[best]!;
-      next[best] = slot + 1;
-      this.shardOf[pos] = best;
-      this.slotOf[pos] = slot;
-      this.idMaps[best]![slot] = pos + 1;
+    } else {
+      const entries: { k: number; slot: number; frame: number }[] = [];
+      this.stores.forEach((store, k) => {
+        for (let slot = 0; slot < store.length; slot++) if (store.filledAt(slot)) entries.push({ k, slot, frame: store.firstFrameAt(slot) });
+      });
+      entries.sort((a, b) => a.frame - b.frame);
+      entries.forEach((e, pos) => this.place(pos, e.k, e.slot));
     }
     this.idOf = this.idMaps.map((map) => (storedId: number) => map[storedId - 1] ?? 0);
+  }
+
+  /** Puts `slot` of store `k` at merged position `pos` (merged id pos + 1). */
+  private place(pos: number, k: number, slot: number): void {
+    this.shardOf[pos] = k;
+    this.slotOf[pos] = slot;
+    this.idMaps[k]![slot] = pos + 1;
   }
 
   get length(): number {

@@ -71,7 +71,7 @@ export interface CaptureFacts {
   readonly comments: readonly string[];
   /**
    * Present only when the flow tracker counted unanswered SYN-only connections instead of keeping
-   * them (a SYN flood past `foldUnansweredSynsAfter` SYNs): per listener, their totals. They are
+   * them (a listener under a SYN flood, see `synFloodOutstanding`): per listener, their totals. They are
    * not in `flows[]`; the `syn-flood` finding counts them in.
    */
   readonly unansweredSynsFolded?: readonly UnansweredSynFold[];

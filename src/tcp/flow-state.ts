@@ -270,8 +270,10 @@ export class FlowState implements FlowTableEntry<FlowState> {
   tail: Float64Array | null = null;
   tailCount = 0;
 
-  /** SYNs (without ACK) of the capture before this flow's first packet (see foldUnansweredSynsAfter). */
-  synOrdinal = 0;
+  /** The flow's first SYN came while its listener was under a SYN flood (see synFloodOutstanding). */
+  floodAtStart = false;
+  /** On the tracker's flood list (a flood flow whose client has sent only SYNs, its server nothing). */
+  inFloodList = false;
 
   /**
    * Back to the state of a new instance, for reuse from the tracker's pool. Every field declared
@@ -281,7 +283,8 @@ export class FlowState implements FlowTableEntry<FlowState> {
     this.c0 = 0; this.c1 = 0; this.c2 = 0; this.c3 = 0; this.cPort = 0;
     this.s0 = 0; this.s1 = 0; this.s2 = 0; this.s3 = 0; this.sPort = 0;
     this.vlan = -1;
-    this.synOrdinal = 0;
+    this.floodAtStart = false;
+    this.inFloodList = false;
     this.hash = 0;
     this.chainNext = null;
     this.ipVersion = 4;

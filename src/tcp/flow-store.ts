@@ -693,7 +693,23 @@ export class FlowStore implements FlowList {
     return this.atWithIds(index, undefined);
   }
 
-  /** Whether `slot` holds a flow (a flow counted, not kept, leaves its slot empty). */
+  /**
+   * Whether the filled slots are in first-frame order (flow ids in order of first packet). Not
+   * so when a flood flow was kept: it gets its id when it stops being one (see
+   * FlowTracker.update), after flows that started later; `MergedFlowList` renumbers then.
+   */
+  inFirstFrameOrder(): boolean {
+    let last = -Infinity;
+    for (let slot = 0; slot < this.slots; slot++) {
+      if (!this.filledAt(slot)) continue;
+      const frame = this.firstFrameAt(slot);
+      if (frame < last) return false;
+      last = frame;
+    }
+    return true;
+  }
+
+  /** Whether `slot` holds a flow. */
   filledAt(slot: number): boolean {
     const pageIndex = this.slotPage[slot >>> SLOT_PAGE_BITS]?.[slot & (SLOT_PAGE - 1)];
     return pageIndex !== undefined && pageIndex !== EMPTY_SLOT;

@@ -50,16 +50,25 @@ export interface FlowTrackerOptions {
    */
   readonly maxLiveFlows: number;
   /**
-   * Unanswered SYNs past this many are counted, not kept: a connection whose client sent only
-   * SYNs and whose server sent nothing, and whose first SYN came after this many SYNs (without
-   * ACK) of the capture, leaves no flow record. It is added to `capture.unansweredSynsFolded`, per
-   * listener (connections, SYNs, first and last time), which the `syn-flood` finding counts in.
-   * Default 1 048 576: far above the SYNs of an ordinary capture (where every unanswered SYN is
-   * evidence for `syn-dropped` and `connection-refused`, so none is folded), while the kept flows
-   * of a flood stop growing there. Counted over the capture's SYNs in capture order, so which
-   * connections are folded does not depend on `--jobs`.
+   * A listener is under a SYN flood while the SYNs (without ACK) sent to it exceed the SYN-ACKs it
+   * sent by at least this many, counted over the capture in capture order (retransmissions
+   * included). A connection whose first SYN comes during a flood is a "flood flow": while its
+   * client has sent only SYNs and its server nothing, it waits on a list of its own, capped by
+   * `maxLiveFloodFlows`, and if it leaves the table that way it is counted, not kept
+   * (`capture.unansweredSynsFolded`, per listener; the `syn-flood` finding counts it in). This
+   * is what keeps a flood of millions of spoofed SYNs in bounded memory. Default 8 192: a
+   * listener that answers its SYNs never gets there (the benchmark capture's busiest listener, with
+   * SYN retries on 5% of 436,648 connections, peaks at 94). Decided by the reader thread for `--jobs`,
+   * so the same connections are flood flows for any number of jobs.
    */
-  readonly foldUnansweredSynsAfter: number;
+  readonly synFloodOutstanding: number;
+  /**
+   * At most this many flood flows (see `synFloodOutstanding`) are live at once; when full, the
+   * least recently active leaves (closeReason `idle_timeout`, counted in `flowsEvicted`). Default
+   * 8 192. Like `maxLiveFlows`, a cap is per shard with `--jobs`: a flood SYN retried after its
+   * flow left may be counted as a new connection with one number of jobs and not another.
+   */
+  readonly maxLiveFloodFlows: number;
   /** Transitions kept per flow (both sides together); the rest are counted. Default 64. */
   readonly maxTransitionsPerFlow: number;
   /** Segment samples kept from the start of a flow. Default 48. */
@@ -92,7 +101,8 @@ export const DEFAULT_FLOW_TRACKER_OPTIONS: Readonly<FlowTrackerOptions> = Object
   rememberClosedSeconds: 60,
   maxRememberedClosed: 1 << 20,
   maxLiveFlows: 262144,
-  foldUnansweredSynsAfter: 1 << 20,
+  synFloodOutstanding: 8192,
+  maxLiveFloodFlows: 8192,
   maxTransitionsPerFlow: 64,
   maxHeadSamples: 48,
   maxTailSamples: 16,

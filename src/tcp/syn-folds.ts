@@ -1,9 +1,12 @@
 /**
- * Unanswered SYN-only connections counted per listener instead of kept as flows (tracker option
- * `foldUnansweredSynsAfter`): what keeps a flood of millions of spoofed SYNs within bounded memory
- * while the `syn-flood` finding still gives exact totals.
+ * SYN floods: which listeners are under one ({@link SynBalance}), and the unanswered SYN-only
+ * connections of a flood counted per listener instead of kept as flows ({@link SynFolds}): what
+ * keeps a flood of millions of spoofed SYNs within bounded memory while the `syn-flood` finding
+ * still gives exact totals (tracker options `synFloodOutstanding`, `maxLiveFloodFlows`).
  */
 import { formatAddress } from '../decode/address-text.ts';
+import { TCP_ACK, TCP_RST, TCP_SYN } from '../decode/types.ts';
+import type { TcpSegment } from '../decode/types.ts';
 import { compareTimestamps } from '../common/time.ts';
 import type { FlowState } from './flow-state.ts';
 import { IsoFormatter } from './iso-time.ts';
@@ -102,5 +105,61 @@ export class SynFolds {
         lastSeconds: e.lastSec + e.lastNanos * 1e-9,
       }))
       .sort((a, b) => (a.server.ip < b.server.ip ? -1 : a.server.ip > b.server.ip ? 1 : a.server.port - b.server.port || a.vlan - b.vlan));
+  }
+}
+
+/** One listener's SYNs not matched by a SYN-ACK. */
+interface Balance {
+  w0: number;
+  w1: number;
+  w2: number;
+  w3: number;
+  port: number;
+  vlan: number;
+  outstanding: number;
+}
+
+/**
+ * SYNs sent to each listener minus the SYN-ACKs it sent (never below 0), in capture order. A
+ * listener that answers keeps this near 0 (only SYNs retried before their answer add); a flood of
+ * spoofed SYNs, or a listener that stopped answering, makes it grow. Costs a lookup per SYN and
+ * per SYN-ACK only. Kept by whoever sees every segment: the tracker, or the reader thread of
+ * `--jobs` (a shard sees only some).
+ */
+export class SynBalance {
+  private readonly byHash = new Map<number, Balance[]>();
+
+  constructor(private readonly threshold: number) {}
+
+  /**
+   * Counts `seg` and tells whether it is a SYN (without ACK or RST) to a listener under a flood:
+   * one with at least `threshold` SYNs outstanding before this one.
+   */
+  note(seg: TcpSegment): boolean {
+    const f = seg.flags & (TCP_SYN | TCP_ACK | TCP_RST);
+    if (f === TCP_SYN) {
+      const b = this.balance(seg.dst0, seg.dst1, seg.dst2, seg.dst3, seg.dstPort, seg.vlanKey);
+      const flood = b.outstanding >= this.threshold;
+      b.outstanding++;
+      return flood;
+    }
+    if (f === (TCP_SYN | TCP_ACK)) {
+      const b = this.balance(seg.src0, seg.src1, seg.src2, seg.src3, seg.srcPort, seg.vlanKey);
+      if (b.outstanding > 0) b.outstanding--;
+    }
+    return false;
+  }
+
+  private balance(w0: number, w1: number, w2: number, w3: number, port: number, vlan: number): Balance {
+    const h = (Math.imul(w3 ^ Math.imul(w2 ^ Math.imul(w1 ^ w0, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f) ^ (port * 4099 + vlan)) | 0;
+    let list = this.byHash.get(h);
+    if (list === undefined) {
+      list = [];
+      this.byHash.set(h, list);
+    }
+    for (const b of list) if (b.w3 === w3 && b.port === port && b.w2 === w2 && b.w1 === w1 && b.w0 === w0 && b.vlan === vlan) return b;
+    const b: Balance = { w0, w1, w2, w3, port, vlan, outstanding: 0 };
+    list.push(b);
+    return b;
   }
 }

@@ -38,7 +38,7 @@ import {
 import { DEFAULT_FLOW_TRACKER_OPTIONS } from './options.ts';
 import type { FlowTrackerOptions } from './options.ts';
 import { FlowStore } from './flow-store.ts';
-import { isUnansweredSynOnly, SynFolds } from './syn-folds.ts';
+import { isUnansweredSynOnly, SynBalance, SynFolds } from './syn-folds.ts';
 import { isFinalState, nextState } from './transitions.ts';
 import type { EndpointEvent } from './transitions.ts';
 import type { FlowRecord, TcpState } from './types.ts';
@@ -142,9 +142,12 @@ export class FlowTracker {
   flowsCreated = 0;
   /** Flows that left before closing: idle timeout or the live-flow cap (exact). */
   flowsEvicted = 0;
-  /** SYNs without ACK seen (see `add`). */
-  private synsSeen = 0;
-  /** Unanswered SYN-only flows counted instead of kept (see foldUnansweredSynsAfter). */
+  /** SYNs outstanding per listener, when this tracker sees every segment (see `add`). */
+  private readonly balance: SynBalance;
+  /** Flood flows (see synFloodOutstanding) while their client has sent only SYNs, LRU order. */
+  private readonly flood = new LruList();
+  private floodLive = 0;
+  /** Unanswered SYN-only flood flows counted instead of kept (see synFloodOutstanding). */
   readonly folds = new SynFolds();
   /** Of `flowsEvicted`, those pushed out by `maxLiveFlows` rather than by the idle timeout. */
   flowsEvictedForCapacity = 0;
@@ -173,6 +176,7 @@ export class FlowTracker {
       keepRoutineSamplesOfFirstFlows: this.options.keepRoutineSamplesOfFirstFlows,
     });
     this.rememberedQueue = new Array<ClosedIncarnation | undefined>(Math.max(1, this.options.maxRememberedClosed));
+    this.balance = new SynBalance(this.options.synFloodOutstanding);
   }
 
   /** Flows currently in the live table (open, or closed and lingering). */
@@ -189,17 +193,15 @@ export class FlowTracker {
    * @param tsNanos - nanoseconds within that second.
    * @param hash - `flowHash(seg)`, when the caller already has it (the shards of `--jobs` get it
    *   from the reader thread, which hashed the segment to pick the shard).
-   * @param synOrdinal - SYNs (without ACK) of the capture before this segment, when the caller
-   *   counts them (a shard sees only some); -1: the tracker counts the SYNs it is given.
+   * @param flood - 1 when the segment is a SYN to a listener under a SYN flood, 0 when not, as
+   *   the reader thread of `--jobs` decided it (a shard sees only some SYNs); -1: the tracker
+   *   decides (see synFloodOutstanding).
    * @throws Error when called after {@link finish}.
    */
-  add(seg: TcpSegment, frameNumber: number, tsSec: number, tsNanos: number, hash: number = flowHash(seg), synOrdinal = -1): void {
+  add(seg: TcpSegment, frameNumber: number, tsSec: number, tsNanos: number, hash: number = flowHash(seg), flood = -1): void {
     if (this.finished) throw new Error('FlowTracker.add called after finish()');
     const t = this.observeTime(tsSec, tsNanos);
-    // SYNs of the capture so far (see foldUnansweredSynsAfter): counted here, or by the reader
-    // thread for a shard, which sees only some of them.
-    const ordinal = synOrdinal >= 0 ? synOrdinal : this.synsSeen;
-    if ((seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) this.synsSeen++;
+    const floodSyn = flood >= 0 ? flood === 1 : this.balance.note(seg);
 
     let flow = this.table.lookup(seg, hash);
     if (flow !== undefined && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) {
@@ -209,10 +211,7 @@ export class FlowTracker {
         flow = undefined;
       }
     }
-    if (flow === undefined) {
-      flow = this.createFlow(seg, hash, frameNumber, tsSec, tsNanos, t);
-      flow.synOrdinal = ordinal;
-    }
+    if (flow === undefined) flow = this.createFlow(seg, hash, frameNumber, tsSec, tsNanos, t, floodSyn);
     this.update(flow, seg, sentByClient(flow, seg), frameNumber, tsSec, tsNanos, t);
   }
 
@@ -317,8 +316,13 @@ export class FlowTracker {
     return undefined;
   }
 
-  private createFlow(seg: TcpSegment, hash: number, frame: number, tsSec: number, tsNanos: number, t: number): FlowState {
+  private createFlow(seg: TcpSegment, hash: number, frame: number, tsSec: number, tsNanos: number, t: number, floodSyn: boolean): FlowState {
     if (this.table.size >= this.options.maxLiveFlows) this.evictForCapacity(t);
+    if (floodSyn && this.floodLive >= this.options.maxLiveFloodFlows && this.flood.head !== null) {
+      this.flowsEvicted++;
+      this.flowsEvictedForCapacity++;
+      this.retire(this.flood.head, 'idle_timeout', t);
+    }
     const f = this.pool.pop() ?? new FlowState();
     // Roles. A SYN fixes them; without one, use the first rule that applies:
     // 1. a SYN-ACK: its receiver sent the SYN we missed;
@@ -358,7 +362,8 @@ export class FlowTracker {
     f.vlan = seg.vlanKey;
     f.hash = hash;
     f.ipVersion = seg.ipVersion;
-    f.id = this.nextId++;
+    // A flood flow gets its id only if it is kept (see update): folded ones never take a slot.
+    f.id = floodSyn ? 0 : this.nextId++;
     f.firstFrame = frame;
     f.lastFrame = frame;
     f.firstSec = tsSec;
@@ -386,7 +391,14 @@ export class FlowTracker {
       }
     }
     this.table.insert(f);
-    this.active.append(f);
+    if (floodSyn) {
+      f.floodAtStart = true;
+      f.inFloodList = true;
+      this.flood.append(f);
+      this.floodLive++;
+    } else {
+      this.active.append(f);
+    }
     this.flowsCreated++;
     return f;
   }
@@ -394,6 +406,10 @@ export class FlowTracker {
   private sweep(t: number): void {
     const idle = this.options.idleTimeoutSeconds;
     for (let f = this.active.head; f !== null && t - f.lastT > idle; f = this.active.head) {
+      this.flowsEvicted++;
+      this.retire(f, 'idle_timeout', t);
+    }
+    for (let f = this.flood.head; f !== null && t - f.lastT > idle; f = this.flood.head) {
       this.flowsEvicted++;
       this.retire(f, 'idle_timeout', t);
     }
@@ -409,12 +425,13 @@ export class FlowTracker {
 
   /** The LRU list a live flow is on: active, or one of the two linger lists. */
   private listOf(f: FlowState): LruList {
+    if (f.inFloodList) return this.flood;
     if (!f.closed) return this.active;
     return f.lingerFinal ? this.lingeringFinal : this.lingering;
   }
 
   private evictForCapacity(t: number): void {
-    const victim = this.lingeringFinal.head ?? this.lingering.head ?? this.active.head;
+    const victim = this.lingeringFinal.head ?? this.lingering.head ?? this.flood.head ?? this.active.head;
     if (victim === null) return;
     if (!victim.closed) {
       this.flowsEvicted++;
@@ -429,12 +446,20 @@ export class FlowTracker {
   private retire(f: FlowState, reason: FlowRecord['closeReason'], endT: number): void {
     this.table.remove(f);
     this.listOf(f).unlink(f);
-    if (f.synOrdinal >= this.options.foldUnansweredSynsAfter && isUnansweredSynOnly(f)) {
-      // Counted, not kept (and not remembered: nothing on its tuple ever answered).
-      this.folds.add(f);
-      f.reset();
-      this.pool.push(f);
-      return;
+    if (f.inFloodList) {
+      f.inFloodList = false;
+      this.floodLive--;
+    }
+    if (f.id === 0) {
+      // Still a flood flow (update gives an id to any other): its client sent only SYNs, its
+      // server nothing. Counted, not kept (and not remembered: nothing on its tuple answered).
+      if (isUnansweredSynOnly(f)) {
+        this.folds.add(f);
+        f.reset();
+        this.pool.push(f);
+        return;
+      }
+      f.id = this.nextId++;
     }
     // One memory per hash: a colliding tuple overwrites it (losing a `previous` link, never
     // making a wrong one, since lookups compare every field). Memories past their age leave from
@@ -533,6 +558,16 @@ export class FlowTracker {
       f.lastT = t;
     }
     f.lastFrame = frame;
+    if (f.inFloodList && (!fromClient || (flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) !== TCP_SYN || len > 0)) {
+      // More than SYNs: an ordinary flow from now on (it can no longer be folded). Its id comes
+      // now, after flows that started later: the store is then not in first-packet order, and
+      // the analysis renumbers by first frame (see FlowStore.inFirstFrameOrder).
+      this.flood.unlink(f);
+      f.inFloodList = false;
+      this.floodLive--;
+      this.active.append(f);
+      f.id = this.nextId++;
+    }
     this.listOf(f).touch(f);
 
     const firstFromSender = !snd.sent;

@@ -236,7 +236,7 @@ export interface FlowList extends Iterable<FlowRecord> {
 
 /**
  * Unanswered SYN-only connections to one listener that were counted instead of kept as flows
- * (tracker option `foldUnansweredSynsAfter`): `capture.unansweredSynsFolded[]`.
+ * (tracker option `synFloodOutstanding`): `capture.unansweredSynsFolded[]`.
  */
 export interface UnansweredSynFold {
   readonly server: Endpoint;

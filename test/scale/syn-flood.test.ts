@@ -1,7 +1,11 @@
 /**
- * A SYN flood from spoofed sources: unanswered SYN-only connections past
- * `foldUnansweredSynsAfter` SYNs are counted per listener instead of kept, the `syn-flood`
- * finding still gives exact totals, and the output is the same for any `--jobs`.
+ * A SYN flood from millions of spoofed sources: once a listener has `synFloodOutstanding`
+ * unanswered SYNs, its new SYN-only connections wait on a capped list and, unanswered, are counted
+ * per listener instead of kept; peak RSS stays bounded, the `syn-flood` finding still gives exact
+ * totals, and the output is the same for any `--jobs`.
+ *
+ * `TCPMORTEM_SCALE_SYNS` sets the flood's size (default 10,000,000, the issue's figure). Asserts
+ * bounds, never times.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +15,10 @@ import { PcapWriter } from '../../src/capture/index.ts';
 import { createTcpFrameFields, TcpFrameWriter } from '../../src/synth/index.ts';
 import { TCP_ACK, TCP_SYN } from '../../src/decode/types.ts';
 import type { AnalysisReport } from '../../src/report/model.ts';
+import { DEFAULT_FLOW_TRACKER_OPTIONS } from '../../src/tcp/index.ts';
+
+const SYNS = Number(process.env['TCPMORTEM_SCALE_SYNS'] ?? 10_000_000);
+const RSS_LIMIT_BYTES = 300 * 1024 * 1024;
 
 /** 192.0.2.80, as the frame writer's address words (IPv4-mapped). */
 const SERVER: [number, number, number, number] = [0, 0, 0xffff, 0xc0000250];
@@ -76,11 +84,12 @@ function synFloodOf(report: AnalysisReport): AnalysisReport['findings'][number] 
 }
 
 describe('scale: a SYN flood from spoofed sources', () => {
-  it('past the fold limit, unanswered SYNs are counted per listener, not kept; totals exact; the same output with 1 and 2 jobs', async () => {
-    const options: AnalyzeOptions = { file: 'flood', flow: { foldUnansweredSynsAfter: 1000 } };
+  it('under a flood, unanswered SYN-only connections are counted per listener, not kept; totals exact; the same output with 1 and 2 jobs', async () => {
+    const options: AnalyzeOptions = { file: 'flood', flow: { synFloodOutstanding: 1000 } };
     const one = await analyze(flood(3000), options);
     assert.equal(one.capture.tcpPackets, 3003);
-    // Kept: the first 1000 SYN-only connections, and the completed one (never folded).
+    // Kept: the 1000 SYN-only connections before the flood state, and the completed one (a flood
+    // flow until its SYN-ACK, then an ordinary one).
     assert.equal(one.flows.length, 1001);
     for (let i = 0; i < one.flows.length; i++) assert.equal(one.flows.at(i)?.id, i + 1, 'ids without gaps');
     const completed = one.flows.at(1000)!;
@@ -99,10 +108,23 @@ describe('scale: a SYN flood from spoofed sources', () => {
     assert.equal(outputOf(two), outputOf(one));
   });
 
-  it('below the fold limit nothing is folded (a capture with fewer SYNs keeps every flow)', async () => {
-    const report = await analyze(flood(500), { file: 'flood', flow: { foldUnansweredSynsAfter: 1000 } });
+  it('below the flood threshold nothing is folded (a listener with fewer unanswered SYNs keeps every flow)', async () => {
+    const report = await analyze(flood(500), { file: 'flood', flow: { synFloodOutstanding: 1000 } });
     assert.equal(report.flows.length, 501);
     assert.equal(report.capture.unansweredSynsFolded, undefined);
     assert.equal(synFloodOf(report).count, 500);
+  });
+
+  it(`${SYNS.toLocaleString('en-US')} spoofed SYNs: exact totals, RSS under 300 MB`, async () => {
+    const report = await analyze(flood(SYNS), { file: 'flood' });
+    const kept = Math.min(SYNS, DEFAULT_FLOW_TRACKER_OPTIONS.synFloodOutstanding);
+    assert.equal(report.capture.tcpPackets, SYNS + 3);
+    assert.equal(report.flows.length, kept + 1);
+    const folded = report.capture.unansweredSynsFolded ?? [];
+    assert.equal(folded.reduce((n, x) => n + x.connections, 0), SYNS - kept);
+    assert.equal(folded.reduce((n, x) => n + x.synPackets, 0), SYNS - kept);
+    assert.equal(synFloodOf(report).count, SYNS);
+    const peak = process.resourceUsage().maxRSS * 1024;
+    assert.ok(peak < RSS_LIMIT_BYTES, `peak RSS ${(peak / 2 ** 20).toFixed(0)} MB`);
   });
 });

@@ -6,7 +6,8 @@
  * shard, and keeps the capture facts, duplicate filter and anomaly counts in one place, in capture
  * order), so a shard receives only what the flow tracker reads of a segment, the flow hash the
  * reader already computed to pick the shard, and whether it is a SYN to a listener under a SYN
- * flood (which no shard can tell, seeing only some SYNs; see FlowTracker.add): 27 words.
+ * flood (which no shard can tell, seeing only some SYNs; see FlowTracker.add): 22 words, the
+ * small fields packed together.
  *
  * @module
  */
@@ -16,7 +17,7 @@ import type { FlowStoreParts } from '../tcp/flow-store.ts';
 import type { SynFoldEntry } from '../tcp/syn-folds.ts';
 
 /** Words per packed entry (a segment, or a tick). */
-export const ENTRY_WORDS = 27;
+export const ENTRY_WORDS = 22;
 /** Entries per batch: ~100 KB, a few per MiB of capture per shard. */
 export const BATCH_ENTRIES = 1024;
 
@@ -51,30 +52,27 @@ export function packEntry(
   out[at + 10] = seg.dst1;
   out[at + 11] = seg.dst2;
   out[at + 12] = seg.dst3;
-  out[at + 13] = seg.srcPort;
-  out[at + 14] = seg.dstPort;
-  out[at + 15] = seg.vlanKey + 1;
-  out[at + 16] = seg.ipVersion;
-  out[at + 17] = seg.flags;
-  out[at + 18] = seg.seq;
-  out[at + 19] = seg.ack;
-  out[at + 20] = seg.payloadLength;
-  out[at + 21] = seg.window;
-  out[at + 22] = seg.ttl;
-  out[at + 23] = seg.headerLength;
-  out[at + 24] = seg.windowScale + 1;
-  out[at + 25] = hash;
-  out[at + 26] = flood;
+  out[at + 13] = seg.srcPort | (seg.dstPort << 16);
+  out[at + 14] = seg.vlanKey + 1;
+  // flags (9 bits) | header length (6) | IPv6 (1) | flood (1); TTL (8) | window scale + 1 (9:
+  // the option's shift is a whole byte, and a hostile capture may use all of it).
+  out[at + 15] = seg.flags | (seg.headerLength << 9) | ((seg.ipVersion === 6 ? 1 : 0) << 15) | (flood << 16);
+  out[at + 16] = seg.ttl | ((seg.windowScale + 1) << 8);
+  out[at + 17] = seg.seq;
+  out[at + 18] = seg.ack;
+  out[at + 19] = seg.payloadLength;
+  out[at + 20] = seg.window;
+  out[at + 21] = hash;
 }
 
 /** 1 when the segment is a SYN to a listener under a flood, as the reader decided (FlowTracker.add's `flood`). */
 export function entryFlood(words: Uint32Array, at: number): number {
-  return words[at + 26]!;
+  return (words[at + 15]! >>> 16) & 1;
 }
 
 /** The flow hash of the segment entry at `at` (flowHash's signed 32-bit value). */
 export function entryHash(words: Uint32Array, at: number): number {
-  return words[at + 25]! | 0;
+  return words[at + 21]! | 0;
 }
 
 /** Fills `seg` (a reused scratch segment) from the entry at `at`; returns the frame number. */
@@ -87,19 +85,22 @@ export function unpackSegment(words: Uint32Array, at: number, seg: TcpSegment): 
   seg.dst1 = words[at + 10]!;
   seg.dst2 = words[at + 11]!;
   seg.dst3 = words[at + 12]!;
-  seg.srcPort = words[at + 13]!;
-  seg.dstPort = words[at + 14]!;
-  seg.vlanKey = words[at + 15]! - 1;
-  seg.ipVersion = words[at + 16]!;
-  seg.flags = words[at + 17]!;
-  seg.seq = words[at + 18]!;
-  seg.ack = words[at + 19]!;
-  seg.payloadLength = words[at + 20]!;
+  const ports = words[at + 13]!;
+  seg.srcPort = ports & 0xffff;
+  seg.dstPort = ports >>> 16;
+  seg.vlanKey = words[at + 14]! - 1;
+  const bits = words[at + 15]!;
+  seg.flags = bits & 0x1ff;
+  seg.headerLength = (bits >>> 9) & 0x3f;
+  seg.ipVersion = ((bits >>> 15) & 1) === 1 ? 6 : 4;
+  const more = words[at + 16]!;
+  seg.ttl = more & 0xff;
+  seg.windowScale = (more >>> 8) - 1;
+  seg.seq = words[at + 17]!;
+  seg.ack = words[at + 18]!;
+  seg.payloadLength = words[at + 19]!;
   seg.capturedPayloadLength = 0;
-  seg.window = words[at + 21]!;
-  seg.ttl = words[at + 22]!;
-  seg.headerLength = words[at + 23]!;
-  seg.windowScale = words[at + 24]! - 1;
+  seg.window = words[at + 20]!;
   return entryFrame(words, at);
 }
 

@@ -43,8 +43,8 @@ import type { FromShard, ToShard } from './protocol.ts';
  */
 const WORKER_YOUNG_GENERATION_MB = 16;
 
-/** Batches a shard may have queued before the reader waits. */
-const MAX_QUEUED_BATCHES = 8;
+/** Batches a shard may have queued before the reader waits (32 × ~360 KB: see BATCH_ENTRIES). */
+const MAX_QUEUED_BATCHES = 32;
 
 /** Running from the TypeScript sources (tests, through tsx): the worker needs the same loader. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');

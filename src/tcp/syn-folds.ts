@@ -28,6 +28,11 @@ export function isUnansweredSynOnly(f: FlowState): boolean {
   );
 }
 
+/** A hash of a listener (address words, port, VLAN key): the Map key of its entries, compared field by field. */
+function listenerHash(w0: number, w1: number, w2: number, w3: number, port: number, vlan: number): number {
+  return (Math.imul(w3 ^ Math.imul(w2 ^ Math.imul(w1 ^ w0, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f) ^ (port * 4099 + vlan)) | 0;
+}
+
 /** One listener's folded connections, as numbers (structured-clonable, for the shards of `--jobs`). */
 export interface SynFoldEntry {
   s0: number;
@@ -61,7 +66,7 @@ export class SynFolds {
 
   /** Adds another tracker's entries (see {@link entries}). */
   addEntry(e: SynFoldEntry): void {
-    const h = (Math.imul(e.s3 ^ Math.imul(e.s2 ^ Math.imul(e.s1 ^ e.s0, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f) ^ (e.port * 4099 + e.vlan)) | 0;
+    const h = listenerHash(e.s0, e.s1, e.s2, e.s3, e.port, e.vlan);
     let list = this.byHash.get(h);
     if (list === undefined) {
       list = [];
@@ -151,7 +156,7 @@ export class SynBalance {
   }
 
   private balance(w0: number, w1: number, w2: number, w3: number, port: number, vlan: number): Balance {
-    const h = (Math.imul(w3 ^ Math.imul(w2 ^ Math.imul(w1 ^ w0, 0x85ebca6b), 0xc2b2ae35), 0x27d4eb2f) ^ (port * 4099 + vlan)) | 0;
+    const h = listenerHash(w0, w1, w2, w3, port, vlan);
     let list = this.byHash.get(h);
     if (list === undefined) {
       list = [];

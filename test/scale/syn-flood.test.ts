@@ -27,7 +27,7 @@ const SERVER: [number, number, number, number] = [0, 0, 0xffff, 0xc0000250];
  * `syns` SYNs to 192.0.2.80:80, each from its own spoofed address in 10/8 (never answered), 10 µs
  * apart; then one connection that completes (SYN, SYN-ACK, ACK from 198.51.100.7:50000).
  */
-async function* flood(syns: number): AsyncGenerator<Uint8Array> {
+async function* flood(syns: number, answered = false): AsyncGenerator<Uint8Array> {
   const writer = new PcapWriter({ snapLength: 96 });
   const frames = new TcpFrameWriter();
   const f = createTcpFrameFields();
@@ -51,6 +51,24 @@ async function* flood(syns: number): AsyncGenerator<Uint8Array> {
     f.seq = Math.imul(i, 2654435761) >>> 0;
     f.ipId = i & 0xffff;
     send();
+    if (answered) {
+      // The listener answers with a SYN-ACK (the client never completes: half-open).
+      const client = f.src;
+      const clientPort = f.srcPort;
+      const isn = f.seq;
+      f.src = [...SERVER];
+      f.dst = client;
+      f.srcPort = 80;
+      f.dstPort = clientPort;
+      f.flags = TCP_SYN | TCP_ACK;
+      f.seq = 7;
+      f.ack = (isn + 1) >>> 0;
+      send();
+      f.dst = [...SERVER];
+      f.dstPort = 80;
+      f.flags = TCP_SYN;
+      f.ack = 0;
+    }
     if (writer.pendingBytes > 1 << 20) yield writer.drain();
   }
   const client: [number, number, number, number] = [0, 0, 0xffff, 0xc6336407];
@@ -106,6 +124,13 @@ describe('scale: a SYN flood from spoofed sources', () => {
     assert.ok(finding.flows.length > 0 && finding.flows.every((id) => id <= 1000), 'kept ones are listed');
     const two = await analyze(flood(3000), { ...options, jobs: 2 });
     assert.equal(outputOf(two), outputOf(one));
+  });
+
+  it('a listener that answers every SYN is never under a flood: its half-open connections are all kept', async () => {
+    const report = await analyze(flood(3000, true), { file: 'flood', flow: { synFloodOutstanding: 1000 } });
+    assert.equal(report.flows.length, 3001);
+    assert.equal(report.capture.unansweredSynsFolded, undefined);
+    assert.equal(report.flows.at(0)?.handshake, 'half_open');
   });
 
   it('below the flood threshold nothing is folded (a listener with fewer unanswered SYNs keeps every flow)', async () => {

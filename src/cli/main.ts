@@ -453,15 +453,23 @@ export async function main(argv: readonly string[]): Promise<number> {
       async (args) => {
         const { inputs, audit } = expandCaptures(args.captures.map(String));
         if (!audit) {
-          const output = args.output ?? 'tcpmortem-report.html';
+          const output = displayName(args.output ?? 'tcpmortem-report.html');
+          const json = args.json === undefined ? undefined : displayName(args.json);
+          if (json === '-' && output === '-') throw new UsageError('-o - and --json - cannot both write to standard output');
           const report = finalize(
             await withOneCapture({ ...args, capture: inputs[0]?.path ?? '' }, (source, options) => analyze(source, options)),
             args.anonymize,
           );
           warnCaptureProblems(report.capture, args.quiet);
-          writeFileSync(output, renderHtml(report));
-          if (args.json !== undefined) await writeToFile(args.json, reportJsonDocument(report));
-          process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY), reportPath: output }));
+          if (json !== undefined) await writeToPath(json, reportJsonDocument(report));
+          if (output === '-') {
+            // The HTML goes to stdout, so the summary goes to stderr (and not at all with --quiet).
+            await writeToStdout([renderHtml(report)]);
+            if (args.quiet !== true) process.stderr.write(renderSummary(report, { color: Boolean(process.stderr.isTTY), reportPath: 'standard output' }));
+          } else {
+            writeFileSync(output, renderHtml(report));
+            process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY), reportPath: output }));
+          }
           exitCode = exitCodeFor(report, args['fail-on']);
           return;
         }
@@ -496,7 +504,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         y
           .positional('result', { type: 'string', demandOption: true, describe: 'JSON written by analyze --json / -o' })
           .option('output', { alias: 'o', type: 'string', default: 'tcpmortem-report.html' }),
-      (args) => {
+      async (args) => {
         let report: AnalysisReport;
         try {
           report = JSON.parse(readFileSync(args.result, 'utf8')) as AnalysisReport;
@@ -504,8 +512,13 @@ export async function main(argv: readonly string[]): Promise<number> {
           throw new UsageError(`${args.result}: ${(err as Error).message}`);
         }
         if (report.schema !== SCHEMA) throw new UsageError(`${args.result}: not a ${SCHEMA} document (schema: ${String(report.schema)})`);
-        writeFileSync(args.output, renderHtml(report));
-        process.stdout.write(`report written to ${args.output}\n`);
+        const output = displayName(args.output);
+        if (output === '-') {
+          await writeToStdout([renderHtml(report)]);
+        } else {
+          writeFileSync(output, renderHtml(report));
+          process.stdout.write(`report written to ${output}\n`);
+        }
       },
     )
     .command(

@@ -23,9 +23,11 @@ export function hasKeepaliveSample(flow: FlowSummary): boolean {
 }
 
 /** Matches: at least `minProbes` probes after the peer's last segment, then a RST from the prober. */
-export function matchKeepaliveAbort(flow: FlowRecord, minProbes: number): KeepaliveAbort | undefined {
+export function matchKeepaliveAbort(flow: FlowRecord, minUnansweredProbes: number): KeepaliveAbort | undefined {
+  // At least one probe, whatever the option says (see KeepaliveTimeoutOptions).
+  const minProbes = Math.max(1, minUnansweredProbes);
   // Fast exit, same answer: no probe sampled means fewer than `minProbes` on either side.
-  if (minProbes >= 1 && !hasKeepaliveSample(flow)) return undefined;
+  if (!hasKeepaliveSample(flow)) return undefined;
   for (const prober of ['client', 'server'] as const) {
     const peer = peerOf(prober);
     const lastPeer = flow.segments.filter((s) => s.from === peer).reduce((m, s) => Math.max(m, s.frame), 0);
@@ -51,10 +53,8 @@ export const keepaliveTimeout: Detector<KeepaliveTimeoutOptions> = {
   severity: 'warning',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['keepalive-timeout'],
   evaluate(input, options) {
-    // A match needs a sampled probe, unless fewer than one is asked for (see matchKeepaliveAbort):
-    // then every flow is a candidate.
-    const candidates = options.minUnansweredProbes >= 1 ? flowIndex(input).keepaliveProbed : input.flows;
-    const matches = matchFlows(candidates, (f) => matchKeepaliveAbort(f, options.minUnansweredProbes));
+    // A match needs a sampled probe (see matchKeepaliveAbort): only flows with one are candidates.
+    const matches = matchFlows(flowIndex(input).keepaliveProbed, (f) => matchKeepaliveAbort(f, options.minUnansweredProbes));
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const probes = group.reduce((n, m) => n + m.probeFrames.length, 0);

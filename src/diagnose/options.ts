@@ -103,7 +103,10 @@ export interface HalfCloseOptions {
 }
 
 export interface KeepaliveTimeoutOptions {
-  /** Minimum unanswered keepalive probes before the abort (probes). */
+  /**
+   * Minimum unanswered keepalive probes before the abort (probes). Values below 1 count as 1: an
+   * abort with no probe before it is not a keepalive timeout (the `reset` detector names it).
+   */
   readonly minUnansweredProbes: number;
 }
 

@@ -45,6 +45,29 @@ describe('tcpmortem CLI', () => {
     assert.equal(r.stderr.trim(), 'tcpmortem: /nonexistent/x.pcap: no such file');
   });
 
+  it('report -o - and render -o - write the HTML to stdout (the summary to stderr); stdin to stdout works too', { skip: sample === undefined ? 'no fixture captures yet' : false }, () => {
+    const path = join(CAPTURES_DIR, sample ?? '');
+    const dir = mkdtempSync(join(tmpdir(), 'tcpmortem-'));
+    const file = join(dir, 'r.html');
+    const json = join(dir, 'r.json');
+    const toFile = run(['report', path, '-o', file, '--json', json, '--quiet']);
+    assert.equal(toFile.status, 0, toFile.stderr);
+    // render replays the saved result: the same HTML, to stdout with -o -.
+    const rendered = run(['render', json, '-o', '-']);
+    assert.equal(rendered.status, 0, rendered.stderr);
+    assert.equal(rendered.stdout, readFileSync(file, 'utf8'));
+    const toStdout = run(['report', '-', '-o', '-'], readFileSync(path));
+    assert.equal(toStdout.status, 0, toStdout.stderr);
+    assert.match(toStdout.stdout, /^<!DOCTYPE html>/i);
+    // The same document as the file, but the stdin capture is named '-'.
+    assert.equal(toStdout.stdout.length > 10_000, true);
+    assert.equal(toStdout.stdout.split(path).join('-'), readFileSync(file, 'utf8').split(path).join('-'));
+    assert.match(toStdout.stderr, /Report written to standard output/);
+    const both = run(['report', path, '-o', '-', '--json', '-']);
+    assert.equal(both.status, 2);
+    assert.match(both.stderr, /cannot both write to standard output/);
+  });
+
   it('usage errors exit 2', () => {
     const r = run(['analyze']);
     assert.equal(r.status, 2);

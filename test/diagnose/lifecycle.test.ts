@@ -88,6 +88,15 @@ describe('fin-retransmit, half-close, keepalive-timeout, data-unacked, reset', (
     assert.match(r[0]!.summary, /3 unanswered keepalive probes/);
   });
 
+  it('keepalive-timeout with minUnansweredProbes 0: counted as 1, no detector error (a RST without probes is not a keepalive abort)', () => {
+    const probed = buildFlow({ id: 1, segments: [...HS, [1, 'client', 'A', 0, 1, 0, 'keepalive'], [2, 'client', 'R', 1, -1, 0]] });
+    const plain = buildFlow({ id: 2, segments: [...HS, [2, 'client', 'R', 1, -1, 0]] });
+    const result = runDetectors(inputOf([probed, plain]), { thresholds: { 'keepalive-timeout': { minUnansweredProbes: 0 } } });
+    assert.deepEqual(result.detectors.filter((d) => d.status === 'error'), []);
+    const found = result.findings.filter((f) => f.id === 'keepalive-timeout');
+    assert.deepEqual(found.map((f) => f.flows), [[1]]);
+  });
+
   it('data-unacked when the connection died with bytes outstanding', () => {
     const flow = buildFlow({
       id: 1,

@@ -351,7 +351,7 @@ export async function analyze(
   if (sharded !== undefined) flows = await sharded.finish();
   // A kept flood flow takes its id late (see synFloodOutstanding): the merged view numbers the
   // flows by first frame again, as it does the shards' flows (same ids for any --jobs).
-  if (flows instanceof FlowStore && (flows.size < flows.length || !flows.inFirstFrameOrder())) flows = new MergedFlowList([flows]);
+  if (flows instanceof FlowStore && !flows.inFirstFrameOrder()) flows = new MergedFlowList([flows]);
   const folds = (tracker?.folds ?? sharded?.folds)?.toList(trackerDigits) ?? [];
   const facts = buildFacts(g, summary, options);
   const capture: CaptureFacts = folds.length > 0 ? { ...facts, unansweredSynsFolded: folds } : facts;

@@ -193,6 +193,7 @@ export class FlowState implements FlowTableEntry<FlowState> {
   lingerFinal = false;
 
   // Identity --------------------------------------------------------------------------------------
+  /** 1-based flow id; 0 while the tracker holds it as a flood flow (see FlowTracker's isFloodFlow). */
   id = 0;
   incarnation = 1;
   rolesInferred = false;
@@ -270,11 +271,6 @@ export class FlowState implements FlowTableEntry<FlowState> {
   tail: Float64Array | null = null;
   tailCount = 0;
 
-  /** The flow's first SYN came while its listener was under a SYN flood (see synFloodOutstanding). */
-  floodAtStart = false;
-  /** On the tracker's flood list (a flood flow whose client has sent only SYNs, its server nothing). */
-  inFloodList = false;
-
   /**
    * Back to the state of a new instance, for reuse from the tracker's pool. Every field declared
    * above must be reset here (the flow-state test compares a reset instance with a new one).
@@ -283,8 +279,6 @@ export class FlowState implements FlowTableEntry<FlowState> {
     this.c0 = 0; this.c1 = 0; this.c2 = 0; this.c3 = 0; this.cPort = 0;
     this.s0 = 0; this.s1 = 0; this.s2 = 0; this.s3 = 0; this.sPort = 0;
     this.vlan = -1;
-    this.floodAtStart = false;
-    this.inFloodList = false;
     this.hash = 0;
     this.chainNext = null;
     this.ipVersion = 4;

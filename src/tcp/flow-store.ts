@@ -488,13 +488,13 @@ class ScratchFlow implements FlowSummary {
   handshake: HandshakeOutcome = 'complete';
   finalState: FlowRecord['finalState'];
   readonly secondsInFinalState = { client: 0, server: 0 };
-  readonly finalStateSince = { client: 0, server: 0 };
-  readonly finalStateSinceSeconds = this.finalStateSince;
+  readonly finalStateSinceSeconds = { client: 0, server: 0 };
   readonly transitionPool: ScratchTransition[] = [];
   readonly transitionList: ScratchTransition[] = [];
+  /** The page holding the flow's record: its transitions and samples are decoded from it when read. */
+  buf: Uint8Array = NO_BYTES;
   /** Where the flow's encoded transitions are, and whether {@link transitions} decoded them (this flow). */
   transitionCount = 0;
-  transitionBuf: Uint8Array = NO_BYTES;
   transitionPos = 0;
   transitionsRead = false;
   transitionsOmitted = 0;
@@ -513,7 +513,6 @@ class ScratchFlow implements FlowSummary {
   /** Where the flow's encoded samples are, and what {@link segments} decoded of them (this flow). */
   segmentCount = 0;
   segmentsDropped = false;
-  segmentBuf: Uint8Array = NO_BYTES;
   segmentPos = 0;
   segmentCache: readonly SegmentSample[] | undefined = undefined;
   readonly rtt = { serverSide: 0, clientSide: 0, total: 0 };
@@ -1020,8 +1019,8 @@ export class FlowStore implements FlowList {
     const endT = r.packetTime(firstSec, firstNanos);
     s.secondsInFinalState.client = roundSeconds(Math.max(0, endT - sinceC));
     s.secondsInFinalState.server = roundSeconds(Math.max(0, endT - sinceS));
-    s.finalStateSince.client = sinceC;
-    s.finalStateSince.server = sinceS;
+    s.finalStateSinceSeconds.client = sinceC;
+    s.finalStateSinceSeconds.server = sinceS;
     s.transitionsOmitted = r.uint();
     const counts = s.counts;
     counts.syn = r.uint();
@@ -1069,8 +1068,8 @@ export class FlowStore implements FlowList {
     }
     // Transitions are decoded when read (see ScratchFlow.transitions): skip them here.
     const nTransitions = r.uint();
+    s.buf = r.buf;
     s.transitionCount = nTransitions;
-    s.transitionBuf = r.buf;
     s.transitionsRead = false;
     const transitionBytes = r.uint();
     s.transitionPos = r.pos;
@@ -1079,10 +1078,9 @@ export class FlowStore implements FlowList {
     // A merged list drops the samples of a routine flow past the keep limit (see encode).
     const drop = idOf !== undefined && nSegments > 0 && (flags & F_ROUTINE) !== 0 && id > this.options.keepRoutineSamplesOfFirstFlows;
     s.segmentsOmitted = drop ? packets.client + packets.server : segmentsOmitted;
-    // Samples are decoded when read (most passes never read them): from here, see segmentsAt.
+    // Samples are decoded when read (most passes never read them): from here, see ScratchFlow.segments.
     s.segmentCount = nSegments;
     s.segmentsDropped = drop;
-    s.segmentBuf = r.buf;
     s.segmentPos = r.pos;
     s.segmentCache = undefined;
     s.hasContinuations = (flags & F_HAS_CONTINUATIONS) !== 0;
@@ -1151,7 +1149,7 @@ export class FlowStore implements FlowList {
       handshake: s.handshake,
       finalState: s.finalState,
       secondsInFinalState: { client: s.secondsInFinalState.client, server: s.secondsInFinalState.server },
-      finalStateSinceSeconds: { client: s.finalStateSince.client, server: s.finalStateSince.server },
+      finalStateSinceSeconds: { client: s.finalStateSinceSeconds.client, server: s.finalStateSinceSeconds.server },
       transitions,
       transitionsOmitted: s.transitionsOmitted,
       counts: {
@@ -1236,7 +1234,7 @@ export class FlowStore implements FlowList {
   /** Decodes the transitions of the summary `s` into its reused list (its `transitions` getter). */
   private summaryTransitions(s: ScratchFlow): void {
     const r = this.segmentReader;
-    r.buf = s.transitionBuf;
+    r.buf = s.buf;
     r.pos = s.transitionPos;
     const n = s.transitionCount;
     const firstFrame = s.firstFrame;
@@ -1266,7 +1264,7 @@ export class FlowStore implements FlowList {
   /** The samples of the summary `s` (its `segments` getter): decoded once per flow with a reader of their own. */
   private summarySegments(s: ScratchFlow): readonly SegmentSample[] {
     const r = this.segmentReader;
-    r.buf = s.segmentBuf;
+    r.buf = s.buf;
     r.pos = s.segmentPos;
     return this.readSegments(r, s);
   }

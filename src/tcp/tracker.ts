@@ -61,6 +61,14 @@ const WELL_KNOWN_PORT_LIMIT = 1024;
  */
 const EPHEMERAL_PORT_START = 32768;
 
+/**
+ * A live flow is a flood flow (see synFloodOutstanding) while it has no id: it waits on the flood
+ * list and gets an id only when it becomes an ordinary flow (see FlowTracker.update).
+ */
+function isFloodFlow(f: FlowState): boolean {
+  return f.id === 0;
+}
+
 /** Doubly linked list of flows in order of last activity (head = least recent). */
 class LruList {
   head: FlowState | null = null;
@@ -392,8 +400,6 @@ export class FlowTracker {
     }
     this.table.insert(f);
     if (floodSyn) {
-      f.floodAtStart = true;
-      f.inFloodList = true;
       this.flood.append(f);
       this.floodLive++;
     } else {
@@ -425,7 +431,7 @@ export class FlowTracker {
 
   /** The LRU list a live flow is on: active, or one of the two linger lists. */
   private listOf(f: FlowState): LruList {
-    if (f.inFloodList) return this.flood;
+    if (isFloodFlow(f)) return this.flood;
     if (!f.closed) return this.active;
     return f.lingerFinal ? this.lingeringFinal : this.lingering;
   }
@@ -446,13 +452,10 @@ export class FlowTracker {
   private retire(f: FlowState, reason: FlowRecord['closeReason'], endT: number): void {
     this.table.remove(f);
     this.listOf(f).unlink(f);
-    if (f.inFloodList) {
-      f.inFloodList = false;
+    if (isFloodFlow(f)) {
+      // Its client sent only SYNs, its server nothing (update makes any other an ordinary flow).
+      // Counted, not kept (and not remembered: nothing on its tuple answered).
       this.floodLive--;
-    }
-    if (f.id === 0) {
-      // Still a flood flow (update gives an id to any other): its client sent only SYNs, its
-      // server nothing. Counted, not kept (and not remembered: nothing on its tuple answered).
       if (isUnansweredSynOnly(f)) {
         this.folds.add(f);
         f.reset();
@@ -558,15 +561,14 @@ export class FlowTracker {
       f.lastT = t;
     }
     f.lastFrame = frame;
-    if (f.inFloodList && (!fromClient || (flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) !== TCP_SYN || len > 0)) {
+    if (isFloodFlow(f) && (!fromClient || (flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) !== TCP_SYN || len > 0)) {
       // More than SYNs: an ordinary flow from now on (it can no longer be folded). Its id comes
       // now, after flows that started later: the store is then not in first-packet order, and
       // the analysis renumbers by first frame (see FlowStore.inFirstFrameOrder).
       this.flood.unlink(f);
-      f.inFloodList = false;
       this.floodLive--;
-      this.active.append(f);
       f.id = this.nextId++;
+      this.active.append(f);
     }
     this.listOf(f).touch(f);
 

@@ -20,6 +20,7 @@ import { SCHEMA } from '../report/model.ts';
 import { renderHtml, renderSummary, anonymizeReport, batchChunks, reportJsonDocument } from '../report/index.ts';
 import { matchingFlows, netstatAt } from '../query/index.ts';
 import type { TcpState } from '../tcp/types.ts';
+import { scanFlows } from '../tcp/flow-summary.ts';
 import type { Severity } from '../diagnose/types.ts';
 import { formatAuditSummary, formatFlowsTable, formatFlowsCsv, formatFlowsNdjson, formatInfo, formatNetstat } from './format.ts';
 import type { AuditRow } from './format.ts';
@@ -334,13 +335,15 @@ async function runAudit(
   return { rows, exitCode };
 }
 
-/** The instant `--at` names, in seconds since the epoch; "end" (the default) costs a pass over the flows. */
+/** The instant `--at` names, in seconds since the epoch; "end" (the default) costs a scan of the flows. */
 function parseAt(at: string | undefined, report: AnalysisReport): number {
   if (at === undefined || at === 'end') {
     // The last packet, or a later flow end when the capture's timestamps went backwards. A loop,
     // not Math.max(...spread): spreading every flow into arguments throws past ~120k flows.
     let end = report.capture.lastTs !== null ? Date.parse(report.capture.lastTs) / 1000 : 0;
-    for (const f of report.flows) end = Math.max(end, f.endSeconds);
+    scanFlows(report.flows, (f) => {
+      if (f.endSeconds > end) end = f.endSeconds;
+    });
     return end;
   }
   if (/^[+]?\d+(\.\d+)?s?$/.test(at)) {

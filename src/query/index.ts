@@ -7,7 +7,8 @@
  * iteration of {@link matchingFlows}), never by index, and keeps no reference to a record beyond
  * the call, except {@link filterFlows}, which returns the matches it was asked for.
  */
-import type { FlowRecord, Side, TcpState } from '../tcp/types.ts';
+import type { FlowList, FlowRecord, FlowSummary, Side, TcpState } from '../tcp/types.ts';
+import { scanFlows } from '../tcp/flow-summary.ts';
 
 /** Filters of `tcpmortem flows`; every given criterion must hold. */
 export interface FlowFilter {
@@ -58,7 +59,7 @@ export function filterFlows(flows: Iterable<FlowRecord>, filter: FlowFilter): Fl
  * One side's state at an instant and when it entered it (the flow's start when no transition
  * says), or undefined when that side had no socket in this flow then. One walk serves both.
  */
-function sideAt(flow: FlowRecord, side: Side, tSeconds: number): { state: TcpState; since: number } | undefined {
+function sideAt(flow: FlowSummary, side: Side, tSeconds: number): { state: TcpState; since: number } | undefined {
   let state: TcpState | undefined;
   let since = flow.startSeconds;
   for (const t of flow.transitions) {
@@ -73,7 +74,7 @@ function sideAt(flow: FlowRecord, side: Side, tSeconds: number): { state: TcpSta
 }
 
 /** One side's state at an instant, or undefined when that side had no socket in this flow then. */
-export function stateAt(flow: FlowRecord, side: Side, tSeconds: number): TcpState | undefined {
+export function stateAt(flow: FlowSummary, side: Side, tSeconds: number): TcpState | undefined {
   return sideAt(flow, side, tSeconds)?.state;
 }
 
@@ -103,15 +104,15 @@ export interface NetstatSnapshot {
  * Counts each endpoint's socket state at `tSeconds`. A side in CLOSED (or with no transition yet)
  * has no socket and is not counted; UNKNOWN (seen mid-stream) is counted as ESTABLISHED-like
  * UNKNOWN so nothing is hidden. Listeners: one LISTEN row per distinct server ip:port that sent a
- * SYN-ACK, as a host would show one listening socket per service. One pass over `flows`; keeps
- * counters per distinct host, state and service, never a record.
+ * SYN-ACK, as a host would show one listening socket per service. One scan of `flows` (summaries:
+ * no record is built); keeps counters per distinct host, state and service.
  */
-export function netstatAt(flows: Iterable<FlowRecord>, tSeconds: number): NetstatSnapshot {
+export function netstatAt(flows: FlowList, tSeconds: number): NetstatSnapshot {
   const counts = new Map<string, number>();
   const listeners = new Set<string>();
-  for (const f of flows) {
+  scanFlows(flows, (f) => {
     if (f.counts.synAck > 0 && f.startSeconds <= tSeconds) listeners.add(`${f.server.ip}:${f.server.port}`);
-    if (f.startSeconds > tSeconds) continue;
+    if (f.startSeconds > tSeconds) return;
     for (const side of ['client', 'server'] as const) {
       const at = sideAt(f, side, tSeconds);
       if (at === undefined || at.state === 'CLOSED') continue;
@@ -121,7 +122,7 @@ export function netstatAt(flows: Iterable<FlowRecord>, tSeconds: number): Netsta
       const key = `${host}\u0000${state}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-  }
+  });
   const hostsWithListeners = new Map<string, number>();
   for (const l of listeners) {
     const host = l.slice(0, l.lastIndexOf(':'));

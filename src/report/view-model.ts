@@ -285,22 +285,9 @@ export function verdictOf(report: AnalysisReport): { level: VerdictLevel; text: 
 
 /**
  * Bins over the capture: a "nice" width (d3 tick step) giving at most {@link MAX_BINS} bins. The
- * span runs from the first packet (or the earliest flow start) to the last flow end. One pass over
- * the flows; {@link buildReportView} gathers the same two extremes in its own first pass instead.
- */
-export function timeBinsOf(report: AnalysisReport): TimeBins {
-  let earliestStart = Number.POSITIVE_INFINITY;
-  let lastEnd = Number.NEGATIVE_INFINITY;
-  for (const flow of report.flows) {
-    if (flow.startSeconds < earliestStart) earliestStart = flow.startSeconds;
-    if (flow.endSeconds > lastEnd) lastEnd = flow.endSeconds;
-  }
-  return timeBinsOfSpan(report, earliestStart, lastEnd);
-}
-
-/**
- * {@link timeBinsOf} given the earliest flow start and the last flow end (seconds since the
- * epoch; +Infinity and -Infinity when there are no flows).
+ * span runs from the first packet (or the earliest flow start) to the last flow end, given as
+ * seconds since the epoch (+Infinity and -Infinity when there are no flows): {@link
+ * buildReportView} gathers both in its first pass.
  */
 function timeBinsOfSpan(report: AnalysisReport, earliestStart: number, lastEnd: number): TimeBins {
   let origin = Number.POSITIVE_INFINITY;
@@ -598,11 +585,11 @@ interface ServiceAcc {
 /**
  * Builds the view model. Pure and deterministic: same report, same view.
  *
- * Reads `report.flows` under the `FlowList` contract in exactly two passes, each record
- * built once per pass (`2 × flows.length` accesses in all, none by index), and keeps references
- * only to bounded sets of records: the flows named by findings (each finding names at most
- * `MAX_FINDING_FLOWS`), up to `maxTableRows` failed flows and the first `maxTableRows` flows (the
- * table candidates), and the swimlane rows below `maxSwimlaneRows`. Records are matched by `id`.
+ * Reads `report.flows` in exactly two scans of summaries (see `scanFlows`), and builds records
+ * only for bounded sets of flows it shows: up to `maxTableRows` failed flows and the first
+ * `maxTableRows` flows (the table candidates, kept from pass 1), and, after the scans, the flows
+ * named by findings that get a ladder or a table row (findings may name tens of thousands; pass 1
+ * keeps only their positions). Records are matched by `id`.
  * - Pass 1 needs no time bins: the capture span (for the bins), host and service counters, RTTs,
  *   and the table and ladder candidates. It ends knowing which hosts and services are shown.
  * - Pass 2 bins: the series, the populations (all connections and the shown hosts), the shown
@@ -1110,7 +1097,9 @@ export function qualityFacts(report: AnalysisReport, midstream = -1): Fact[] {
     let count = midstream;
     if (count < 0) {
       count = 0;
-      for (const f of report.flows) if (f.handshake === 'not_seen') count += 1;
+      scanFlows(report.flows, (f) => {
+        if (f.handshake === 'not_seen') count += 1;
+      });
     }
     if (count > 0) out.push({ label: 'Connections already open when the capture started', value: fmtInt(count), level: 'info' });
   }

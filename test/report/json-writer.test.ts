@@ -12,6 +12,7 @@ import { SCHEMA } from '../../src/report/model.ts';
 import { FreshFlowList } from '../support/fresh-flow-list.ts';
 import { buildSyntheticReport } from './sample-report.ts';
 import { reportsUnderTest } from './reports.ts';
+import { captureFacts } from '../diagnose/flow-builder.ts';
 
 /** What the CLI wrote before the streaming writer. */
 function expectedDocument(report: AnalysisReport): string {
@@ -29,31 +30,7 @@ async function written(report: AnalysisReport): Promise<{ text: string; chunks: 
 const EMPTY: AnalysisReport = {
   schema: SCHEMA,
   tool: { name: 'tcpmortem', version: '0.0.0' },
-  capture: {
-    file: '-',
-    format: 'pcap',
-    compressed: false,
-    byteOrder: 'little-endian',
-    version: '2.4',
-    sections: 1,
-    interfaces: [],
-    linkTypes: [],
-    packets: 0,
-    tcpPackets: 0,
-    bytes: 0,
-    capturedBytes: 0,
-    firstTs: null,
-    lastTs: null,
-    durationSeconds: 0,
-    drops: null,
-    truncatedPackets: 0,
-    timestampsBackwards: 0,
-    skipped: {},
-    anomalies: {},
-    warnings: [],
-    partial: false,
-    comments: [],
-  },
+  capture: captureFacts({ file: '-', linkTypes: [], firstTs: null }),
   flows: [],
   findings: [],
   detectors: [],

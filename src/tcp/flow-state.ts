@@ -125,16 +125,41 @@ export const STATE_BY_CODE: readonly TcpState[] = [
   'UNKNOWN',
 ];
 
-const CODE_BY_STATE = new Map<TcpState, number>(STATE_BY_CODE.map((st, i) => [st, i]));
-
-/** The 4-bit code of a state (see {@link STATE_BY_CODE}). */
+/** The 4-bit code of a state (see {@link STATE_BY_CODE}); a switch, not a map lookup: it runs per transition. */
 export function stateCode(state: TcpState): number {
-  return CODE_BY_STATE.get(state) ?? 0;
+  switch (state) {
+    case 'CLOSED':
+      return 0;
+    case 'LISTEN':
+      return 1;
+    case 'SYN_SENT':
+      return 2;
+    case 'SYN_RECEIVED':
+      return 3;
+    case 'ESTABLISHED':
+      return 4;
+    case 'FIN_WAIT_1':
+      return 5;
+    case 'FIN_WAIT_2':
+      return 6;
+    case 'CLOSE_WAIT':
+      return 7;
+    case 'CLOSING':
+      return 8;
+    case 'LAST_ACK':
+      return 9;
+    case 'TIME_WAIT':
+      return 10;
+    case 'UNKNOWN':
+      return 11;
+    default:
+      return 0;
+  }
 }
 
 /** The packed `code` field of a transition (see {@link TRANSITION_FIELDS}). */
 export function transitionCode(isClient: boolean, inferred: boolean, from: TcpState, to: TcpState): number {
-  return (isClient ? 1 : 0) | (inferred ? 2 : 0) | ((CODE_BY_STATE.get(from) ?? 0) << 2) | ((CODE_BY_STATE.get(to) ?? 0) << 6);
+  return (isClient ? 1 : 0) | (inferred ? 2 : 0) | (stateCode(from) << 2) | (stateCode(to) << 6);
 }
 
 /** Number of numbers per stored segment sample (see {@link FlowState.samples}). */

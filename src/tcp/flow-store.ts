@@ -162,6 +162,7 @@ class Writer {
   pos = 0;
   private readonly f64 = new Float64Array(1);
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
+  private readonly varint = new Uint8Array(8);
 
   reset(): void {
     this.pos = 0;
@@ -179,12 +180,14 @@ class Writer {
     this.ensure(8);
     const b = this.buf;
     let p = this.pos;
-    if (v < 0x80000000) {
-      while (v >= 0x80) {
-        b[p++] = (v & 0x7f) | 0x80;
-        v >>>= 7;
+    if (v < 4294967296) {
+      // 32-bit arithmetic (`>>>` keeps it unsigned): addresses and epoch seconds pass here.
+      let u = v >>> 0;
+      while (u >= 0x80) {
+        b[p++] = (u & 0x7f) | 0x80;
+        u >>>= 7;
       }
-      b[p++] = v;
+      b[p++] = u;
     } else {
       while (v >= 0x80) {
         b[p++] = (v % 128) | 0x80;
@@ -201,10 +204,12 @@ class Writer {
     this.uint(v);
     const size = this.pos - end;
     const b = this.buf;
-    // The varint was written at the end: rotate it in front of the bytes from `at`.
-    const tmp = b.slice(end, end + size);
+    // The varint was written at the end: rotate it in front of the bytes from `at` (through a
+    // small reused buffer: a varint is at most 8 bytes).
+    const tmp = this.varint;
+    for (let i = 0; i < size; i++) tmp[i] = b[end + i]!;
     b.copyWithin(at + size, at, end);
-    b.set(tmp, at);
+    for (let i = 0; i < size; i++) b[at + i] = tmp[i]!;
   }
 
   /** Signed safe integer, zigzag. */
@@ -246,7 +251,9 @@ class Writer {
       const frac = t - sec;
       const us = Math.round(frac * 1e6) * 1000;
       const ns = Math.round(frac * 1e9);
-      for (const nanos of [us, ns, ns - 1, ns + 1]) {
+      // Whole microseconds first (every classic pcap), then nanoseconds and their neighbours.
+      for (let k = 0; k < 4; k++) {
+        const nanos = k === 0 ? us : k === 1 ? ns : k === 2 ? ns - 1 : ns + 1;
         if (nanos >= 0 && nanos < 1e9 && sec + nanos * 1e-9 === t) {
           this.time(sec, nanos, firstSec, firstNanos);
           return;
@@ -597,6 +604,8 @@ export class FlowStore implements FlowList {
   private filled = 0;
   private readonly strings: string[] = [];
   private readonly stringIds = new Map<string, number>();
+  /** String ids of Zeek histories by ZeekSession.firstHistoryKey. */
+  private readonly historyIds = new Map<number, number>();
   private readonly writer = new Writer();
   private readonly reader = new Reader();
   private readonly iso: IsoFormatter;
@@ -813,6 +822,18 @@ export class FlowStore implements FlowList {
     return this.decode(r);
   }
 
+  /** The string id of a flow's Zeek history, interned by its numeric key when it has one (no text built). */
+  private historyId(zeek: FlowState['zeek']): number {
+    const key = zeek.firstHistoryKey();
+    if (key < 0) return this.stringId(zeek.firstHistory());
+    let id = this.historyIds.get(key);
+    if (id === undefined) {
+      id = this.stringId(zeek.firstHistory());
+      this.historyIds.set(key, id);
+    }
+    return id;
+  }
+
   private stringId(s: string): number {
     let id = this.stringIds.get(s);
     if (id === undefined) {
@@ -893,7 +914,7 @@ export class FlowStore implements FlowList {
     w.uint(n.finRetransmissions); w.uint(n.dataRetransmissionsClient); w.uint(n.dataRetransmissionsServer);
     w.uint(n.dataBytesClient); w.uint(n.dataBytesServer); w.uint(n.keepaliveProbes);
     w.uint(n.duplicateAcks); w.uint(n.zeroWindows);
-    w.uint(this.stringId(f.zeek.firstHistory()));
+    w.uint(this.historyId(f.zeek));
     w.uint(c.ttl + 1); w.uint(s.ttl + 1);
     w.uint(unackedBytes(c, s)); w.uint(unackedBytes(s, c));
 

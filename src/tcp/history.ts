@@ -16,8 +16,8 @@
  * only attached when an application analyzer asks for the stream), X, and Zeek's timers (an
  * attempt or inactivity timer can split one of our flows into two Zeek connections).
  *
- * Per-packet cost: a handful of integer compares; the history string grows at most a few dozen
- * times per flow, so string concatenation is bounded per flow, not per packet.
+ * Per-packet cost: a handful of integer compares and no allocation; the history is kept as letter
+ * codes and becomes text only when a record is written.
  *
  * @module
  */
@@ -34,6 +34,7 @@ import {
   ZEEK_SYN_SENT,
   zeekConnState,
 } from './verdict.ts';
+import type { ZeekVerdictInput } from './verdict.ts';
 import type { ConnState } from './types.ts';
 
 /**
@@ -127,10 +128,58 @@ class ZeekEndpoint {
   }
 }
 
-/** The letter for an endpoint: upper case for the originator. */
-function letter(upper: string, isOrig: boolean): string {
-  return isOrig ? upper : upper.toLowerCase();
+/**
+ * History letters as small codes, so that a live flow's history is one number instead of a
+ * string rebuilt on every letter (strings held by live flows were a large share of the
+ * analysis's allocations). Code `1 + 2 * index + (responder ? 1 : 0)` for the
+ * letters below, {@link CARET} for '^'; 0 is never used, so a packed history key is unambiguous.
+ */
+const LETTERS = 'SHADFRIQTW';
+const L_S = 0;
+const L_H = 1;
+const L_A = 2;
+const L_D = 3;
+const L_F = 4;
+const L_R = 5;
+const L_I = 6;
+const L_Q = 7;
+const L_T = 8;
+const L_W = 9;
+const CARET = 1 + 2 * LETTERS.length;
+/** The text of each code (index = code). */
+const LETTER_TEXT: readonly string[] = [
+  '',
+  ...[...LETTERS].flatMap((c) => [c, c.toLowerCase()]),
+  '^',
+];
+/**
+ * The first this many letters are packed into one number, 5 bits each (below 2^53); later ones
+ * (a long history is rare: S/H/F/R repeat only on new sequence numbers, T and W logarithmically)
+ * go to an array.
+ */
+const PACKED_LETTERS = 10;
+
+/** The code of letter `index` for an endpoint: upper case for the originator. */
+function letter(index: number, isOrig: boolean): number {
+  return 1 + 2 * index + (isOrig ? 0 : 1);
 }
+
+/**
+ * The facts {@link zeekConnState} reads, filled in place: no object per flow, and the history
+ * text is built only when read (RSTOS0 is the one verdict that looks at it).
+ */
+class VerdictInput implements ZeekVerdictInput {
+  origState = 0;
+  respState = 0;
+  origSize = 0;
+  respSize = 0;
+  session: ZeekSession | undefined = undefined;
+  get history(): string {
+    return this.session === undefined ? '' : this.session.history;
+  }
+}
+const VERDICT_INPUT = new VerdictInput();
+const NO_CONTINUATIONS: readonly ZeekConnectionVerdict[] = [];
 
 /**
  * Zeek's view of one connection: both endpoints, who is the originator, and the history string.
@@ -142,8 +191,13 @@ export class ZeekSession {
   private readonly serverEp = new ZeekEndpoint();
   /** True when Zeek's originator is our client. */
   origIsClient = true;
-  /** The Zeek history string. */
-  history = '';
+  /**
+   * The history as letter codes (see LETTERS): the first PACKED_LETTERS in `packed` (a leading 1,
+   * then 5 bits a letter, oldest first), the rest in `more`; `letterCount` letters in all.
+   */
+  private packed = 1;
+  private more: number[] | null = null;
+  private letterCount = 0;
   private started = false;
   /** Packet time at which Zeek's attempt timer fires, -1 when none is pending. */
   private attemptDeadline = -1;
@@ -159,15 +213,41 @@ export class ZeekSession {
     this.clientEp.reset();
     this.serverEp.reset();
     this.origIsClient = true;
-    this.history = '';
+    this.clearHistory();
     this.started = false;
     this.attemptDeadline = -1;
     this.logged.length = 0;
     this.currentFirstFrame = 0;
   }
 
-  private add(code: string): void {
-    this.history += code;
+  private add(code: number): void {
+    if (this.letterCount < PACKED_LETTERS) this.packed = this.packed * 32 + code;
+    else (this.more ??= []).push(code);
+    this.letterCount++;
+  }
+
+  private clearHistory(): void {
+    this.packed = 1;
+    this.more = null;
+    this.letterCount = 0;
+  }
+
+  /** The Zeek history string of the current Zeek connection. */
+  get history(): string {
+    let text = '';
+    const packedCount = Math.min(this.letterCount, PACKED_LETTERS);
+    let scale = 32 ** (packedCount - 1);
+    for (let i = 0; i < packedCount; i++, scale /= 32) text += LETTER_TEXT[Math.floor(this.packed / scale) % 32]!;
+    if (this.more !== null) for (const code of this.more) text += LETTER_TEXT[code]!;
+    return text;
+  }
+
+  /**
+   * A number that identifies {@link firstHistory}'s text (equal keys, equal texts), so a store
+   * can intern histories without building their text; -1 when the history is too long for one.
+   */
+  firstHistoryKey(): number {
+    return this.logged.length > 0 || this.letterCount > PACKED_LETTERS ? -1 : this.packed;
   }
 
   /** Sets Zeek's orientation from the first packet of the flow (Zeek's `WantConnection`). */
@@ -184,7 +264,7 @@ export class ZeekSession {
       flip = ZEEK_LIKELY_SERVER_PORTS.has(dstPort) ? srcPort < dstPort : true;
     }
     this.origIsClient = fromClient !== flip;
-    if (flip) this.add('^');
+    if (flip) this.add(CARET);
   }
 
   /**
@@ -211,7 +291,7 @@ export class ZeekSession {
         this.logged.push({ firstFrame: this.currentFirstFrame, connState: this.currentConnState(), history: this.history });
         this.clientEp.reset();
         this.serverEp.reset();
-        this.history = '';
+        this.clearHistory();
         this.started = false;
       }
     }
@@ -263,33 +343,33 @@ export class ZeekSession {
     // update_history
     const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
     if (bits > 1) {
-      if (fin && rst) this.checkHistory(ep, isOrig, HIST_FIN_RST, 'I');
-      else this.checkHistory(ep, isOrig, HIST_MULTI, 'Q');
+      if (fin && rst) this.checkHistory(ep, isOrig, HIST_FIN_RST, L_I);
+      else this.checkHistory(ep, isOrig, HIST_MULTI, L_Q);
     } else if (bits === 1) {
       if (syn) {
-        const code = ack ? 'H' : 'S';
+        const code = ack ? L_H : L_S;
         if (this.checkHistory(ep, isOrig, HIST_SYN, code) && relSeq !== ep.histLastSyn) this.add(letter(code, isOrig));
         ep.histLastSyn = relSeq;
       }
       if (fin) {
         const finPos = relSeq + len;
-        if (this.checkHistory(ep, isOrig, HIST_FIN, 'F') && finPos !== ep.histLastFin) this.add(letter('F', isOrig));
+        if (this.checkHistory(ep, isOrig, HIST_FIN, L_F) && finPos !== ep.histLastFin) this.add(letter(L_F, isOrig));
         ep.histLastFin = finPos;
       }
       if (rst) {
-        if (this.checkHistory(ep, isOrig, HIST_RST, 'R') && relSeq !== ep.histLastRst) this.add(letter('R', isOrig));
+        if (this.checkHistory(ep, isOrig, HIST_RST, L_R) && relSeq !== ep.histLastRst) this.add(letter(L_R, isOrig));
         ep.histLastRst = relSeq;
       }
     } else if (len > 0) {
-      this.checkHistory(ep, isOrig, HIST_DATA, 'D');
+      this.checkHistory(ep, isOrig, HIST_DATA, L_D);
     } else if (ack) {
-      this.checkHistory(ep, isOrig, HIST_ACK, 'A');
+      this.checkHistory(ep, isOrig, HIST_ACK, L_A);
     }
 
     // update_window: zero windows (W), logarithmic.
     if (window === 0 && !rst && peer.state !== ZEEK_CLOSED && ep.state !== ZEEK_RESET) {
       if (++ep.zeroWindowCount === ep.zeroWindowThreshold) {
-        this.add(letter('W', isOrig));
+        this.add(letter(L_W, isOrig));
         ep.zeroWindowThreshold *= 10;
       }
     }
@@ -317,7 +397,7 @@ export class ZeekSession {
       ep.lastSeq = lastSeq;
     } else if (len > 0) {
       if (++ep.rxmtCount === ep.rxmtThreshold) {
-        this.add(letter('T', isOrig));
+        this.add(letter(L_T, isOrig));
         ep.rxmtThreshold *= 10;
       }
     }
@@ -354,7 +434,7 @@ export class ZeekSession {
   }
 
   /** Zeek's CheckHistory: adds the letter the first time; returns true when it was already seen. */
-  private checkHistory(ep: ZeekEndpoint, isOrig: boolean, mask: number, code: string): boolean {
+  private checkHistory(ep: ZeekEndpoint, isOrig: boolean, mask: number, code: number): boolean {
     if ((ep.histSeen & mask) === 0) {
       ep.histSeen |= mask;
       this.add(letter(code, isOrig));
@@ -385,7 +465,7 @@ export class ZeekSession {
           // SYN/SYN-ACK reversal: the responder sent the SYN; flip and establish.
           this.origIsClient = fromClient;
           isOrig = true;
-          this.add('^');
+          this.add(CARET);
           peer.setState(ZEEK_ESTABLISHED);
         }
         if (peer.state === ZEEK_SYN_SENT) peer.setState(ZEEK_ESTABLISHED);
@@ -421,8 +501,8 @@ export class ZeekSession {
    * The later Zeek connections of this flow, when Zeek's attempt timer split it (empty otherwise):
    * what the following conn.log rows for the same 4-tuple say.
    */
-  continuations(): ZeekConnectionVerdict[] {
-    if (this.logged.length === 0) return [];
+  continuations(): readonly ZeekConnectionVerdict[] {
+    if (this.logged.length === 0) return NO_CONTINUATIONS;
     const rest = this.logged.slice(1);
     if (this.started) rest.push({ firstFrame: this.currentFirstFrame, connState: this.currentConnState(), history: this.history });
     return rest;
@@ -431,12 +511,14 @@ export class ZeekSession {
   private currentConnState(): ConnState {
     const orig = this.origIsClient ? this.clientEp : this.serverEp;
     const resp = this.origIsClient ? this.serverEp : this.clientEp;
-    return zeekConnState({
-      origState: orig.state,
-      respState: resp.state,
-      origSize: orig.size(resp.state),
-      respSize: resp.size(orig.state),
-      history: this.history,
-    });
+    const input = VERDICT_INPUT;
+    input.origState = orig.state;
+    input.respState = resp.state;
+    input.origSize = orig.size(resp.state);
+    input.respSize = resp.size(orig.state);
+    input.session = this;
+    const verdict = zeekConnState(input);
+    input.session = undefined;
+    return verdict;
   }
 }

@@ -38,6 +38,7 @@ import {
 import { DEFAULT_FLOW_TRACKER_OPTIONS } from './options.ts';
 import type { FlowTrackerOptions } from './options.ts';
 import { FlowStore } from './flow-store.ts';
+import { MemoryTable } from './memory-table.ts';
 import { isUnansweredSynOnly, SynBalance, SynFolds } from './syn-folds.ts';
 import { isFinalState, nextState } from './transitions.ts';
 import type { EndpointEvent } from './transitions.ts';
@@ -51,78 +52,6 @@ interface ClosedIncarnation extends FlowKeyFields {
   lastT: number;
   finalClient: TcpState;
   finalServer: TcpState;
-  /** Next memory in the same bucket of {@link MemoryTable}. */
-  chainNext: ClosedIncarnation | null;
-}
-
-/**
- * The memories of closed incarnations by the low 30 bits of their tuple hash, one per key: a
- * colliding tuple replaces the memory (a lost `previous` link, never a wrong one, since lookups
- * compare every field). A power-of-two array of chains through `chainNext`, like the flow table
- * and for the same reason: a `Map` under this insert/delete churn (every closed flow) cost a
- * tenth of the tracker's time and rebuilt its backing store as deleted entries piled up.
- */
-class MemoryTable {
-  private buckets: (ClosedIncarnation | null)[] = new Array<ClosedIncarnation | null>(1024).fill(null);
-  private mask = 1023;
-  private count = 0;
-
-  get(key: number): ClosedIncarnation | undefined {
-    for (let m: ClosedIncarnation | null = this.buckets[key & this.mask]!; m !== null; m = m.chainNext) {
-      if ((m.hash & SMALL_KEY) === key) return m;
-    }
-    return undefined;
-  }
-
-  /** Adds a memory, replacing the one with the same key if any. */
-  set(memory: ClosedIncarnation): void {
-    const key = memory.hash & SMALL_KEY;
-    const old = this.get(key);
-    if (old !== undefined) this.remove(old);
-    if (this.count >= this.buckets.length) this.grow();
-    const i = key & this.mask;
-    memory.chainNext = this.buckets[i]!;
-    this.buckets[i] = memory;
-    this.count++;
-  }
-
-  /** Removes this memory if it is in the table (it is not once a later one replaced it). */
-  remove(memory: ClosedIncarnation): void {
-    const i = memory.hash & SMALL_KEY & this.mask;
-    let prev: ClosedIncarnation | null = null;
-    for (let m: ClosedIncarnation | null = this.buckets[i]!; m !== null; prev = m, m = m.chainNext) {
-      if (m !== memory) continue;
-      if (prev === null) this.buckets[i] = m.chainNext;
-      else prev.chainNext = m.chainNext;
-      m.chainNext = null;
-      this.count--;
-      return;
-    }
-  }
-
-  clear(): void {
-    this.buckets = new Array<ClosedIncarnation | null>(1024).fill(null);
-    this.mask = 1023;
-    this.count = 0;
-  }
-
-  private grow(): void {
-    const old = this.buckets;
-    const buckets = new Array<ClosedIncarnation | null>(old.length * 2).fill(null);
-    const mask = buckets.length - 1;
-    for (const head of old) {
-      let m: ClosedIncarnation | null = head;
-      while (m !== null) {
-        const next: ClosedIncarnation | null = m.chainNext;
-        const i = m.hash & SMALL_KEY & mask;
-        m.chainNext = buckets[i]!;
-        buckets[i] = m;
-        m = next;
-      }
-    }
-    this.buckets = buckets;
-    this.mask = mask;
-  }
 }
 
 /** Ports below this are "well known" (IANA system ports) and taken as the server's. */
@@ -196,7 +125,7 @@ export class FlowTracker {
   /** Closed flows with both sides in CLOSED or TIME_WAIT: `finalLingerSeconds`. */
   private readonly lingeringFinal = new LruList();
   /** Closed incarnations by tuple hash, for `previous`; bounded by the queue below. */
-  private readonly remembered = new MemoryTable();
+  private readonly remembered = new MemoryTable<ClosedIncarnation>();
   /**
    * The same memories in order of closing, a circular queue of `maxRememberedClosed` slots: a
    * memory leaves from the head once it is older than `rememberClosedSeconds` (it can no longer
@@ -552,7 +481,7 @@ export class FlowTracker {
     }
     const memory: ClosedIncarnation = this.rememberedFree.pop() ?? {
       c0: 0, c1: 0, c2: 0, c3: 0, cPort: 0, s0: 0, s1: 0, s2: 0, s3: 0, sPort: 0, vlan: 0,
-      flowId: 0, incarnation: 0, hash: 0, lastT: 0, finalClient: 'CLOSED', finalServer: 'CLOSED', chainNext: null,
+      flowId: 0, incarnation: 0, hash: 0, lastT: 0, finalClient: 'CLOSED', finalServer: 'CLOSED',
     };
     queue[(this.rememberedHead + this.rememberedCount) % queue.length] = memory;
     this.rememberedCount++;

@@ -318,21 +318,38 @@ function binOf(bins: TimeBins, epochSeconds: number): number {
 
 /** States drawn in population charts: every state of {@link STATE_ORDER} but CLOSED (no socket). */
 const POPULATION_ORDER: readonly TcpState[] = STATE_ORDER.filter((s) => s !== 'CLOSED');
-/** Index of each drawn state in {@link POPULATION_ORDER}; CLOSED is never drawn (-1). */
-const STATE_INDEX: Readonly<Record<TcpState, number>> = {
-  SYN_SENT: 0,
-  SYN_RECEIVED: 1,
-  ESTABLISHED: 2,
-  FIN_WAIT_1: 3,
-  FIN_WAIT_2: 4,
-  CLOSE_WAIT: 5,
-  CLOSING: 6,
-  LAST_ACK: 7,
-  TIME_WAIT: 8,
-  LISTEN: 9,
-  UNKNOWN: 10,
-  CLOSED: -1,
-};
+/**
+ * Index of each drawn state in {@link POPULATION_ORDER}; CLOSED is never drawn (-1). A switch, not
+ * a lookup by key in an object: it runs for every state interval of every connection.
+ */
+function stateIndex(state: TcpState): number {
+  switch (state) {
+    case 'SYN_SENT':
+      return 0;
+    case 'SYN_RECEIVED':
+      return 1;
+    case 'ESTABLISHED':
+      return 2;
+    case 'FIN_WAIT_1':
+      return 3;
+    case 'FIN_WAIT_2':
+      return 4;
+    case 'CLOSE_WAIT':
+      return 5;
+    case 'CLOSING':
+      return 6;
+    case 'LAST_ACK':
+      return 7;
+    case 'TIME_WAIT':
+      return 8;
+    case 'LISTEN':
+      return 9;
+    case 'UNKNOWN':
+      return 10;
+    default:
+      return -1;
+  }
+}
 const STATES = POPULATION_ORDER.length;
 
 /** Receives the state intervals of one side of one flow, in epoch seconds (`start <= end`). */
@@ -418,7 +435,7 @@ class Population implements IntervalSink {
   }
 
   add(state: TcpState, start: number, end: number): void {
-    const s = STATE_INDEX[state];
+    const s = stateIndex(state);
     if (s < 0) return;
     this.seen[s] = 1;
     const n = this.n;
@@ -603,15 +620,24 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const flowCount = flows.length;
   const ranked = rankFindings(report.findings);
 
-  // Connections named by findings: a small set, looked up once per flow in pass 1.
+  // Connections named by findings (findings may name tens of thousands), and whether a flow id
+  // is one of them, tested per flow in both passes: by a bitmap over the ids an analysis gives
+  // (1 .. flow count), by the map for any other id a hand-edited result may hold.
   const findingsOfFlow = new Map<number, string[]>();
+  const namedBitmap = new Uint8Array(flowCount + 1);
   for (const f of ranked) {
     for (const id of f.flows) {
       const list = findingsOfFlow.get(id);
-      if (list === undefined) findingsOfFlow.set(id, [f.id]);
-      else if (!list.includes(f.id)) list.push(f.id);
+      if (list === undefined) {
+        findingsOfFlow.set(id, [f.id]);
+        if (Number.isInteger(id) && id >= 0 && id <= flowCount) namedBitmap[id] = 1;
+      } else if (!list.includes(f.id)) {
+        list.push(f.id);
+      }
     }
   }
+  const isNamed = (id: number): boolean =>
+    Number.isInteger(id) && id >= 0 && id <= flowCount ? namedBitmap[id] === 1 : findingsOfFlow.has(id);
   /**
    * Positions of the flows named by findings, by id (pass 1). Their records are built only for
    * the ones shown (ladders and table rows), by {@link namedFlow}: findings may name tens of
@@ -702,7 +728,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     if (flow.startSeconds < earliestStart) earliestStart = flow.startSeconds;
     if (flow.endSeconds > lastEnd) lastEnd = flow.endSeconds;
     let record: FlowRecord | undefined;
-    if (findingsOfFlow.has(flow.id)) namedPosition.set(flow.id, position);
+    if (isNamed(flow.id)) namedPosition.set(flow.id, position);
     if (headFlows.length < opts.maxTableRows) headFlows.push((record ??= recordAt(flows, position)));
     if (flow.handshake === 'not_seen') midstream += 1;
     if (flow.rttMs !== undefined) rttAll[rttCount++] = flow.rttMs.total;
@@ -829,7 +855,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
         label: `#${flow.id} ${fmtEndpoint(flow.client.ip, flow.client.port)} → ${serviceKey(flow)}`,
         client: sideIntervals(flow, 'client', origin, captureEnd),
         server: sideIntervals(flow, 'server', origin, captureEnd),
-        flagged: findingsOfFlow.has(flow.id),
+        flagged: isNamed(flow.id),
       });
     }
 

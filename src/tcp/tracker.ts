@@ -127,7 +127,7 @@ export class FlowTracker {
   /** Closed incarnations by tuple hash, for `previous`; bounded by the queue below. */
   private readonly remembered = new MemoryTable<ClosedIncarnation>();
   /**
-   * The same memories in order of closing, a circular queue of `maxRememberedClosed` slots: a
+   * The same memories in order of closing, a circular queue of up to `maxRememberedClosed` slots: a
    * memory leaves from the head once it is older than `rememberClosedSeconds` (it can no longer
    * link anything) or when the queue is full. A queue, not Map insertion order, because V8 Map
    * iteration skips deleted slots one by one and evicting "the first key" that way turns
@@ -135,7 +135,7 @@ export class FlowTracker {
    * kept does not depend on how many other flows closed meanwhile: a shard of the capture (see
    * `--jobs`) links exactly the incarnations the whole capture links.
    */
-  private readonly rememberedQueue: (ClosedIncarnation | undefined)[];
+  private rememberedQueue: (ClosedIncarnation | undefined)[];
   private rememberedHead = 0;
   private rememberedCount = 0;
   /** Memory objects that left the queue, for reuse. */
@@ -184,7 +184,9 @@ export class FlowTracker {
       tsPrecisionDigits: this.options.tsPrecisionDigits,
       keepRoutineSamplesOfFirstFlows: this.options.keepRoutineSamplesOfFirstFlows,
     });
-    this.rememberedQueue = new Array<ClosedIncarnation | undefined>(Math.max(1, this.options.maxRememberedClosed));
+    // The queue grows (doubling) up to maxRememberedClosed slots as memories pile up, so a short
+    // capture does not pay for a million slots.
+    this.rememberedQueue = new Array<ClosedIncarnation | undefined>(Math.min(1024, this.rememberedLimit()));
     this.balance = new SynBalance(this.options.synFloodOutstanding);
   }
 
@@ -279,7 +281,8 @@ export class FlowTracker {
     // Nothing is tracked any more: the pooled states (as many as the peak of live flows) and the
     // memories of closed incarnations go, before the later stages need the memory.
     this.pool.length = 0;
-    this.rememberedQueue.fill(undefined);
+    this.rememberedQueue = [];
+    this.rememberedHead = 0;
     this.rememberedFree.length = 0;
     this.remembered.clear();
     this.rememberedCount = 0;
@@ -468,11 +471,13 @@ export class FlowTracker {
     // One memory per hash: a colliding tuple overwrites it (losing a `previous` link, never
     // making a wrong one, since lookups compare every field). Memories past their age leave from
     // the head of the queue; when it is full, the oldest leaves whatever its age.
-    const queue = this.rememberedQueue;
     const keep = this.options.rememberClosedSeconds;
+    const limit = this.rememberedLimit();
+    if (this.rememberedCount === this.rememberedQueue.length && this.rememberedCount < limit) this.growRememberedQueue(limit);
+    const queue = this.rememberedQueue;
     while (this.rememberedCount > 0) {
       const head = queue[this.rememberedHead]!;
-      if (this.rememberedCount < queue.length && !(endT - head.lastT > keep)) break;
+      if (this.rememberedCount < limit && !(endT - head.lastT > keep)) break;
       this.remembered.remove(head);
       queue[this.rememberedHead] = undefined;
       this.rememberedFree.push(head);
@@ -500,6 +505,20 @@ export class FlowTracker {
     else this.onFlow?.(this.scratch.record(f, reason, endT));
     f.reset();
     this.pool.push(f);
+  }
+
+  /** How many memories of closed incarnations are kept at most (see rememberedQueue). */
+  private rememberedLimit(): number {
+    return Math.max(1, this.options.maxRememberedClosed);
+  }
+
+  /** Doubles the queue of memories (up to `limit` slots), oldest first from slot 0. */
+  private growRememberedQueue(limit: number): void {
+    const old = this.rememberedQueue;
+    const next = new Array<ClosedIncarnation | undefined>(Math.min(limit, old.length * 2));
+    for (let i = 0; i < this.rememberedCount; i++) next[i] = old[(this.rememberedHead + i) % old.length];
+    this.rememberedQueue = next;
+    this.rememberedHead = 0;
   }
 
   /** Applies one endpoint event and records the transition when the state changes. */

@@ -4,8 +4,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Harness } from './helpers.ts';
-import type { Step } from './helpers.ts';
+import { Harness, SERVER } from './helpers.ts';
+import type { Host, Step } from './helpers.ts';
 import type { FlowRecord } from '../../src/tcp/index.ts';
 
 const C_ISN = 1000;
@@ -216,6 +216,41 @@ describe('per-endpoint state machine', () => {
     assert.ok(Math.abs(second.previous.secondsSinceLastPacket - 2.01) < 1e-6);
     assert.equal(second.finalState.client, 'SYN_SENT');
     assert.equal(second.finalState.server, 'SYN_RECEIVED');
+  });
+
+  // The memories of closed tuples sit in a queue that grows as they pile up (from 1024 slots) up
+  // to maxRememberedClosed: a reuse links to the tuple's last connection while its memory is
+  // kept, whichever slot and growth step it went through, and not once the limit pushed it out.
+  it('links a reused tuple to its previous connection across queue growth, and not past maxRememberedClosed', () => {
+    const tuples = 3000;
+    for (const limit of [1_048_576, 2500]) {
+      const h = new Harness({ maxRememberedClosed: limit });
+      const client = (i: number): Host => ({ ip: 0x0a000100 + i, port: 40000 });
+      // First, 600 connections on other tuples whose memories age out (past rememberClosedSeconds)
+      // before the rounds below: the queue's head has moved when it grows, so growth must unwrap it.
+      for (let i = 0; i < 600; i++) {
+        h.send({ from: 'c', flags: 'S', seq: 7 }, 1, { ip: 0x0b000000 + i, port: 40000 }, SERVER);
+        h.send({ from: 's', flags: 'R', seq: 0, ack: 8 }, 1, { ip: 0x0b000000 + i, port: 40000 }, SERVER);
+      }
+      h.advance(70_000);
+      // Round 1: one RST-closed connection per tuple; 30 s later (past every linger, so all of
+      // them have left the table and are memories), round 2: each tuple again, in the same order.
+      for (const round of [0, 1]) {
+        if (round === 1) h.advance(30_000);
+        for (let i = 0; i < tuples; i++) {
+          h.send({ from: 'c', flags: 'S', seq: 1000 + round * 50_000 }, 1, client(i), SERVER);
+          h.send({ from: 's', flags: 'R', seq: 0, ack: 1001 + round * 50_000 }, 1, client(i), SERVER);
+        }
+      }
+      const flows = h.finish();
+      assert.equal(flows.length, 600 + 2 * tuples);
+      const second = flows.slice(600 + tuples);
+      const linked = second.filter((f, i) => f.previous?.flowId === 600 + i + 1).length;
+      // With the limit, the first (tuples - limit) memories were pushed out by the later ones.
+      assert.equal(linked, Math.min(tuples, limit), `limit ${limit}`);
+      assert.equal(second[0]?.previous === undefined, limit < tuples);
+      assert.ok(second.every((f, i) => f.previous === undefined || f.previous.flowId === 600 + i + 1));
+    }
   });
 
   it('TIME_WAIT reuse: the new SYN arrives while the server still sits in TIME_WAIT', () => {

@@ -18,7 +18,6 @@
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/types.ts';
 import type { TcpSegment } from '../decode/types.ts';
 import { flowHash, matchesEndpoints, sentByClient } from '../flow/flow-key.ts';
-import type { FlowKeyFields } from '../flow/flow-key.ts';
 import { FlowTable, SMALL_KEY } from '../flow/flow-table.ts';
 import { seqDiff, seqGt, seqGte, seqLt, seqMax } from '../flow/seq.ts';
 import {
@@ -38,21 +37,12 @@ import {
 import { DEFAULT_FLOW_TRACKER_OPTIONS } from './options.ts';
 import type { FlowTrackerOptions } from './options.ts';
 import { FlowStore } from './flow-store.ts';
-import { MemoryTable } from './memory-table.ts';
+import { MemoryRing, MemoryTable } from './memory-table.ts';
+import type { ClosedIncarnation } from './memory-table.ts';
 import { isUnansweredSynOnly, SynBalance, SynFolds } from './syn-folds.ts';
 import { isFinalState, nextState } from './transitions.ts';
 import type { EndpointEvent } from './transitions.ts';
 import type { FlowRecord, TcpState } from './types.ts';
-
-/** The last closed incarnation of a 4-tuple, remembered to fill the next one's `previous`. */
-interface ClosedIncarnation extends FlowKeyFields {
-  flowId: number;
-  incarnation: number;
-  hash: number;
-  lastT: number;
-  finalClient: TcpState;
-  finalServer: TcpState;
-}
 
 /** Ports below this are "well known" (IANA system ports) and taken as the server's. */
 const WELL_KNOWN_PORT_LIMIT = 1024;
@@ -124,22 +114,23 @@ export class FlowTracker {
   private readonly lingering = new LruList();
   /** Closed flows with both sides in CLOSED or TIME_WAIT: `finalLingerSeconds`. */
   private readonly lingeringFinal = new LruList();
-  /** Closed incarnations by tuple hash, for `previous`; bounded by the queue below. */
-  private readonly remembered = new MemoryTable<ClosedIncarnation>();
+  /** Closed incarnations by tuple hash, for `previous`: the newest memory per key. */
+  private readonly remembered = new MemoryTable();
   /**
-   * The same memories in order of closing, a circular queue of up to `maxRememberedClosed` slots: a
-   * memory leaves from the head once it is older than `rememberClosedSeconds` (it can no longer
-   * link anything) or when the queue is full. A queue, not Map insertion order, because V8 Map
-   * iteration skips deleted slots one by one and evicting "the first key" that way turns
-   * quadratic on long captures. Memories leave by age, not only by count, so that which ones are
-   * kept does not depend on how many other flows closed meanwhile: a shard of the capture (see
-   * `--jobs`) links exactly the incarnations the whole capture links.
+   * The memories in order of closing: one leaves from the head once it is older than
+   * `rememberClosedSeconds` (it can no longer link anything) or when `maxRememberedClosed` are
+   * kept. A queue, not Map insertion order, because V8 Map iteration skips deleted slots one by
+   * one and evicting "the first key" that way turns quadratic on long captures. Memories leave by
+   * age, not only by count, so that which ones are kept does not depend on how many other flows
+   * closed meanwhile: a shard of the capture (see `--jobs`) links exactly the incarnations the
+   * whole capture links.
    */
-  private rememberedQueue: (ClosedIncarnation | undefined)[];
-  private rememberedHead = 0;
-  private rememberedCount = 0;
-  /** Memory objects that left the queue, for reuse. */
-  private readonly rememberedFree: ClosedIncarnation[] = [];
+  private readonly memories = new MemoryRing();
+  /** What a hit in `remembered` is read into (one object, reused). */
+  private readonly recalled: ClosedIncarnation = {
+    c0: 0, c1: 0, c2: 0, c3: 0, cPort: 0, s0: 0, s1: 0, s2: 0, s3: 0, sPort: 0, vlan: 0,
+    flowId: 0, incarnation: 0, hash: 0, lastT: 0, finalClient: 'CLOSED', finalServer: 'CLOSED',
+  };
   private nextId = 1;
   private sweepSec = -Infinity;
   private lastSec = 0;
@@ -184,9 +175,6 @@ export class FlowTracker {
       tsPrecisionDigits: this.options.tsPrecisionDigits,
       keepRoutineSamplesOfFirstFlows: this.options.keepRoutineSamplesOfFirstFlows,
     });
-    // The queue grows (doubling) up to maxRememberedClosed slots as memories pile up, so a short
-    // capture does not pay for a million slots.
-    this.rememberedQueue = new Array<ClosedIncarnation | undefined>(Math.min(1024, this.rememberedLimit()));
     this.balance = new SynBalance(this.options.synFloodOutstanding);
   }
 
@@ -281,11 +269,8 @@ export class FlowTracker {
     // Nothing is tracked any more: the pooled states (as many as the peak of live flows) and the
     // memories of closed incarnations go, before the later stages need the memory.
     this.pool.length = 0;
-    this.rememberedQueue = [];
-    this.rememberedHead = 0;
-    this.rememberedFree.length = 0;
+    this.memories.clear();
     this.remembered.clear();
-    this.rememberedCount = 0;
   }
 
   /**
@@ -387,7 +372,8 @@ export class FlowTracker {
     f.client.stateSinceT = t;
     f.server.stateSinceT = t;
 
-    const prev = this.remembered.get(hash & SMALL_KEY);
+    const seq = this.remembered.get(hash & SMALL_KEY);
+    const prev = seq < 0 ? undefined : this.memories.read(seq, this.recalled);
     if (prev !== undefined && matchesEndpoints(prev, seg)) {
       if (t - prev.lastT <= this.options.rememberClosedSeconds) {
         f.incarnation = prev.incarnation + 1;
@@ -472,53 +458,20 @@ export class FlowTracker {
     // making a wrong one, since lookups compare every field). Memories past their age leave from
     // the head of the queue; when it is full, the oldest leaves whatever its age.
     const keep = this.options.rememberClosedSeconds;
-    const limit = this.rememberedLimit();
-    if (this.rememberedCount === this.rememberedQueue.length && this.rememberedCount < limit) this.growRememberedQueue(limit);
-    const queue = this.rememberedQueue;
-    while (this.rememberedCount > 0) {
-      const head = queue[this.rememberedHead]!;
-      if (this.rememberedCount < limit && !(endT - head.lastT > keep)) break;
-      this.remembered.remove(head);
-      queue[this.rememberedHead] = undefined;
-      this.rememberedFree.push(head);
-      this.rememberedHead = (this.rememberedHead + 1) % queue.length;
-      this.rememberedCount--;
+    const limit = Math.max(1, this.options.maxRememberedClosed);
+    const memories = this.memories;
+    while (memories.count > 0) {
+      const head = memories.headSeq;
+      if (memories.count < limit && !(endT - memories.lastTOf(head) > keep)) break;
+      this.remembered.remove(memories.keyOf(head), head);
+      memories.shift();
     }
-    const memory: ClosedIncarnation = this.rememberedFree.pop() ?? {
-      c0: 0, c1: 0, c2: 0, c3: 0, cPort: 0, s0: 0, s1: 0, s2: 0, s3: 0, sPort: 0, vlan: 0,
-      flowId: 0, incarnation: 0, hash: 0, lastT: 0, finalClient: 'CLOSED', finalServer: 'CLOSED',
-    };
-    queue[(this.rememberedHead + this.rememberedCount) % queue.length] = memory;
-    this.rememberedCount++;
-    memory.c0 = f.c0; memory.c1 = f.c1; memory.c2 = f.c2; memory.c3 = f.c3; memory.cPort = f.cPort;
-    memory.s0 = f.s0; memory.s1 = f.s1; memory.s2 = f.s2; memory.s3 = f.s3; memory.sPort = f.sPort;
-    memory.vlan = f.vlan;
-    memory.flowId = f.id;
-    memory.incarnation = f.incarnation;
-    memory.hash = f.hash;
-    memory.lastT = f.lastT;
-    memory.finalClient = f.client.state;
-    memory.finalServer = f.server.state;
-    this.remembered.set(memory);
+    this.remembered.set(f.hash & SMALL_KEY, memories.push(f));
     this.flowsEmitted++;
     if (this.store !== undefined) this.store.put(f.id - 1, f, reason, endT);
     else this.onFlow?.(this.scratch.record(f, reason, endT));
     f.reset();
     this.pool.push(f);
-  }
-
-  /** How many memories of closed incarnations are kept at most (see rememberedQueue). */
-  private rememberedLimit(): number {
-    return Math.max(1, this.options.maxRememberedClosed);
-  }
-
-  /** Doubles the queue of memories (up to `limit` slots), oldest first from slot 0. */
-  private growRememberedQueue(limit: number): void {
-    const old = this.rememberedQueue;
-    const next = new Array<ClosedIncarnation | undefined>(Math.min(limit, old.length * 2));
-    for (let i = 0; i < this.rememberedCount; i++) next[i] = old[(this.rememberedHead + i) % old.length];
-    this.rememberedQueue = next;
-    this.rememberedHead = 0;
   }
 
   /** Applies one endpoint event and records the transition when the state changes. */

@@ -218,6 +218,23 @@ describe('per-endpoint state machine', () => {
     assert.equal(second.finalState.server, 'SYN_RECEIVED');
   });
 
+  // A history past the ten letters packed in one number (the rest go to an overflow list):
+  // zero windows and retransmissions at Zeek's logarithmic counts 1 and 10, both directions.
+  // The expected text is what the string-building implementation gave for the same segments.
+  it('a long history (16 letters: W/w and T/t at counts 1 and 10) reads back in order', () => {
+    const h = new Harness();
+    for (const s of EXCHANGE.slice(0, 5)) h.send(s);
+    for (let i = 0; i < 12; i++) h.send({ from: 'c', flags: 'A', seq: 1101, ack: 5201, window: 0 });
+    for (let i = 0; i < 12; i++) h.send({ from: 's', flags: 'A', seq: 5201, ack: 1101, window: 0 });
+    for (let i = 0; i < 12; i++) h.send({ from: 'c', flags: 'PA', seq: 1001, ack: 5201, len: 100 });
+    for (let i = 0; i < 12; i++) h.send({ from: 's', flags: 'PA', seq: 5001, ack: 1101, len: 200 });
+    h.send({ from: 'c', flags: 'FA', seq: 1101, ack: 5201 });
+    h.send({ from: 's', flags: 'RA', seq: 5201, ack: 1102 });
+    const [flow] = h.finish();
+    assert.equal(flow?.history, 'ShADdWWawwTTttFr');
+    assert.equal(flow?.connState, 'RSTR');
+  });
+
   // The memories of closed tuples sit in a queue that grows as they pile up (from 1024 slots) up
   // to maxRememberedClosed: a reuse links to the tuple's last connection while its memory is
   // kept, whichever slot and growth step it went through, and not once the limit pushed it out.

@@ -500,7 +500,13 @@ class ScratchFlow implements FlowSummary {
   readonly secondsInFinalState = { client: 0, server: 0 };
   readonly finalStateSinceSeconds = { client: 0, server: 0 };
   readonly transitionPool: ScratchTransition[] = [];
-  readonly transitionList: ScratchTransition[] = [];
+  /**
+   * The transitions list of each length so far, over the same pooled objects (list n holds pool
+   * entries 0 .. n-1): resizing one list per flow made V8 trim and regrow its backing store,
+   * tens of megabytes of garbage per pass over a large store.
+   */
+  readonly transitionLists: ScratchTransition[][] = [];
+  transitionList: ScratchTransition[] = [];
   /** The page holding the flow's record: its transitions and samples are decoded from it when read. */
   buf: Uint8Array = NO_BYTES;
   /** Where the flow's encoded transitions are, and whether {@link transitions} decoded them (this flow). */
@@ -1269,9 +1275,14 @@ export class FlowStore implements FlowList {
     const firstFrame = s.firstFrame;
     const firstSec = s.firstSec;
     const firstNanos = s.firstNanos;
-    const transitions = s.transitionList;
     const pool = s.transitionPool;
     while (pool.length < n) pool.push(new ScratchTransition());
+    let list = s.transitionLists[n];
+    if (list === undefined) {
+      list = pool.slice(0, n);
+      s.transitionLists[n] = list;
+    }
+    s.transitionList = list;
     for (let i = 0; i < n; i++) {
       const t = pool[i]!;
       t.frame = firstFrame + r.uint();
@@ -1284,9 +1295,7 @@ export class FlowStore implements FlowList {
       t.from = STATE_BY_CODE[(code >>> 2) & 15] as TcpState;
       t.to = STATE_BY_CODE[(code >>> 6) & 15] as TcpState;
       t.inferred = (code & 2) !== 0;
-      transitions[i] = t;
     }
-    transitions.length = n;
     s.transitionsRead = true;
   }
 

@@ -28,7 +28,7 @@
  * its own match logic then decides exactly as before, so findings do not depend on the lists.
  */
 import type { Endpoint, FlowList, FlowRecord, FlowSummary, TransitionCore } from '../tcp/types.ts';
-import { clientAddressKey, scanFlows } from '../tcp/flow-summary.ts';
+import { clientAddressKey, sampledSegmentCount, scanFlows } from '../tcp/flow-summary.ts';
 import type { DetectorInput } from './types.ts';
 import { hasDataAfterFin } from './half-close.ts';
 import { hasKeepaliveSample } from './keepalive-timeout.ts';
@@ -292,10 +292,15 @@ export function flowIndex(input: DetectorInput): FlowIndex {
     // Capture quality's counts (it used to walk the flows itself).
     if (isOneWayFlow(f)) oneWay++;
     if (f.endSeconds > lastFlowSeconds) lastFlowSeconds = f.endSeconds;
-    if (f.segments.length > 0) {
+    // Samples are decoded only for flows whose counters allow a match: a sampled keepalive probe
+    // was counted as one, and a sampled FIN (FIN flag, with or without RST) was counted as a FIN
+    // or a RST segment of its sender.
+    if (sampledSegmentCount(f) > 0) {
       sampled.push(p);
-      if (hasKeepaliveSample(f)) keepaliveProbed.push(recordAt(p));
-      if (hasDataAfterFin(f)) halfClosed.push(recordAt(p));
+      if (counts.keepaliveProbes > 0 && hasKeepaliveSample(f)) keepaliveProbed.push(recordAt(p));
+      if (counts.finClient + counts.finServer + counts.rstClient + counts.rstServer > 0 && hasDataAfterFin(f)) {
+        halfClosed.push(recordAt(p));
+      }
     }
     if (counts.rstClient + counts.rstServer > 0) reset.push(recordAt(p));
     if (counts.synRetransmissions >= 1) synRetransmitted.push(recordAt(p));

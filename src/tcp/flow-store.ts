@@ -473,6 +473,24 @@ class ScratchTransition implements TransitionCore {
 }
 
 /**
+ * A segment sample of a summary: pooled and overwritten flow after flow (records get their own
+ * objects). It has `retransmission` present and undefined where a record's sample has none (see
+ * FlowSummary), hence no `implements SegmentSample` under exactOptionalPropertyTypes.
+ */
+class ScratchSegment {
+  frame = 0;
+  relSeconds = 0;
+  from: Side = 'client';
+  flags = '';
+  seq = 0;
+  ack = 0;
+  len = 0;
+  window = 0;
+  /** Always present (possibly undefined) on the pooled object, so its shape never changes. */
+  retransmission: NonNullable<SegmentSample['retransmission']> | undefined = undefined;
+}
+
+/**
  * The one mutable {@link FlowSummary} a store decodes every flow into (FlowStore.read): `scan`
  * hands it out as is, `at` copies it into a fresh record. Nested objects are reused too.
  */
@@ -531,6 +549,9 @@ class ScratchFlow implements FlowSummary {
   segmentsDropped = false;
   segmentPos = 0;
   segmentCache: readonly SegmentSample[] | undefined = undefined;
+  /** Pooled samples and one list per length over them, as for transitions (see transitionLists). */
+  readonly segmentPool: ScratchSegment[] = [];
+  readonly segmentLists: ScratchSegment[][] = [];
   readonly rtt = { serverSide: 0, clientSide: 0, total: 0 };
   rttMs: FlowRecord['rttMs'] | undefined = undefined;
   readonly previousScratch = { flowId: 0, secondsSinceLastPacket: 0, finalState: undefined as unknown as FlowRecord['finalState'], sameClient: false };
@@ -553,6 +574,11 @@ class ScratchFlow implements FlowSummary {
   get transitions(): readonly TransitionCore[] {
     if (!this.transitionsRead) this.decodeTransitions(this);
     return this.transitionList;
+  }
+
+  /** See FlowSummary.sampledSegments: what `segments.length` will be, from the record's count. */
+  get sampledSegments(): number {
+    return this.segmentsDropped ? 0 : this.segmentCount;
   }
 
   /** The segment samples, decoded on first read during this flow's visit. */
@@ -1299,12 +1325,41 @@ export class FlowStore implements FlowList {
     s.transitionsRead = true;
   }
 
-  /** The samples of the summary `s` (its `segments` getter): decoded once per flow with a reader of their own. */
+  /**
+   * The samples of the summary `s` (its `segments` getter): decoded once per flow with a reader of
+   * their own, into pooled objects (the pre-pass of the diagnosis reads the samples of every
+   * sampled flow, and allocating them was most of its garbage).
+   */
   private summarySegments(s: ScratchFlow): readonly SegmentSample[] {
+    const n = s.segmentCount;
+    if (s.segmentsDropped || n === 0) return NO_SEGMENTS;
     const r = this.segmentReader;
     r.buf = s.buf;
     r.pos = s.segmentPos;
-    return this.readSegments(r, s);
+    const pool = s.segmentPool;
+    while (pool.length < n) pool.push(new ScratchSegment());
+    let list = s.segmentLists[n];
+    if (list === undefined) {
+      list = pool.slice(0, n);
+      s.segmentLists[n] = list;
+    }
+    const firstSec = s.firstSec;
+    const firstNanos = s.firstNanos;
+    for (let i = 0; i < n; i++) {
+      const seg = pool[i]!;
+      seg.frame = s.firstFrame + r.uint();
+      r.time(firstSec, firstNanos);
+      const bits = r.uint();
+      seg.relSeconds = roundSeconds(r.sec - firstSec + (r.nanos - firstNanos) * 1e-9);
+      seg.from = (bits & 1) !== 0 ? 'client' : 'server';
+      seg.flags = flagsToText(bits >>> 4);
+      seg.seq = r.uint();
+      seg.ack = r.uint() - 1;
+      seg.len = r.uint();
+      seg.window = r.uint();
+      seg.retransmission = RETX_NAMES[(bits >>> 1) & 7];
+    }
+    return list as readonly SegmentSample[];
   }
 
   private decode(r: Reader, idOf?: (storedId: number) => number): FlowRecord {

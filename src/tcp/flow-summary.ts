@@ -47,3 +47,8 @@ export function addressKeyText(key: number | string): string {
   const word = (i: number): number => ((key.charCodeAt(i) << 16) | key.charCodeAt(i + 1)) >>> 0;
   return formatAddress(word(1), word(3), word(5), word(7));
 }
+
+/** How many segment samples the flow has (`segments.length`), without decoding them when the summary knows. */
+export function sampledSegmentCount(flow: FlowSummary): number {
+  return flow.sampledSegments ?? flow.segments.length;
+}

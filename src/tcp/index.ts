@@ -11,6 +11,6 @@ export { zeekConnState } from './verdict.ts';
 export type { ZeekVerdictInput } from './verdict.ts';
 export { ZeekSession } from './history.ts';
 export { handshakeOutcome, FlowStore } from './flow-store.ts';
-export { addressKeyText, clientAddressKey, scanFlows, serverAddressKey } from './flow-summary.ts';
+export { addressKeyText, clientAddressKey, sampledSegmentCount, scanFlows, serverAddressKey } from './flow-summary.ts';
 export type { FlowStoreOptions, FlowStoreParts } from './flow-store.ts';
 export type * from './types.ts';

@@ -263,8 +263,8 @@ export type TransitionCore = Omit<Transition, 'ts'>;
  * too) for every flow of the pass: read it during the visit, keep numbers or strings from it, and
  * fetch `list.at(position)` for a record to keep.
  *
- * `rttMs`, `previous` and `finalStateSinceSeconds` may be present and undefined (a reused object
- * cannot drop a property without a slow shape change).
+ * `rttMs`, `previous` and `finalStateSinceSeconds`, and a segment sample's `retransmission`, may
+ * be present and undefined (a reused object cannot drop a property without a slow shape change).
  */
 export interface FlowSummary
   extends Omit<FlowRecord, 'start' | 'end' | 'transitions' | 'zeekContinuations' | 'rttMs' | 'previous' | 'finalStateSinceSeconds'> {
@@ -281,4 +281,9 @@ export interface FlowSummary
   readonly clientAddressKey?: number | string;
   /** The server address as an exact key, as {@link clientAddressKey}. */
   readonly serverAddressKey?: number | string;
+  /**
+   * `segments.length`, known without decoding the samples (a store's summaries). Absent on
+   * records: read it with `sampledSegmentCount()` (flow-summary.ts).
+   */
+  readonly sampledSegments?: number;
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { createReadStream, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FlowState } from '../../src/tcp/flow-state.ts';
-import { addressKeyText, clientAddressKey, FlowStore, FlowTracker, scanFlows, serverAddressKey } from '../../src/tcp/index.ts';
+import { addressKeyText, clientAddressKey, FlowStore, FlowTracker, sampledSegmentCount, scanFlows, serverAddressKey } from '../../src/tcp/index.ts';
 import type { FlowList, FlowRecord, FlowSummary } from '../../src/tcp/index.ts';
 import { createTcpSegment, DecodeStatus } from '../../src/decode/types.ts';
 import { decodePacket } from '../../src/decode/index.ts';
@@ -74,6 +74,7 @@ function assertSummariesMatch(list: FlowList): void {
     );
     assert.equal(addressKeyText(clientAddressKey(summary)), record.client.ip);
     assert.equal(addressKeyText(serverAddressKey(summary)), record.server.ip);
+    assert.equal(sampledSegmentCount(summary), record.segments.length, `flow ${record.id}: sampled segments`);
   });
   assert.equal(visits, list.length, 'one visit per flow');
 }

@@ -9,6 +9,7 @@
  */
 
 import type { FlowTableEntry } from '../flow/flow-table.ts';
+import type { Float64Slabs } from './float-slabs.ts';
 import { ZeekSession } from './history.ts';
 import type { FlowCounts, FlowRecord, Side, TcpState } from './types.ts';
 
@@ -175,11 +176,16 @@ const INITIAL_SAMPLES = 2;
 const RETAINED_TRANSITIONS = 24;
 const RETAINED_SAMPLES = 48;
 
-/** Doubles a packed array's capacity, keeping its first `used` numbers. */
-export function grow(arr: Float64Array, used: number): Float64Array<ArrayBuffer> {
+/** Doubles a packed array's capacity, keeping its first `used` numbers (from `slabs` when given). */
+export function grow(arr: Float64Array, used: number, slabs?: Float64Slabs): Float64Array {
+  if (slabs !== undefined) return slabs.grow(arr, used);
   const next = new Float64Array(arr.length * 2);
   next.set(arr.subarray(0, used));
   return next;
+}
+
+function newArray(length: number, slabs: Float64Slabs | undefined): Float64Array {
+  return slabs !== undefined ? slabs.take(length) : new Float64Array(length);
 }
 
 /** Sample retransmission kinds (index into SAMPLE_RETRANSMISSION_NAMES). */
@@ -283,13 +289,13 @@ export class FlowState implements FlowTableEntry<FlowState> {
    * pooled FlowState keeps its capacity: growing arrays of young objects owned by long-lived flows
    * were most of the old-generation garbage.
    */
-  transitions = new Float64Array(INITIAL_TRANSITIONS * TRANSITION_FIELDS);
+  transitions: Float64Array;
   transitionsLength = 0;
   transitionsOmitted = 0;
   /** Weirds counted on this flow (any name); a flow with one keeps its segment samples. */
   weirdCount = 0;
   /** First samples, SAMPLE_FIELDS numbers each: frame, sec, nanos, fromClient, flags, seq, ack|-1, len, window, retx. */
-  samples = new Float64Array(INITIAL_SAMPLES * SAMPLE_FIELDS);
+  samples: Float64Array;
   /** Numbers used in `samples` (SAMPLE_FIELDS per sample). */
   samplesLength = 0;
   /** Ring of the last samples (allocated once the head is full), `tailCount` written so far. */
@@ -297,10 +303,20 @@ export class FlowState implements FlowTableEntry<FlowState> {
   tailCount = 0;
 
   /**
+   * @param slabs - where the packed arrays come from and go back to (the tracker's); without it
+   *   they are allocated on their own.
+   */
+  constructor(slabs?: Float64Slabs) {
+    this.transitions = newArray(INITIAL_TRANSITIONS * TRANSITION_FIELDS, slabs);
+    this.samples = newArray(INITIAL_SAMPLES * SAMPLE_FIELDS, slabs);
+  }
+
+  /**
    * Back to the state of a new instance, for reuse from the tracker's pool. Every field declared
    * above must be reset here (the flow-state test compares a reset instance with a new one).
+   * Arrays grown past what a pooled state keeps go back to `slabs` when given.
    */
-  reset(): void {
+  reset(slabs?: Float64Slabs): void {
     this.c0 = 0; this.c1 = 0; this.c2 = 0; this.c3 = 0; this.cPort = 0;
     this.s0 = 0; this.s1 = 0; this.s2 = 0; this.s3 = 0; this.sPort = 0;
     this.vlan = -1;
@@ -356,12 +372,17 @@ export class FlowState implements FlowTableEntry<FlowState> {
     this.serverEstablishedRetracted = false;
     this.transitionsLength = 0;
     if (this.transitions.length > RETAINED_TRANSITIONS * TRANSITION_FIELDS) {
-      this.transitions = new Float64Array(INITIAL_TRANSITIONS * TRANSITION_FIELDS);
+      slabs?.give(this.transitions);
+      this.transitions = newArray(INITIAL_TRANSITIONS * TRANSITION_FIELDS, slabs);
     }
     this.transitionsOmitted = 0;
     this.weirdCount = 0;
     this.samplesLength = 0;
-    if (this.samples.length > RETAINED_SAMPLES * SAMPLE_FIELDS) this.samples = new Float64Array(INITIAL_SAMPLES * SAMPLE_FIELDS);
+    if (this.samples.length > RETAINED_SAMPLES * SAMPLE_FIELDS) {
+      slabs?.give(this.samples);
+      this.samples = newArray(INITIAL_SAMPLES * SAMPLE_FIELDS, slabs);
+    }
+    if (this.tail !== null) slabs?.give(this.tail);
     this.tail = null;
     this.tailCount = 0;
   }

@@ -36,6 +36,7 @@ import {
 } from './flow-state.ts';
 import { DEFAULT_FLOW_TRACKER_OPTIONS } from './options.ts';
 import type { FlowTrackerOptions } from './options.ts';
+import { Float64Slabs } from './float-slabs.ts';
 import { FlowStore } from './flow-store.ts';
 import { MemoryRing, MemoryTable } from './memory-table.ts';
 import type { ClosedIncarnation } from './memory-table.ts';
@@ -108,6 +109,8 @@ export class FlowTracker {
    * time on busy captures. The pool is bounded by the peak number of live flows.
    */
   private readonly pool: FlowState[] = [];
+  /** The pooled states' packed arrays (transitions, samples), recycled by length. */
+  private readonly slabs = new Float64Slabs();
   private readonly table = new FlowTable<FlowState>();
   private readonly active = new LruList();
   /** Closed flows with a side not in a final state (e.g. after a RST one side ignored): `lingerSeconds`. */
@@ -269,6 +272,7 @@ export class FlowTracker {
     // Nothing is tracked any more: the pooled states (as many as the peak of live flows) and the
     // memories of closed incarnations go, before the later stages need the memory.
     this.pool.length = 0;
+    this.slabs.clear();
     this.memories.clear();
     this.remembered.clear();
   }
@@ -320,7 +324,7 @@ export class FlowTracker {
       this.flowsEvictedForCapacity++;
       this.retire(this.flood.head, 'idle_timeout', t);
     }
-    const f = this.pool.pop() ?? new FlowState();
+    const f = this.pool.pop() ?? new FlowState(this.slabs);
     // Roles. A SYN fixes them; without one, use the first rule that applies:
     // 1. a SYN-ACK: its receiver sent the SYN we missed;
     // 2. ports: a well-known port (< 1024) faces an unprivileged one, or a non-ephemeral port
@@ -448,7 +452,7 @@ export class FlowTracker {
       this.floodLive--;
       if (isUnansweredSynOnly(f)) {
         this.folds.add(f);
-        f.reset();
+        f.reset(this.slabs);
         this.pool.push(f);
         return;
       }
@@ -470,7 +474,7 @@ export class FlowTracker {
     this.flowsEmitted++;
     if (this.store !== undefined) this.store.put(f.id - 1, f, reason, endT);
     else this.onFlow?.(this.scratch.record(f, reason, endT));
-    f.reset();
+    f.reset(this.slabs);
     this.pool.push(f);
   }
 
@@ -493,7 +497,7 @@ export class FlowTracker {
     ep.stateSinceT = t;
     const used = f.transitionsLength;
     if (used < this.options.maxTransitionsPerFlow * TRANSITION_FIELDS) {
-      if (used + TRANSITION_FIELDS > f.transitions.length) f.transitions = grow(f.transitions, used);
+      if (used + TRANSITION_FIELDS > f.transitions.length) f.transitions = grow(f.transitions, used, this.slabs);
       const tr = f.transitions;
       tr[used] = frame;
       tr[used + 1] = tsSec;
@@ -927,7 +931,7 @@ export class FlowTracker {
     let at: number;
     if (f.samplesLength < o.maxHeadSamples * SAMPLE_FIELDS) {
       at = f.samplesLength;
-      if (at + SAMPLE_FIELDS > f.samples.length) f.samples = grow(f.samples, at);
+      if (at + SAMPLE_FIELDS > f.samples.length) f.samples = grow(f.samples, at, this.slabs);
       arr = f.samples;
       f.samplesLength = at + SAMPLE_FIELDS;
     } else {
@@ -935,7 +939,7 @@ export class FlowTracker {
         f.tailCount++;
         return;
       }
-      if (f.tail === null) f.tail = new Float64Array(o.maxTailSamples * SAMPLE_FIELDS);
+      if (f.tail === null) f.tail = this.slabs.take(o.maxTailSamples * SAMPLE_FIELDS);
       arr = f.tail;
       at = (f.tailCount % o.maxTailSamples) * SAMPLE_FIELDS;
       f.tailCount++;

@@ -473,6 +473,21 @@ class ScratchTransition implements TransitionCore {
 }
 
 /**
+ * The list of length `n` over the first `n` pooled objects (made as needed), one list per length
+ * kept in `lists`: a summary's transitions and samples are overwritten flow after flow, and
+ * resizing one list per flow made V8 trim and regrow its backing store every time.
+ */
+function pooledList<T>(pool: T[], lists: T[][], n: number, make: () => T): T[] {
+  while (pool.length < n) pool.push(make());
+  let list = lists[n];
+  if (list === undefined) {
+    list = pool.slice(0, n);
+    lists[n] = list;
+  }
+  return list;
+}
+
+/**
  * A segment sample of a summary: pooled and overwritten flow after flow (records get their own
  * objects). It has `retransmission` present and undefined where a record's sample has none (see
  * FlowSummary), hence no `implements SegmentSample` under exactOptionalPropertyTypes.
@@ -518,11 +533,7 @@ class ScratchFlow implements FlowSummary {
   readonly secondsInFinalState = { client: 0, server: 0 };
   readonly finalStateSinceSeconds = { client: 0, server: 0 };
   readonly transitionPool: ScratchTransition[] = [];
-  /**
-   * The transitions list of each length so far, over the same pooled objects (list n holds pool
-   * entries 0 .. n-1): resizing one list per flow made V8 trim and regrow its backing store,
-   * tens of megabytes of garbage per pass over a large store.
-   */
+  /** The transitions list of each length so far, over the pooled objects (see pooledList). */
   readonly transitionLists: ScratchTransition[][] = [];
   transitionList: ScratchTransition[] = [];
   /** The page holding the flow's record: its transitions and samples are decoded from it when read. */
@@ -1302,13 +1313,7 @@ export class FlowStore implements FlowList {
     const firstSec = s.firstSec;
     const firstNanos = s.firstNanos;
     const pool = s.transitionPool;
-    while (pool.length < n) pool.push(new ScratchTransition());
-    let list = s.transitionLists[n];
-    if (list === undefined) {
-      list = pool.slice(0, n);
-      s.transitionLists[n] = list;
-    }
-    s.transitionList = list;
+    s.transitionList = pooledList(pool, s.transitionLists, n, () => new ScratchTransition());
     for (let i = 0; i < n; i++) {
       const t = pool[i]!;
       t.frame = firstFrame + r.uint();
@@ -1337,12 +1342,7 @@ export class FlowStore implements FlowList {
     r.buf = s.buf;
     r.pos = s.segmentPos;
     const pool = s.segmentPool;
-    while (pool.length < n) pool.push(new ScratchSegment());
-    let list = s.segmentLists[n];
-    if (list === undefined) {
-      list = pool.slice(0, n);
-      s.segmentLists[n] = list;
-    }
+    const list = pooledList(pool, s.segmentLists, n, () => new ScratchSegment());
     const firstSec = s.firstSec;
     const firstNanos = s.firstNanos;
     for (let i = 0; i < n; i++) {

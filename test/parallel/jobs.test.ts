@@ -14,6 +14,7 @@ import type { AnalyzeOptions } from '../../src/analyze.ts';
 import { CaptureFormatError } from '../../src/capture/index.ts';
 import { PcapWriter } from '../../src/capture/writer.ts';
 import { generateConversations } from '../../src/synth/index.ts';
+import { sampledSegmentCount, scanFlows } from '../../src/tcp/index.ts';
 import { CAPTURES_DIR, CORPUS_DIR, corpusPresent, REPO_ROOT } from '../support/analyze-file.ts';
 
 async function run(bytes: Uint8Array, jobs: number, extra: Partial<AnalyzeOptions> = {}): Promise<string> {
@@ -68,6 +69,21 @@ describe('--jobs gives the result of one thread', () => {
     assert.ok(parsed.flows.some((f) => f.closeReason === 'idle_timeout'), 'some flows idle out');
     assert.equal(await run(bytes, 2, { flow }), one);
     assert.equal(await run(bytes, 3, { flow }), one);
+  });
+
+  // The diagnosis pre-pass trusts a summary's sample count instead of decoding the samples; a
+  // merged list decides per global id which shard-kept samples it drops, so check it there too.
+  it('merged summaries know how many samples they hold', async () => {
+    const bytes = syntheticCapture(3000);
+    for (const jobs of [1, 2, 3]) {
+      const report = await analyze(Readable.from([bytes]), { file: 'x', jobs, skipDiagnosis: true, flow: { keepRoutineSamplesOfFirstFlows: 5 } });
+      let sampled = 0;
+      scanFlows(report.flows, (f) => {
+        assert.equal(sampledSegmentCount(f), f.segments.length, `jobs ${jobs}, flow ${f.id}`);
+        if (f.segments.length > 0) sampled++;
+      });
+      assert.ok(sampled > 5 && sampled < report.flows.length, `jobs ${jobs}: ${sampled} flows with samples`);
+    }
   });
 
   it('a capture cut mid-record: the same partial result', async () => {

@@ -120,7 +120,8 @@ export type ToShard =
 
 /** Shard → reader. */
 export type FromShard =
-  | { readonly type: 'ack' }
+  /** A batch was tracked; its buffer comes back (transferred) to be filled again. */
+  | { readonly type: 'ack'; readonly words: Uint32Array }
   | {
       readonly type: 'done';
       readonly parts: FlowStoreParts;

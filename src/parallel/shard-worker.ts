@@ -44,7 +44,9 @@ port.on('message', (message: ToShard) => {
             t.tick(words[at + 3]!, words[at + 4]!);
           }
         }
-        send({ type: 'ack' });
+        // The buffer goes back for the next batch: allocating one per batch (360 KB, outside the
+        // heap) made both threads collect garbage for it.
+        send({ type: 'ack', words }, [words.buffer as ArrayBuffer]);
         break;
       }
       case 'finish': {

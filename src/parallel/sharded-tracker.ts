@@ -55,6 +55,8 @@ interface Shard {
   words: Uint32Array;
   entries: number;
   queued: number;
+  /** Batch buffers the shard gave back, to be filled again. */
+  readonly spare: Uint32Array[];
   done: Extract<FromShard, { type: 'done' }> | undefined;
 }
 
@@ -94,7 +96,7 @@ export class ShardedTracker {
             { eval: true },
           )
         : new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
-      const shard: Shard = { worker, words: new Uint32Array(BATCH_ENTRIES * ENTRY_WORDS), entries: 0, queued: 0, done: undefined };
+      const shard: Shard = { worker, words: new Uint32Array(BATCH_ENTRIES * ENTRY_WORDS), entries: 0, queued: 0, done: undefined, spare: [] };
       worker.on('message', (m: FromShard) => this.onMessage(shard, m));
       worker.on('error', (e: Error) => this.fail(e));
       worker.on('exit', (code) => {
@@ -174,6 +176,7 @@ export class ShardedTracker {
     switch (m.type) {
       case 'ack': {
         shard.queued--;
+        shard.spare.push(m.words);
         if (this.waiting !== undefined && !this.shards.some((s) => s.queued > MAX_QUEUED_BATCHES)) {
           const w = this.waiting;
           this.waiting = undefined;
@@ -201,7 +204,7 @@ export class ShardedTracker {
     const message: ToShard = { type: 'batch', words: shard.words, entries: shard.entries };
     shard.worker.postMessage(message, [shard.words.buffer as ArrayBuffer]);
     shard.queued++;
-    shard.words = new Uint32Array(BATCH_ENTRIES * ENTRY_WORDS);
+    shard.words = shard.spare.pop() ?? new Uint32Array(BATCH_ENTRIES * ENTRY_WORDS);
     shard.entries = 0;
   }
 }

@@ -143,8 +143,8 @@ function isRoutine(f: FlowState, reason: FlowRecord['closeReason'], handshake: H
     n.synRetransmissions === 0 &&
     n.synAckRetransmissions === 0 &&
     n.finRetransmissions === 0 &&
-    n.dataRetransmissionsClient === 0 &&
-    n.dataRetransmissionsServer === 0 &&
+    f.client.dataRetransmissions === 0 &&
+    f.server.dataRetransmissions === 0 &&
     n.zeroWindows === 0 &&
     n.keepaliveProbes === 0 &&
     n.duplicateAcks === 0 &&
@@ -962,8 +962,8 @@ export class FlowStore implements FlowList {
     w.uint(f.transitionsOmitted);
     w.uint(n.syn); w.uint(n.synAck); w.uint(n.finClient); w.uint(n.finServer);
     w.uint(n.rstClient); w.uint(n.rstServer); w.uint(n.synRetransmissions); w.uint(n.synAckRetransmissions);
-    w.uint(n.finRetransmissions); w.uint(n.dataRetransmissionsClient); w.uint(n.dataRetransmissionsServer);
-    w.uint(n.dataBytesClient); w.uint(n.dataBytesServer); w.uint(n.keepaliveProbes);
+    w.uint(n.finRetransmissions); w.uint(c.dataRetransmissions); w.uint(s.dataRetransmissions);
+    w.uint(c.dataBytes); w.uint(s.dataBytes); w.uint(n.keepaliveProbes);
     w.uint(n.duplicateAcks); w.uint(n.zeroWindows);
     w.uint(this.historyId(f.zeek));
     w.uint(c.ttl + 1); w.uint(s.ttl + 1);

@@ -22,7 +22,7 @@ export function isUnansweredSynOnly(f: FlowState): boolean {
     f.roleReason === 'syn' &&
     f.server.packets === 0 &&
     n.syn === f.client.packets &&
-    n.dataBytesClient === 0 &&
+    f.client.dataBytes === 0 &&
     n.finClient === 0 &&
     n.rstClient === 0
   );

@@ -676,14 +676,6 @@ export class FlowTracker {
       }
     }
 
-    if (fromClient) {
-      counts.dataBytesClient = snd.dataBytes;
-      counts.dataRetransmissionsClient = snd.dataRetransmissions;
-    } else {
-      counts.dataBytesServer = snd.dataBytes;
-      counts.dataRetransmissionsServer = snd.dataRetransmissions;
-    }
-
     this.sample(f, frame, tsSec, tsNanos, fromClient, flags, seq, ack ? seg.ack : -1, len, seg.window, retx);
 
     if (!f.closed) {

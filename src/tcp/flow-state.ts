@@ -10,11 +10,15 @@
 
 import type { FlowTableEntry } from '../flow/flow-table.ts';
 import type { Float64Slabs } from './float-slabs.ts';
-import { ZeekSession } from './history.ts';
+import { ZeekEndpoint, ZeekSession } from './history.ts';
 import type { FlowCounts, FlowRecord, Side, TcpState } from './types.ts';
 
-/** One direction of a flow: what one endpoint sent and where its state machine is. */
-export class EndpointTrack {
+/**
+ * One direction of a flow: what one endpoint sent and where its state machine is. It carries the
+ * Zeek view of the same endpoint too (the `z` fields of ZeekEndpoint, driven by the flow's
+ * ZeekSession), so a segment reads one object per side instead of two.
+ */
+export class EndpointTrack extends ZeekEndpoint {
   state: TcpState = 'CLOSED';
   /** Packet time (epoch seconds) at which `state` was entered. */
   stateSinceT = 0;
@@ -69,6 +73,7 @@ export class EndpointTrack {
 
   /** Back to the state of a new instance (for reuse from the tracker's pool). */
   reset(): void {
+    this.resetZeek();
     this.state = 'CLOSED';
     this.stateSinceT = 0;
     this.sent = false;
@@ -265,7 +270,7 @@ export class FlowState implements FlowTableEntry<FlowState> {
     duplicateAcks: 0,
     zeroWindows: 0,
   };
-  readonly zeek = new ZeekSession();
+  readonly zeek = new ZeekSession(this.client, this.server);
 
   // Handshake timing (epoch seconds, -1 = not seen) ----------------------------------------------
   lastSynT = -1;

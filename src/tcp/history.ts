@@ -76,54 +76,57 @@ export interface ZeekConnectionVerdict {
   readonly history: string;
 }
 
-/** Zeek's per-endpoint bookkeeping. */
-class ZeekEndpoint {
-  state = ZEEK_INACTIVE;
-  prevState = ZEEK_INACTIVE;
-  startSeq = 0;
-  lastSeq = 0;
-  ackSeq = 0;
-  finCount = 0;
-  histSeen = 0;
-  histLastSyn = -1;
-  histLastFin = -1;
-  histLastRst = -1;
-  rxmtCount = 0;
-  rxmtThreshold = 1;
-  zeroWindowCount = 0;
-  zeroWindowThreshold = 1;
+/**
+ * Zeek's per-endpoint bookkeeping, `z`-prefixed. Our EndpointTrack extends it, so a flow's Zeek
+ * view of a side lives in the same object as ours: one object fewer read per packet and side.
+ */
+export class ZeekEndpoint {
+  zState = ZEEK_INACTIVE;
+  zPrevState = ZEEK_INACTIVE;
+  zStartSeq = 0;
+  zLastSeq = 0;
+  zAckSeq = 0;
+  zFinCount = 0;
+  zHistSeen = 0;
+  zHistLastSyn = -1;
+  zHistLastFin = -1;
+  zHistLastRst = -1;
+  zRxmtCount = 0;
+  zRxmtThreshold = 1;
+  zZeroWindowCount = 0;
+  zZeroWindowThreshold = 1;
 
-  reset(): void {
-    this.state = ZEEK_INACTIVE;
-    this.prevState = ZEEK_INACTIVE;
-    this.startSeq = 0;
-    this.lastSeq = 0;
-    this.ackSeq = 0;
-    this.finCount = 0;
-    this.histSeen = 0;
-    this.histLastSyn = -1;
-    this.histLastFin = -1;
-    this.histLastRst = -1;
-    this.rxmtCount = 0;
-    this.rxmtThreshold = 1;
-    this.zeroWindowCount = 0;
-    this.zeroWindowThreshold = 1;
+  resetZeek(): void {
+    this.zState = ZEEK_INACTIVE;
+    this.zPrevState = ZEEK_INACTIVE;
+    this.zStartSeq = 0;
+    this.zLastSeq = 0;
+    this.zAckSeq = 0;
+    this.zFinCount = 0;
+    this.zHistSeen = 0;
+    this.zHistLastSyn = -1;
+    this.zHistLastFin = -1;
+    this.zHistLastRst = -1;
+    this.zRxmtCount = 0;
+    this.zRxmtThreshold = 1;
+    this.zZeroWindowCount = 0;
+    this.zZeroWindowThreshold = 1;
   }
 
-  setState(state: number): void {
-    if (state !== this.state) {
-      this.prevState = this.state;
-      this.state = state;
+  zSetState(state: number): void {
+    if (state !== this.zState) {
+      this.zPrevState = this.zState;
+      this.zState = state;
     }
   }
 
   /** Payload bytes from sequence numbers, as Zeek's `TCP_Endpoint::Size()` approximates them. */
-  size(peerState: number): number {
-    if (this.prevState === ZEEK_SYN_SENT && this.state === ZEEK_RESET && peerState === ZEEK_INACTIVE) return 0;
-    const top = seqDiff(this.lastSeq, this.ackSeq) > 0 ? this.lastSeq : this.ackSeq;
-    let size = seqDiff(top, this.startSeq);
+  zSize(peerState: number): number {
+    if (this.zPrevState === ZEEK_SYN_SENT && this.zState === ZEEK_RESET && peerState === ZEEK_INACTIVE) return 0;
+    const top = seqDiff(this.zLastSeq, this.zAckSeq) > 0 ? this.zLastSeq : this.zAckSeq;
+    let size = seqDiff(top, this.zStartSeq);
     if (size > 0) size--; // the SYN's (or the synthetic start's) sequence octet
-    if (size > 0 && this.finCount > 0) size--;
+    if (size > 0 && this.zFinCount > 0) size--;
     return size > 0 ? size : 0;
   }
 }
@@ -186,9 +189,15 @@ const NO_CONTINUATIONS: readonly ZeekConnectionVerdict[] = [];
  * Feed every segment of the flow, in capture order, to {@link ZeekSession.process}.
  */
 export class ZeekSession {
-  /** Zeek endpoint of our client and of our server (fixed; `origIsClient` says which is Zeek's originator). */
-  private readonly clientEp = new ZeekEndpoint();
-  private readonly serverEp = new ZeekEndpoint();
+  /**
+   * @param clientEp - Zeek endpoint of our client (a flow passes its EndpointTrack), and
+   * @param serverEp - of our server; fixed, `origIsClient` says which is Zeek's originator.
+   */
+  constructor(
+    private readonly clientEp: ZeekEndpoint = new ZeekEndpoint(),
+    private readonly serverEp: ZeekEndpoint = new ZeekEndpoint(),
+  ) {}
+
   /** True when Zeek's originator is our client. */
   origIsClient = true;
   /**
@@ -210,8 +219,8 @@ export class ZeekSession {
 
   /** Back to the state of a new instance (for reuse from the flow tracker's pool). */
   reset(): void {
-    this.clientEp.reset();
-    this.serverEp.reset();
+    this.clientEp.resetZeek();
+    this.serverEp.resetZeek();
     this.origIsClient = true;
     this.clearHistory();
     this.started = false;
@@ -287,10 +296,10 @@ export class ZeekSession {
       this.attemptDeadline = -1;
       const orig = this.origIsClient ? this.clientEp : this.serverEp;
       const resp = this.origIsClient ? this.serverEp : this.clientEp;
-      if ((orig.state === ZEEK_SYN_SENT || orig.state === ZEEK_SYN_ACK_SENT) && resp.state === ZEEK_INACTIVE) {
+      if ((orig.zState === ZEEK_SYN_SENT || orig.zState === ZEEK_SYN_ACK_SENT) && resp.zState === ZEEK_INACTIVE) {
         this.logged.push({ firstFrame: this.currentFirstFrame, connState: this.currentConnState(), history: this.history });
-        this.clientEp.reset();
-        this.serverEp.reset();
+        this.clientEp.resetZeek();
+        this.serverEp.resetZeek();
         this.clearHistory();
         this.started = false;
       }
@@ -314,31 +323,31 @@ export class ZeekSession {
     const lastSeq = (seq + segLen) >>> 0;
 
     // init_endpoint
-    if (ep.state === ZEEK_INACTIVE) {
+    if (ep.zState === ZEEK_INACTIVE) {
       if (syn) {
-        ep.ackSeq = seq;
-        ep.startSeq = seq;
+        ep.zAckSeq = seq;
+        ep.zStartSeq = seq;
       } else {
         // A partial connection: number as though a SYN preceded, but start last_seq at this
         // segment's start so its own payload is not taken for a retransmission.
-        ep.ackSeq = (seq - 1) >>> 0;
-        ep.startSeq = (seq - 1) >>> 0;
+        ep.zAckSeq = (seq - 1) >>> 0;
+        ep.zStartSeq = (seq - 1) >>> 0;
       }
-      ep.lastSeq = syn ? lastSeq : seq;
-    } else if (syn && seq !== ep.startSeq) {
+      ep.zLastSeq = syn ? lastSeq : seq;
+    } else if (syn && seq !== ep.zStartSeq) {
       if (
-        ep.state === ZEEK_SYN_SENT ||
-        ep.state === ZEEK_SYN_ACK_SENT ||
-        ep.state === ZEEK_ESTABLISHED ||
-        ep.state === ZEEK_PARTIAL ||
-        (ep.state === ZEEK_RESET && ep.prevState === ZEEK_INACTIVE)
+        ep.zState === ZEEK_SYN_SENT ||
+        ep.zState === ZEEK_SYN_ACK_SENT ||
+        ep.zState === ZEEK_ESTABLISHED ||
+        ep.zState === ZEEK_PARTIAL ||
+        (ep.zState === ZEEK_RESET && ep.zPrevState === ZEEK_INACTIVE)
       ) {
-        ep.startSeq = seq;
-        ep.ackSeq = seq;
-        ep.lastSeq = lastSeq;
+        ep.zStartSeq = seq;
+        ep.zAckSeq = seq;
+        ep.zLastSeq = lastSeq;
       }
     }
-    const relSeq = seqDiff(seq, ep.startSeq);
+    const relSeq = seqDiff(seq, ep.zStartSeq);
 
     // update_history
     const bits = (syn ? 1 : 0) + (fin ? 1 : 0) + (rst ? 1 : 0);
@@ -348,17 +357,17 @@ export class ZeekSession {
     } else if (bits === 1) {
       if (syn) {
         const code = ack ? L_H : L_S;
-        if (this.checkHistory(ep, isOrig, HIST_SYN, code) && relSeq !== ep.histLastSyn) this.add(letter(code, isOrig));
-        ep.histLastSyn = relSeq;
+        if (this.checkHistory(ep, isOrig, HIST_SYN, code) && relSeq !== ep.zHistLastSyn) this.add(letter(code, isOrig));
+        ep.zHistLastSyn = relSeq;
       }
       if (fin) {
         const finPos = relSeq + len;
-        if (this.checkHistory(ep, isOrig, HIST_FIN, L_F) && finPos !== ep.histLastFin) this.add(letter(L_F, isOrig));
-        ep.histLastFin = finPos;
+        if (this.checkHistory(ep, isOrig, HIST_FIN, L_F) && finPos !== ep.zHistLastFin) this.add(letter(L_F, isOrig));
+        ep.zHistLastFin = finPos;
       }
       if (rst) {
-        if (this.checkHistory(ep, isOrig, HIST_RST, L_R) && relSeq !== ep.histLastRst) this.add(letter(L_R, isOrig));
-        ep.histLastRst = relSeq;
+        if (this.checkHistory(ep, isOrig, HIST_RST, L_R) && relSeq !== ep.zHistLastRst) this.add(letter(L_R, isOrig));
+        ep.zHistLastRst = relSeq;
       }
     } else if (len > 0) {
       this.checkHistory(ep, isOrig, HIST_DATA, L_D);
@@ -367,66 +376,66 @@ export class ZeekSession {
     }
 
     // update_window: zero windows (W), logarithmic.
-    if (window === 0 && !rst && peer.state !== ZEEK_CLOSED && ep.state !== ZEEK_RESET) {
-      if (++ep.zeroWindowCount === ep.zeroWindowThreshold) {
+    if (window === 0 && !rst && peer.zState !== ZEEK_CLOSED && ep.zState !== ZEEK_RESET) {
+      if (++ep.zZeroWindowCount === ep.zZeroWindowThreshold) {
         this.add(letter(L_W, isOrig));
-        ep.zeroWindowThreshold *= 10;
+        ep.zZeroWindowThreshold *= 10;
       }
     }
 
     // Acknowledgments move the peer's ack_seq (used only for sizes).
     if (ack) {
-      if (peer.state === ZEEK_INACTIVE) {
-        peer.startSeq = (ackNumber - 1) >>> 0;
-        peer.ackSeq = peer.startSeq;
-        peer.lastSeq = peer.startSeq;
-      } else if (!rst && seqDiff(ackNumber, peer.ackSeq) > 0) {
-        peer.ackSeq = ackNumber;
+      if (peer.zState === ZEEK_INACTIVE) {
+        peer.zStartSeq = (ackNumber - 1) >>> 0;
+        peer.zAckSeq = peer.zStartSeq;
+        peer.zLastSeq = peer.zStartSeq;
+      } else if (!rst && seqDiff(ackNumber, peer.zAckSeq) > 0) {
+        peer.zAckSeq = ackNumber;
       }
     }
 
     // update_last_seq, with retransmissions (T), logarithmic.
-    const deltaLast = seqDiff(lastSeq, ep.lastSeq);
+    const deltaLast = seqDiff(lastSeq, ep.zLastSeq);
     if ((syn || rst) && (deltaLast > TOO_LARGE_SEQ_DELTA || deltaLast < -TOO_LARGE_SEQ_DELTA)) {
       // untrusted jump
-    } else if (fin && ep.lastSeq === ((ep.startSeq + 1) >>> 0)) {
-      ep.lastSeq = lastSeq;
-    } else if (ep.state === ZEEK_RESET) {
+    } else if (fin && ep.zLastSeq === ((ep.zStartSeq + 1) >>> 0)) {
+      ep.zLastSeq = lastSeq;
+    } else if (ep.zState === ZEEK_RESET) {
       // nothing after a reset is trusted
     } else if (deltaLast > 0) {
-      ep.lastSeq = lastSeq;
+      ep.zLastSeq = lastSeq;
     } else if (len > 0) {
-      if (++ep.rxmtCount === ep.rxmtThreshold) {
+      if (++ep.zRxmtCount === ep.zRxmtThreshold) {
         this.add(letter(L_T, isOrig));
-        ep.rxmtThreshold *= 10;
+        ep.zRxmtThreshold *= 10;
       }
     }
 
-    if (fin) ep.finCount++;
+    if (fin) ep.zFinCount++;
 
     // UpdateStateMachine
-    switch (ep.state) {
+    switch (ep.zState) {
       case ZEEK_INACTIVE:
         if (syn && isOrig) this.attemptDeadline = t + ZEEK_ATTEMPT_DELAY_SECONDS;
         isOrig = this.updateInactive(ep, peer, fromClient, isOrig, flags, seq, len);
         break;
       case ZEEK_SYN_SENT:
       case ZEEK_SYN_ACK_SENT:
-        if (fin) ep.setState(ZEEK_CLOSED);
-        if (rst) ep.setState(ZEEK_RESET);
+        if (fin) ep.zSetState(ZEEK_CLOSED);
+        if (rst) ep.zSetState(ZEEK_RESET);
         break;
       case ZEEK_ESTABLISHED:
       case ZEEK_PARTIAL:
-        if (syn && ep.state === ZEEK_PARTIAL && peer.state === ZEEK_INACTIVE && !ack) ep.setState(ZEEK_SYN_SENT);
+        if (syn && ep.zState === ZEEK_PARTIAL && peer.zState === ZEEK_INACTIVE && !ack) ep.zSetState(ZEEK_SYN_SENT);
         if (fin && !rst) {
-          ep.setState(ZEEK_CLOSED);
+          ep.zSetState(ZEEK_CLOSED);
           // A FIN followed by a RST from the peer was a normal close after all.
-          if (peer.state === ZEEK_RESET && peer.prevState === ZEEK_CLOSED) peer.setState(ZEEK_CLOSED);
+          if (peer.zState === ZEEK_RESET && peer.zPrevState === ZEEK_CLOSED) peer.zSetState(ZEEK_CLOSED);
         }
-        if (rst) ep.setState(ZEEK_RESET);
+        if (rst) ep.zSetState(ZEEK_RESET);
         break;
       case ZEEK_CLOSED:
-        if (rst && peer.state !== ZEEK_CLOSED) ep.setState(ZEEK_RESET);
+        if (rst && peer.zState !== ZEEK_CLOSED) ep.zSetState(ZEEK_RESET);
         break;
       default:
         break;
@@ -435,8 +444,8 @@ export class ZeekSession {
 
   /** Zeek's CheckHistory: adds the letter the first time; returns true when it was already seen. */
   private checkHistory(ep: ZeekEndpoint, isOrig: boolean, mask: number, code: number): boolean {
-    if ((ep.histSeen & mask) === 0) {
-      ep.histSeen |= mask;
+    if ((ep.zHistSeen & mask) === 0) {
+      ep.zHistSeen |= mask;
       this.add(letter(code, isOrig));
       return false;
     }
@@ -459,29 +468,29 @@ export class ZeekSession {
     const ack = (flags & TCP_ACK) !== 0;
     if (syn) {
       if (isOrig) {
-        ep.setState(ack ? ZEEK_SYN_ACK_SENT : ZEEK_SYN_SENT);
+        ep.zSetState(ack ? ZEEK_SYN_ACK_SENT : ZEEK_SYN_SENT);
       } else {
-        if (!ack && peer.state === ZEEK_SYN_ACK_SENT && seq === ep.startSeq) {
+        if (!ack && peer.zState === ZEEK_SYN_ACK_SENT && seq === ep.zStartSeq) {
           // SYN/SYN-ACK reversal: the responder sent the SYN; flip and establish.
           this.origIsClient = fromClient;
           isOrig = true;
           this.add(CARET);
-          peer.setState(ZEEK_ESTABLISHED);
+          peer.zSetState(ZEEK_ESTABLISHED);
         }
-        if (peer.state === ZEEK_SYN_SENT) peer.setState(ZEEK_ESTABLISHED);
-        ep.setState(ZEEK_ESTABLISHED);
+        if (peer.zState === ZEEK_SYN_SENT) peer.zSetState(ZEEK_ESTABLISHED);
+        ep.zSetState(ZEEK_ESTABLISHED);
       }
     }
-    if (fin) ep.setState(ZEEK_CLOSED);
-    if (rst) ep.setState(ZEEK_RESET);
-    if (ep.state === ZEEK_INACTIVE) {
+    if (fin) ep.zSetState(ZEEK_CLOSED);
+    if (rst) ep.zSetState(ZEEK_RESET);
+    if (ep.zState === ZEEK_INACTIVE) {
       const origEp = this.origIsClient ? this.clientEp : this.serverEp;
-      if (!isOrig && len === 0 && origEp.state === ZEEK_SYN_SENT) {
+      if (!isOrig && len === 0 && origEp.zState === ZEEK_SYN_SENT) {
         // An eccentric stack ACKing a SYN before answering it: not a partial connection.
-      } else if (ack && peer.state === ZEEK_ESTABLISHED) {
-        ep.setState(ZEEK_ESTABLISHED);
+      } else if (ack && peer.zState === ZEEK_ESTABLISHED) {
+        ep.zSetState(ZEEK_ESTABLISHED);
       } else {
-        ep.setState(ZEEK_PARTIAL);
+        ep.zSetState(ZEEK_PARTIAL);
       }
     }
     return isOrig;
@@ -512,10 +521,10 @@ export class ZeekSession {
     const orig = this.origIsClient ? this.clientEp : this.serverEp;
     const resp = this.origIsClient ? this.serverEp : this.clientEp;
     const input = VERDICT_INPUT;
-    input.origState = orig.state;
-    input.respState = resp.state;
-    input.origSize = orig.size(resp.state);
-    input.respSize = resp.size(orig.state);
+    input.origState = orig.zState;
+    input.respState = resp.zState;
+    input.origSize = orig.zSize(resp.zState);
+    input.respSize = resp.zSize(orig.zState);
     input.session = this;
     const verdict = zeekConnState(input);
     input.session = undefined;

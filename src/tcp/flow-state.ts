@@ -181,14 +181,6 @@ const INITIAL_SAMPLES = 2;
 const RETAINED_TRANSITIONS = 24;
 const RETAINED_SAMPLES = 48;
 
-/** Doubles a packed array's capacity, keeping its first `used` numbers (from `slabs` when given). */
-export function grow(arr: Float64Array, used: number, slabs?: Float64Slabs): Float64Array {
-  if (slabs !== undefined) return slabs.grow(arr, used);
-  const next = new Float64Array(arr.length * 2);
-  next.set(arr.subarray(0, used));
-  return next;
-}
-
 function newArray(length: number, slabs: Float64Slabs | undefined): Float64Array {
   return slabs !== undefined ? slabs.take(length) : new Float64Array(length);
 }

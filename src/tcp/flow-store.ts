@@ -506,6 +506,24 @@ class ScratchSegment {
 }
 
 /**
+ * Reads the sample at `r`'s position (the layout FlowStore.encodeSample writes) into `out`: the
+ * one decoder of a sample, for summaries (pooled objects) and records (copied into new ones).
+ */
+function readSample(r: Reader, s: ScratchFlow, out: ScratchSegment): void {
+  out.frame = s.firstFrame + r.uint();
+  r.time(s.firstSec, s.firstNanos);
+  const bits = r.uint();
+  out.relSeconds = roundSeconds(r.sec - s.firstSec + (r.nanos - s.firstNanos) * 1e-9);
+  out.from = (bits & 1) !== 0 ? 'client' : 'server';
+  out.flags = flagsToText(bits >>> 4);
+  out.seq = r.uint();
+  out.ack = r.uint() - 1;
+  out.len = r.uint();
+  out.window = r.uint();
+  out.retransmission = RETX_NAMES[(bits >>> 1) & 7];
+}
+
+/**
  * The one mutable {@link FlowSummary} a store decodes every flow into (FlowStore.read): `scan`
  * hands it out as is, `at` copies it into a fresh record. Nested objects are reused too.
  */
@@ -663,6 +681,8 @@ export class FlowStore implements FlowList {
   private readonly scratch = this.newScratch();
   private readonly summary = this.newScratch();
   private readonly segmentReader = new Reader();
+  /** What a record's samples are read into before each is copied into its own object. */
+  private readonly sampleScratch = new ScratchSegment();
   /** Bytes of encoded records (for benchmarks and tests of the memory bound). */
   encodedBytes = 0;
 
@@ -1264,44 +1284,30 @@ export class FlowStore implements FlowList {
    */
   private readSegments(r: Reader, s: ScratchFlow): readonly SegmentSample[] {
     const n = s.segmentCount;
+    const x = this.sampleScratch;
     if (s.segmentsDropped) {
-      for (let i = 0; i < n; i++) {
-        r.uint();
-        r.time(0, 0);
-        r.uint(); r.uint(); r.uint(); r.uint(); r.uint();
-      }
+      for (let i = 0; i < n; i++) readSample(r, s, x);
       return NO_SEGMENTS;
     }
     if (n === 0) return NO_SEGMENTS;
-    const firstSec = s.firstSec;
-    const firstNanos = s.firstNanos;
-    const firstFrame = s.firstFrame;
     const segments = new Array<SegmentSample>(n);
     for (let i = 0; i < n; i++) {
-      const frame = firstFrame + r.uint();
-      r.time(firstSec, firstNanos);
-      const sec = r.sec;
-      const nanos = r.nanos;
-      const bits = r.uint();
-      const seq = r.uint();
-      const ackPlus = r.uint();
-      const len = r.uint();
-      const window = r.uint();
-      const retx = RETX_NAMES[(bits >>> 1) & 7];
+      readSample(r, s, x);
       const base: SegmentSample = {
-        frame,
-        relSeconds: roundSeconds(sec - firstSec + (nanos - firstNanos) * 1e-9),
-        from: (bits & 1) !== 0 ? 'client' : 'server',
-        flags: flagsToText(bits >>> 4),
-        seq,
-        ack: ackPlus - 1,
-        len,
-        window,
+        frame: x.frame,
+        relSeconds: x.relSeconds,
+        from: x.from,
+        flags: x.flags,
+        seq: x.seq,
+        ack: x.ack,
+        len: x.len,
+        window: x.window,
       };
-      segments[i] = retx === undefined ? base : { ...base, retransmission: retx };
+      segments[i] = x.retransmission === undefined ? base : { ...base, retransmission: x.retransmission };
     }
     return segments;
   }
+
 
   /** Decodes the transitions of the summary `s` into its reused list (its `transitions` getter). */
   private summaryTransitions(s: ScratchFlow): void {
@@ -1343,22 +1349,7 @@ export class FlowStore implements FlowList {
     r.pos = s.segmentPos;
     const pool = s.segmentPool;
     const list = pooledList(pool, s.segmentLists, n, () => new ScratchSegment());
-    const firstSec = s.firstSec;
-    const firstNanos = s.firstNanos;
-    for (let i = 0; i < n; i++) {
-      const seg = pool[i]!;
-      seg.frame = s.firstFrame + r.uint();
-      r.time(firstSec, firstNanos);
-      const bits = r.uint();
-      seg.relSeconds = roundSeconds(r.sec - firstSec + (r.nanos - firstNanos) * 1e-9);
-      seg.from = (bits & 1) !== 0 ? 'client' : 'server';
-      seg.flags = flagsToText(bits >>> 4);
-      seg.seq = r.uint();
-      seg.ack = r.uint() - 1;
-      seg.len = r.uint();
-      seg.window = r.uint();
-      seg.retransmission = RETX_NAMES[(bits >>> 1) & 7];
-    }
+    for (let i = 0; i < n; i++) readSample(r, s, pool[i]!);
     return list as readonly SegmentSample[];
   }
 

@@ -23,7 +23,6 @@ import { seqDiff, seqGt, seqGte, seqLt, seqMax } from '../flow/seq.ts';
 import {
   EndpointTrack,
   FlowState,
-  grow,
   RETX_DATA,
   RETX_FIN,
   RETX_KEEPALIVE,
@@ -497,7 +496,7 @@ export class FlowTracker {
     ep.stateSinceT = t;
     const used = f.transitionsLength;
     if (used < this.options.maxTransitionsPerFlow * TRANSITION_FIELDS) {
-      if (used + TRANSITION_FIELDS > f.transitions.length) f.transitions = grow(f.transitions, used, this.slabs);
+      if (used + TRANSITION_FIELDS > f.transitions.length) f.transitions = this.slabs.grow(f.transitions, used);
       const tr = f.transitions;
       tr[used] = frame;
       tr[used + 1] = tsSec;
@@ -923,7 +922,7 @@ export class FlowTracker {
     let at: number;
     if (f.samplesLength < o.maxHeadSamples * SAMPLE_FIELDS) {
       at = f.samplesLength;
-      if (at + SAMPLE_FIELDS > f.samples.length) f.samples = grow(f.samples, at, this.slabs);
+      if (at + SAMPLE_FIELDS > f.samples.length) f.samples = this.slabs.grow(f.samples, at);
       arr = f.samples;
       f.samplesLength = at + SAMPLE_FIELDS;
     } else {

@@ -138,6 +138,10 @@ describe('flow store', () => {
     assert.ok(first.counts.dataBytesClient > 2 ** 32, `dataBytesClient ${first.counts.dataBytesClient}`);
     assert.equal(first.counts.dataBytesClient, 70_000 * 65_000);
     assert.ok(first.transitions.some((t) => t.ts < first.start), 'a transition stamped before the start (clock stepped back)');
+    // Both paths decode the same bytes: the exact time of the step back is checked against its
+    // value (a delta of -2 s in ns, past 2^31 once zigzagged, takes the reader's non-int32 path).
+    const stepped = first.transitions.find((t) => t.frame === big + 2);
+    assert.equal(stepped?.ts, '2023-11-14T22:13:19.000000001Z');
     assert.equal(first.server.ip, '2001:db8::2');
     assert.equal(stored.length, 2, JSON.stringify(stored.map((f) => [f.id, f.closeReason, f.incarnation])));
     assert.equal(stored[1]?.previous?.flowId, 1);

@@ -214,7 +214,7 @@ class Writer {
 
   /** Signed safe integer, zigzag. */
   int(v: number): void {
-    this.uint(v >= 0 ? v * 2 : -v * 2 - 1);
+    this.uint(zigzag(v));
   }
 
   /**
@@ -234,9 +234,9 @@ class Writer {
       const dni = dn | 0;
       if (dni === dn && dni % 1000 === 0) {
         const us = dns / 1000;
-        this.uint((us >= 0 ? us * 2 : -us * 2 - 1) * 4);
+        this.uint(zigzag(us) * 4);
       } else {
-        this.uint((dns >= 0 ? dns * 2 : -dns * 2 - 1) * 4 + 1);
+        this.uint(zigzag(dns) * 4 + 1);
       }
       return;
     }
@@ -288,8 +288,13 @@ class Writer {
   }
 }
 
+/** A signed safe integer as an unsigned one for a varint: 0, -1, 1, -2 … become 0, 1, 2, 3 … */
+function zigzag(v: number): number {
+  return v >= 0 ? v * 2 : -v * 2 - 1;
+}
+
 /**
- * The signed integer of a zigzag varint (see Writer.int). Bit operations while `z` fits 31 bits:
+ * The signed integer of a zigzag varint (see {@link zigzag}). Bit operations while `z` fits 31 bits:
  * `%` of a double is a call to C's fmod in V8, and this runs for every time and signed field read.
  */
 function unzigzag(z: number): number {

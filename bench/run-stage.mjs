@@ -3,9 +3,10 @@
 // Prints one JSON line {stage, seconds, packets}. Stages: read-decode | analyze (flows and states,
 // no detectors) | analyze-jobs2 (the same with flow tracking on two worker threads) | diagnose
 // (+ detectors) | report (+ HTML, written to FILE.html).
-import { createReadStream, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { readFileChunks } from '../dist/cli/file-source.js';
 import { readCapture } from '../dist/capture/index.js';
-import { decodePacket } from '../dist/decode/index.js';
+import { decodeFrame } from '../dist/decode/index.js';
 import { createTcpSegment, DecodeStatus } from '../dist/decode/types.js';
 import { analyze } from '../dist/analyze.js';
 import { renderHtml } from '../dist/report/index.js';
@@ -13,7 +14,8 @@ import { runDetectors } from '../dist/diagnose/index.js';
 
 const [stage, file] = process.argv.slice(2);
 if (stage === undefined || file === undefined) throw new Error('usage: run-stage.mjs STAGE FILE');
-const source = () => createReadStream(file, { highWaterMark: 1 << 20 });
+// The CLI's file reader (two reused 1 MiB buffers), so each stage reads as `tcpmortem` does.
+const source = () => readFileChunks(file);
 const t0 = performance.now();
 let packets = 0;
 const split = {};
@@ -23,7 +25,7 @@ if (stage === 'read-decode') {
   await readCapture(source(), {
     record(rec) {
       packets++;
-      if (decodePacket(rec.linkType, rec.data, seg, rec.originalLength) === DecodeStatus.TCP) tcp++;
+      if (decodeFrame(rec.linkType, rec.bytes, rec.offset, rec.offset + rec.capturedLength, seg, rec.originalLength) === DecodeStatus.TCP) tcp++;
     },
   });
   if (tcp === 0) throw new Error('no TCP packets decoded');

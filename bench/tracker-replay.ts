@@ -18,7 +18,7 @@
 import { createReadStream } from 'node:fs';
 import { readCapture } from '../src/capture/index.ts';
 import type { CaptureRecord } from '../src/capture/types.ts';
-import { decodePacket } from '../src/decode/index.ts';
+import { decodeFrame } from '../src/decode/index.ts';
 import { createTcpSegment, DecodeStatus } from '../src/decode/types.ts';
 import { FlowStore, FlowTracker } from '../src/tcp/index.ts';
 
@@ -39,7 +39,7 @@ await readCapture(createReadStream(file, { highWaterMark: 1 << 20 }), {
   },
   record(rec: CaptureRecord) {
     if (n >= limit) return;
-    if (decodePacket(rec.linkType, rec.data, seg, rec.originalLength) !== DecodeStatus.TCP) return;
+    if (decodeFrame(rec.linkType, rec.bytes, rec.offset, rec.offset + rec.capturedLength, seg, rec.originalLength) !== DecodeStatus.TCP) return;
     const o = n * F;
     packed.set(
       [rec.frameNumber, rec.tsSec, rec.tsNanos, seg.ipVersion, seg.src0, seg.src1, seg.src2, seg.src3,

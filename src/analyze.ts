@@ -19,7 +19,7 @@ import type {
   CaptureWarning,
   InterfaceStatistics,
 } from './capture/types.ts';
-import { decodePacket, linkTypeName } from './decode/index.ts';
+import { decodeFrame, linkTypeName } from './decode/index.ts';
 import { ANOMALY, createTcpSegment, DecodeStatus } from './decode/types.ts';
 import type { TcpSegment } from './decode/types.ts';
 import { DEFAULT_FLOW_TRACKER_OPTIONS, FlowStore, FlowTracker } from './tcp/index.ts';
@@ -160,7 +160,7 @@ class CaptureGatherer implements CaptureVisitor {
     }
 
     const seg = this.segment;
-    const status = decodePacket(rec.linkType, rec.data, seg, rec.originalLength);
+    const status = decodeFrame(rec.linkType, rec.bytes, rec.offset, rec.offset + rec.capturedLength, seg, rec.originalLength);
     switch (status) {
       case DecodeStatus.TCP:
         this.tcpPackets++;

@@ -96,22 +96,33 @@ export interface Framer {
   scan(buf: Uint8Array, dv: DataView, pos: number, end: number, base: number): number;
 }
 
+/**
+ * The record the framers fill in place for every packet: they point `bytes`/`offset` at the
+ * packet in their chunk, and `data` is a view made only for a visitor that asks for it.
+ */
+export class ReusedRecord implements CaptureRecord {
+  frameNumber = 0;
+  interfaceId = 0;
+  linkType = 0;
+  tsSec = 0;
+  tsNanos = 0;
+  capturedLength = 0;
+  originalLength = 0;
+  bytes: Uint8Array = new Uint8Array(0);
+  offset = 0;
+  byteOffset = 0;
+
+  get data(): Uint8Array {
+    return this.bytes.subarray(this.offset, this.offset + this.capturedLength);
+  }
+}
+
 /** Mutable parser state shared with the framers. Internal to the capture stage. */
 export class ParserCore {
   readonly visitor: CaptureVisitor;
   readonly maxBlockBytes: number;
   /** The one record object handed to the visitor for every packet. */
-  readonly record: CaptureRecord = {
-    frameNumber: 0,
-    interfaceId: 0,
-    linkType: 0,
-    tsSec: 0,
-    tsNanos: 0,
-    capturedLength: 0,
-    originalLength: 0,
-    data: new Uint8Array(0),
-    byteOffset: 0,
-  };
+  readonly record = new ReusedRecord();
   records = 0;
   stopped = false;
   version = '';

@@ -79,8 +79,6 @@ export class PcapFramer implements Framer {
     const nanosPerUnit = this.nanosPerUnit;
     const snapLength = this.snapLength;
     const maxCaptured = core.maxBlockBytes - RECORD_HEADER_BYTES;
-    const arrayBuffer = buf.buffer;
-    const bufferOffset = buf.byteOffset;
     while (end - pos >= RECORD_HEADER_BYTES) {
       let tsSec = dv.getUint32(pos, le);
       // Every pcap magic, read as a seconds field in either byte order, is >= 0x4d3cb2a1 (2011),
@@ -124,9 +122,9 @@ export class PcapFramer implements Framer {
       record.capturedLength = capturedLength;
       record.originalLength = dv.getUint32(pos + 12, le);
       record.byteOffset = base + pos;
-      // A view, not a copy. `new Uint8Array(buffer, offset, length)` is measurably cheaper in V8
-      // than `subarray` (no species lookup).
-      record.data = new Uint8Array(arrayBuffer, bufferOffset + pos + RECORD_HEADER_BYTES, capturedLength);
+      // Where the bytes are, not a view of them: no object per record.
+      record.bytes = buf;
+      record.offset = pos + RECORD_HEADER_BYTES;
       visitor.record(record);
       pos = next;
     }

@@ -72,8 +72,6 @@ export class PcapngFramer implements Framer {
   private readonly scales: TimestampScale[] = [];
   private readonly snapLengths: number[] = [];
   private readonly linkTypes: number[] = [];
-  private lastChunk: Uint8Array | undefined;
-  private lastArrayBuffer: ArrayBufferLike = new ArrayBuffer(0);
   private readonly options: OptionScratch = {
     name: undefined,
     description: undefined,
@@ -167,18 +165,6 @@ export class PcapngFramer implements Framer {
       pos += blockLength;
     }
     return pos;
-  }
-
-  /**
-   * `buf.buffer`, remembered per chunk: the getter is a builtin call that showed up in profiles of
-   * the per-packet path; caching it made EPB parsing about 25% faster (11 -> 14 M records/s).
-   */
-  private arrayBufferOf(buf: Uint8Array): ArrayBufferLike {
-    if (buf !== this.lastChunk) {
-      this.lastChunk = buf;
-      this.lastArrayBuffer = buf.buffer;
-    }
-    return this.lastArrayBuffer;
   }
 
   /** Frame number a packet block at the current position would get, for warnings. */
@@ -365,7 +351,8 @@ export class PcapngFramer implements Framer {
     record.capturedLength = capturedLength;
     record.originalLength = dv.getUint32(pos + 24, le);
     record.byteOffset = abs;
-    record.data = new Uint8Array(this.arrayBufferOf(buf), buf.byteOffset + pos + 28, capturedLength);
+    record.bytes = buf;
+    record.offset = pos + 28;
     core.visitor.record(record);
     const optionsStart = pos + 28 + ((capturedLength + 3) & ~3);
     // Options are read only when someone listens: packets rarely carry any worth the time.
@@ -407,7 +394,8 @@ export class PcapngFramer implements Framer {
     record.capturedLength = capturedLength;
     record.originalLength = originalLength;
     record.byteOffset = abs;
-    record.data = new Uint8Array(buf.buffer, buf.byteOffset + pos + 12, capturedLength);
+    record.bytes = buf;
+    record.offset = pos + 12;
     core.visitor.record(record);
   }
 

@@ -19,8 +19,13 @@ import { CaptureFormatError, type CaptureOptions, type CaptureSummary, type Capt
  * (including a bad CRC) zlib drops the output of the failing inflate pass, so up to one zlib
  * chunk (16 KiB) before the damage can be lost.
  *
- * Visitor callbacks run synchronously while a chunk is parsed; `record.data` is a view into the
- * current chunk and is valid only during the callback.
+ * Visitor callbacks run synchronously while a chunk is parsed; `record.bytes` is the current chunk
+ * (or the parser's carry buffer) and is valid only during the callback.
+ *
+ * Chunks: `source` may reuse a chunk's memory once the next chunk is requested (the CLI's file
+ * reader refills two buffers in turn). readCapture keeps no chunk past that: the parser copies a
+ * record cut by the chunk's end, and what is held longer (the first bytes while looking for gzip,
+ * input handed to zlib, which may inflate it later) is copied.
  *
  * @throws {CaptureFormatError} for tier-a problems (empty input, unknown magic, bad header).
  *   Errors raised by `source` itself (e.g. a file that cannot be opened) propagate unchanged.
@@ -43,7 +48,8 @@ export async function readCapture(
       break;
     }
     const chunk = toBytes(next.value);
-    head.push(chunk);
+    // Held across the next request only while fewer than two bytes are in: copy it then.
+    head.push(headBytes + chunk.length < 2 ? new Uint8Array(chunk) : chunk);
     headBytes += chunk.length;
   }
   const first = head[0];
@@ -97,7 +103,9 @@ async function gunzipInto(
   });
   const write = async (chunk: Uint8Array): Promise<boolean> => {
     if (sinkError !== undefined || zlibError !== undefined || gunzip.destroyed) return false;
-    if (!gunzip.write(chunk)) {
+    // A copy (`new Uint8Array`; a Buffer's slice() would share the memory): zlib queues what it
+    // is given and may inflate it after the source reused the chunk.
+    if (!gunzip.write(new Uint8Array(chunk))) {
       await new Promise<void>((resolve) => {
         const done = (): void => {
           gunzip.off('drain', done);

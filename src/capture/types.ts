@@ -41,8 +41,8 @@ export interface CaptureInterface {
 /**
  * One packet record, as the parser hands it to {@link CaptureVisitor.record}.
  *
- * Ownership and lifetime: the object and the bytes `data` views are reused; they are valid only
- * during the `record` callback. Copy out numbers, never keep `data`.
+ * Ownership and lifetime: the object and the bytes `bytes` holds are reused; they are valid only
+ * during the `record` callback. Copy out numbers, never keep `bytes` or `data`.
  *
  * Timestamps: nanoseconds since the epoch do not fit a JavaScript number exactly (2^53 ns is only
  * 104 days), so a timestamp is split into whole seconds since the epoch (`tsSec`, exact as a
@@ -64,8 +64,18 @@ export interface CaptureRecord {
   capturedLength: number;
   /** Bytes the packet had on the wire (pcap orig_len, pcapng original length). */
   originalLength: number;
-  /** The packet bytes, a view of length `capturedLength`; valid until the callback returns. */
-  data: Uint8Array;
+  /**
+   * The buffer the packet's bytes are in, from `offset` to `offset + capturedLength` (the
+   * parser's chunk: no object per record). The hot path reads them there (see decodeFrame).
+   */
+  readonly bytes: Uint8Array;
+  /** Where the packet's bytes start in `bytes`. */
+  readonly offset: number;
+  /**
+   * The packet bytes as a view of length `capturedLength`, made when asked for (one object per
+   * call); valid until the callback returns.
+   */
+  readonly data: Uint8Array;
   /** Byte offset of the record (pcap record header or pcapng block) in the decompressed stream. */
   byteOffset: number;
 }

@@ -6,7 +6,7 @@
  * 2 usage error or unusable input (not a capture, unreadable file); 130 interrupted with
  * --no-partial.
  */
-import { createReadStream, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -28,6 +28,7 @@ import { ProgressBar } from './progress.ts';
 import { writeToFile, writeToPath, writeToStdout } from './output.ts';
 import { AuditJsonWriter } from './audit-json.ts';
 import type { AuditEntry } from './audit-json.ts';
+import { readFileChunks } from './file-source.ts';
 import { VERSION } from '../version.ts';
 
 export { AUDIT_SCHEMA } from './audit-json.ts';
@@ -67,11 +68,24 @@ const STDIN_TOKEN = '\u0000stdin';
 /** The capture currently being read, for one-line error messages. */
 let currentFile = '';
 
-/** Opens a capture path or `-` (stdin) as a byte stream; the size is known for regular files. */
-function openSource(path: string): { stream: Readable; size: number | undefined } {
+/**
+ * An open capture: its chunks, how to let go of it (ends a pending read, closes the file), and
+ * its size when it is a regular file.
+ */
+interface CaptureSource {
+  readonly chunks: AsyncIterator<Uint8Array>;
+  readonly close: () => void;
+  readonly size: number | undefined;
+}
+
+/** Opens a capture path or `-` (stdin) as chunks of bytes; the size is known for regular files. */
+function openSource(path: string): CaptureSource {
   if (path === STDIN_TOKEN) path = '-';
   currentFile = path;
-  if (path === '-') return { stream: process.stdin, size: undefined };
+  if (path === '-') {
+    const stdin: Readable = process.stdin;
+    return { chunks: stdin[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>, close: () => stdin.destroy(), size: undefined };
+  }
   let size: number | undefined;
   try {
     const st = statSync(path);
@@ -82,17 +96,19 @@ function openSource(path: string): { stream: Readable; size: number | undefined 
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String((err as Error).message)}`);
   }
-  return { stream: createReadStream(path, { highWaterMark: 1 << 20 }), size };
+  const file = readFileChunks(path);
+  // Returning the generator early runs its cleanup (after a read in flight) and closes the file.
+  return { chunks: file, close: () => void file.return(undefined).catch(() => undefined), size };
 }
 
 /**
- * The chunks of `stream` until it ends or `onStop`'s callback is called, whichever comes first;
- * then the stream is destroyed. Destroying a stream while it is being iterated makes the iterator
+ * The chunks of `source` until it ends or `onStop`'s callback is called, whichever comes first;
+ * then the source is closed. Destroying a stream while it is being iterated makes the iterator
  * throw "Premature close"; ending the generator instead lets the reader finish cleanly on what it
  * has (a record cut by the stop is its usual truncated-final-record warning).
  */
-async function* readUntil(stream: Readable, onStop: (stop: () => void) => void): AsyncGenerator<Uint8Array> {
-  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>;
+async function* readUntil(source: CaptureSource, onStop: (stop: () => void) => void): AsyncGenerator<Uint8Array> {
+  const iterator = source.chunks;
   let stopped = false;
   let wake: ((next: IteratorResult<Uint8Array> | undefined) => void) | undefined;
   onStop(() => {
@@ -114,7 +130,7 @@ async function* readUntil(stream: Readable, onStop: (stop: () => void) => void):
       yield next.value;
     }
   } finally {
-    stream.destroy();
+    source.close();
   }
 }
 
@@ -158,17 +174,18 @@ async function withCapture<T>(
   interruption: Interruption,
   work: (source: AsyncIterable<Uint8Array>, options: AnalyzeOptions) => Promise<T>,
 ): Promise<T> {
-  const { stream, size } = openSource(path);
+  const source = openSource(path);
+  const size = source.size;
   const progress = !args.quiet && process.stderr.isTTY ? new ProgressBar(process.stderr, size) : undefined;
   try {
-    return await work(readUntil(stream, (stop) => interruption.onStop(stop)), {
+    return await work(readUntil(source, (stop) => interruption.onStop(stop)), {
       file: currentFile,
       jobs: jobsFor(args.jobs, size),
       ...(progress !== undefined ? { onProgress: (offset: number, records: number) => progress.update(offset, records) } : {}),
       interrupted: () => interruption.interrupted,
     });
   } finally {
-    stream.destroy();
+    source.close();
     progress?.done();
   }
 }

@@ -1,10 +1,10 @@
 import { decodeEthernet, decodeNull, decodeRawIp, decodeSll, decodeSll2 } from './link.ts';
 import { resetSegment, resetUnwrittenFields } from './reset.ts';
-import { DecodeStatus } from './types.ts';
+import { DecodeStatus, UNKNOWN_WIRE_END } from './types.ts';
 import type { TcpSegment } from './types.ts';
 
-/** Stand-in for "original length unknown": larger than any IP length, so no length is called a lie. */
-const UNKNOWN_WIRE_LENGTH = 0x7fffffff;
+/** An original length of this or more is no wire length (see {@link decodeFrame}). */
+const MAX_WIRE_LENGTH = 0x7fffffff;
 
 /**
  * Decodes one captured frame down to TCP, filling the reused scratch `out`.
@@ -33,43 +33,61 @@ export function decodePacket(
   out: TcpSegment,
   originalLength?: number,
 ): DecodeStatus {
-  let wireLength = UNKNOWN_WIRE_LENGTH;
+  return decodeFrame(linkType, data, 0, data.length, out, originalLength);
+}
+
+/**
+ * {@link decodePacket} of the frame `bytes[start .. end)`, read in place: what the analysis calls
+ * with a record's `bytes` and `offset`, so no record needs a view of its own (one object per
+ * packet otherwise). Same result as `decodePacket(linkType, bytes.subarray(start, end), …)`, but
+ * `out.payloadOffset` counts from the start of `bytes`.
+ */
+export function decodeFrame(
+  linkType: number,
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  out: TcpSegment,
+  originalLength?: number,
+): DecodeStatus {
+  let wireEnd = UNKNOWN_WIRE_END;
   // An original length of 2 GiB or more is no wire length (it is a damaged record header): treat
   // it as unknown. Taken at face value it turned IP length 0 (TSO) into TCP payloads of up to
   // 2^32 bytes, which break sequence arithmetic downstream (found by the fuzzer:
   // fixtures/regressions/tso-origlen-4g.pcap).
-  if (originalLength !== undefined && originalLength < UNKNOWN_WIRE_LENGTH) {
-    wireLength = originalLength > data.length ? originalLength : data.length;
+  if (originalLength !== undefined && originalLength < MAX_WIRE_LENGTH) {
+    const captured = end - start;
+    wireEnd = start + (originalLength > captured ? originalLength : captured);
   }
   // Hot path: reset only what a TCP decode may not overwrite. Anything else is decoded again
   // from a full reset, so no field from an earlier packet survives an early exit. Decoding is a
   // pure function of the bytes, so the second pass returns the same status; it costs a few
   // dozen nanoseconds on non-TCP packets and saves about 20 stores on every TCP one.
   resetUnwrittenFields(out);
-  const status = decodeLink(linkType, data, wireLength, out);
+  const status = decodeLink(linkType, bytes, start, end, wireEnd, out);
   if (status === DecodeStatus.TCP) return status;
   resetSegment(out);
-  return decodeLink(linkType, data, wireLength, out);
+  return decodeLink(linkType, bytes, start, end, wireEnd, out);
 }
 
 /** Dispatches on the link type. */
-function decodeLink(linkType: number, data: Uint8Array, wireLength: number, out: TcpSegment): DecodeStatus {
+function decodeLink(linkType: number, d: Uint8Array, start: number, end: number, wireEnd: number, out: TcpSegment): DecodeStatus {
   switch (linkType) {
     case 1:
-      return decodeEthernet(data, wireLength, out);
+      return decodeEthernet(d, start, end, wireEnd, out);
     case 113:
-      return decodeSll(data, wireLength, out);
+      return decodeSll(d, start, end, wireEnd, out);
     case 276:
-      return decodeSll2(data, wireLength, out);
+      return decodeSll2(d, start, end, wireEnd, out);
     case 0:
     case 108:
-      return decodeNull(data, wireLength, out);
+      return decodeNull(d, start, end, wireEnd, out);
     case 101:
     case 228:
     case 229:
     case 12:
     case 14:
-      return decodeRawIp(data, wireLength, out);
+      return decodeRawIp(d, start, end, wireEnd, out);
     default:
       return DecodeStatus.UNSUPPORTED_LINK;
   }

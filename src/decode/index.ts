@@ -2,7 +2,7 @@
  * Decode stage: a record's bytes in, a {@link TcpSegment} (numbers only) or a skip reason out.
  * See {@link decodePacket}.
  */
-export { decodePacket } from './decode-packet.ts';
+export { decodeFrame, decodePacket } from './decode-packet.ts';
 export { flagsToText } from './flags-text.ts';
 export { formatAddress } from './address-text.ts';
 export { decodeStatusName, isDecodableLinkType, linkTypeName } from './link-type-name.ts';

@@ -1,5 +1,5 @@
 import { decodeTcp } from './tcp.ts';
-import { ANOMALY, DecodeStatus } from './types.ts';
+import { ANOMALY, DecodeStatus, UNKNOWN_WIRE_END } from './types.ts';
 import type { TcpSegment } from './types.ts';
 
 const IPPROTO_TCP = 6;
@@ -7,9 +7,11 @@ const IPPROTO_TCP = 6;
 /**
  * Decodes the IPv4 header at `off` (RFC 791), then the TCP header after it.
  *
- * @param wireLength - the frame's length on the wire (the record's original length), or
- *   `0x7fffffff` when unknown. Used to tell snaplen truncation (quiet, `truncated = true`) from a
- *   total length that claims more than the wire carried (`MALFORMED bad_ip_total_length`).
+ * @param capEnd - where the captured bytes of the frame end in `d` (offsets are absolute in `d`).
+ * @param wireEnd - where the frame ended on the wire (its start in `d` plus the record's original
+ *   length), or {@link UNKNOWN_WIRE_END}. Used to tell snaplen truncation (quiet, `truncated =
+ *   true`) from a total length that claims more than the wire carried (`MALFORMED
+ *   bad_ip_total_length`).
  *
  * Lengths: the TCP segment length comes from the total length, so Ethernet padding after the
  * packet is ignored and a 96-byte snap length still gives the true payload length. A total
@@ -22,8 +24,8 @@ const IPPROTO_TCP = 6;
  * bytes of this fragment (we do not reassemble; the rest arrive as `FRAGMENT`s). A first fragment
  * too short for a 20-byte TCP header returns `FRAGMENT`.
  */
-export function decodeIpv4(d: Uint8Array, off: number, wireLength: number, out: TcpSegment): DecodeStatus {
-  if (off + 20 > d.length) {
+export function decodeIpv4(d: Uint8Array, off: number, capEnd: number, wireEnd: number, out: TcpSegment): DecodeStatus {
+  if (off + 20 > capEnd) {
     out.truncated = true;
     out.anomaly = ANOMALY.TRUNCATED_IP_HEADER;
     return DecodeStatus.TRUNCATED;
@@ -42,12 +44,12 @@ export function decodeIpv4(d: Uint8Array, off: number, wireLength: number, out: 
   let totalLength = (d[off + 2]! << 8) | d[off + 3]!;
   if (totalLength === 0) {
     // TSO: the NIC fills the length in later; the frame is the packet.
-    totalLength = (wireLength === 0x7fffffff ? d.length : wireLength) - off;
-  } else if (totalLength < headerLength || totalLength > wireLength - off) {
+    totalLength = (wireEnd === UNKNOWN_WIRE_END ? capEnd : wireEnd) - off;
+  } else if (totalLength < headerLength || totalLength > wireEnd - off) {
     out.anomaly = ANOMALY.BAD_IP_TOTAL_LENGTH;
     return DecodeStatus.MALFORMED;
   }
-  if (off + headerLength > d.length) {
+  if (off + headerLength > capEnd) {
     out.truncated = true;
     out.anomaly = ANOMALY.TRUNCATED_IP_HEADER;
     return DecodeStatus.TRUNCATED;
@@ -71,5 +73,5 @@ export function decodeIpv4(d: Uint8Array, off: number, wireLength: number, out: 
   if (d[off + 9]! !== IPPROTO_TCP) return DecodeStatus.NOT_TCP;
   const segmentLength = totalLength - headerLength;
   if ((fragment & 0x2000) !== 0 && segmentLength < 20) return DecodeStatus.FRAGMENT;
-  return decodeTcp(d, off + headerLength, segmentLength, out);
+  return decodeTcp(d, off + headerLength, capEnd, segmentLength, out);
 }

@@ -1,5 +1,5 @@
 import { decodeTcp } from './tcp.ts';
-import { ANOMALY, DecodeStatus } from './types.ts';
+import { ANOMALY, DecodeStatus, UNKNOWN_WIRE_END } from './types.ts';
 import type { TcpSegment } from './types.ts';
 
 const IPPROTO_HOPOPTS = 0;
@@ -20,7 +20,8 @@ const MAX_EXTENSION_HEADERS = 16;
  * Decodes the IPv6 header at `off` (RFC 8200) and its extension-header chain (hop-by-hop, routing,
  * fragment, destination options, AH), then TCP.
  *
- * @param wireLength - see {@link decodeIpv4}.
+ * @param capEnd - see {@link decodeIpv4}.
+ * @param wireEnd - see {@link decodeIpv4}.
  *
  * A payload length of 0 (jumbogram, or TSO on the sending host) falls back to the frame.
  * A fragment header with a non-zero offset returns `FRAGMENT`; a first fragment is decoded like the
@@ -29,8 +30,8 @@ const MAX_EXTENSION_HEADERS = 16;
  * an extension header cut by the snap length `TRUNCATED truncated_ipv6_extension`; one that runs
  * past the payload length `MALFORMED bad_ip_total_length`.
  */
-export function decodeIpv6(d: Uint8Array, off: number, wireLength: number, out: TcpSegment): DecodeStatus {
-  if (off + 40 > d.length) {
+export function decodeIpv6(d: Uint8Array, off: number, capEnd: number, wireEnd: number, out: TcpSegment): DecodeStatus {
+  if (off + 40 > capEnd) {
     out.truncated = true;
     out.anomaly = ANOMALY.TRUNCATED_IP_HEADER;
     return DecodeStatus.TRUNCATED;
@@ -42,9 +43,9 @@ export function decodeIpv6(d: Uint8Array, off: number, wireLength: number, out: 
   out.ipVersion = 6;
   let payloadLength = (d[off + 4]! << 8) | d[off + 5]!;
   if (payloadLength === 0) {
-    payloadLength = (wireLength === 0x7fffffff ? d.length : wireLength) - off - 40;
+    payloadLength = (wireEnd === UNKNOWN_WIRE_END ? capEnd : wireEnd) - off - 40;
     if (payloadLength < 0) payloadLength = 0;
-  } else if (payloadLength > wireLength - off - 40) {
+  } else if (payloadLength > wireEnd - off - 40) {
     out.anomaly = ANOMALY.BAD_IP_TOTAL_LENGTH;
     return DecodeStatus.MALFORMED;
   }
@@ -80,7 +81,7 @@ export function decodeIpv6(d: Uint8Array, off: number, wireLength: number, out: 
       out.anomaly = ANOMALY.BAD_IP_TOTAL_LENGTH;
       return DecodeStatus.MALFORMED;
     }
-    if (pos + 2 > d.length) {
+    if (pos + 2 > capEnd) {
       out.truncated = true;
       out.anomaly = ANOMALY.TRUNCATED_IPV6_EXTENSION;
       return DecodeStatus.TRUNCATED;
@@ -88,7 +89,7 @@ export function decodeIpv6(d: Uint8Array, off: number, wireLength: number, out: 
     let length: number;
     if (next === IPPROTO_FRAGMENT) {
       length = 8;
-      if (pos + 4 > d.length) {
+      if (pos + 4 > capEnd) {
         out.truncated = true;
         out.anomaly = ANOMALY.TRUNCATED_IPV6_EXTENSION;
         return DecodeStatus.TRUNCATED;
@@ -106,7 +107,7 @@ export function decodeIpv6(d: Uint8Array, off: number, wireLength: number, out: 
       out.anomaly = ANOMALY.BAD_IP_TOTAL_LENGTH;
       return DecodeStatus.MALFORMED;
     }
-    if (pos + length > d.length) {
+    if (pos + length > capEnd) {
       out.truncated = true;
       out.anomaly = ANOMALY.TRUNCATED_IPV6_EXTENSION;
       return DecodeStatus.TRUNCATED;
@@ -116,5 +117,5 @@ export function decodeIpv6(d: Uint8Array, off: number, wireLength: number, out: 
   }
   const segmentLength = end - pos;
   if (firstFragment && segmentLength < 20) return DecodeStatus.FRAGMENT;
-  return decodeTcp(d, pos, segmentLength, out);
+  return decodeTcp(d, pos, capEnd, segmentLength, out);
 }

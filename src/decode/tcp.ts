@@ -13,8 +13,9 @@ const OPT_TIMESTAMPS = 8;
 /**
  * Decodes the TCP header at `off` in `d` (RFC 9293 §3.1) into `out`.
  *
- * @param d - the record's bytes (`d.length` is the captured length).
+ * @param d - bytes holding the frame (offsets are absolute in `d`).
  * @param off - offset of the TCP header.
+ * @param capEnd - where the frame's captured bytes end in `d`.
  * @param segmentLength - bytes of TCP header + payload the segment had on the wire, from the IP
  *   length (IPv4 total length − IHL, IPv6 payload length − extension headers). The caller already
  *   resolved IP length 0 (TSO) to what the frame holds. Bytes past `off + segmentLength` in `d`
@@ -24,12 +25,12 @@ const OPT_TIMESTAMPS = 8;
  *   points past the segment (`bad_tcp_header_len`). A bad option length stops option parsing,
  *   sets `bad_tcp_option_length` and still returns `TCP`; so does port 0 (`tcp_port_zero`).
  */
-export function decodeTcp(d: Uint8Array, off: number, segmentLength: number, out: TcpSegment): DecodeStatus {
+export function decodeTcp(d: Uint8Array, off: number, capEnd: number, segmentLength: number, out: TcpSegment): DecodeStatus {
   if (segmentLength < 20) {
     out.anomaly = ANOMALY.BAD_IP_TOTAL_LENGTH;
     return DecodeStatus.MALFORMED;
   }
-  if (off + 20 > d.length) {
+  if (off + 20 > capEnd) {
     out.truncated = true;
     out.anomaly = ANOMALY.TRUNCATED_TCP_HEADER;
     return DecodeStatus.TRUNCATED;
@@ -49,18 +50,18 @@ export function decodeTcp(d: Uint8Array, off: number, segmentLength: number, out
     return DecodeStatus.MALFORMED;
   }
   const optionsEnd = off + headerLength;
-  if (optionsEnd > d.length) {
+  if (optionsEnd > capEnd) {
     // The snap length cut the options but the fixed 20-byte header is whole: ports, seq, ack and
     // flags are all there, which is everything the state machine needs. Typically this is a SYN
     // (the segment with the most options) in a capture taken with a tiny snaplen, i.e. the most
     // important packet of its connection, so it stays a TCP segment: options are read as far as
     // they were captured, the segment is marked truncated, and no anomaly is raised (snaplen
     // truncation is a capture artefact, not a malformed packet). tshark counts it as TCP too.
-    decodeTcpOptions(d, off + 20, d.length, out);
+    decodeTcpOptions(d, off + 20, capEnd, out);
     if (out.anomaly === ANOMALY.BAD_TCP_OPTION_LENGTH) out.anomaly = ANOMALY.NONE; // the cut, not a lie
     out.truncated = true;
     out.payloadLength = segmentLength - headerLength;
-    out.payloadOffset = d.length;
+    out.payloadOffset = capEnd;
     out.capturedPayloadLength = 0;
     if ((out.srcPort === 0 || out.dstPort === 0) && out.anomaly === '') out.anomaly = ANOMALY.TCP_PORT_ZERO;
     return DecodeStatus.TCP;
@@ -83,7 +84,7 @@ export function decodeTcp(d: Uint8Array, off: number, segmentLength: number, out
   }
   const payloadLength = segmentLength - headerLength;
   const segmentEnd = off + segmentLength;
-  const capturedEnd = segmentEnd < d.length ? segmentEnd : d.length;
+  const capturedEnd = segmentEnd < capEnd ? segmentEnd : capEnd;
   out.payloadLength = payloadLength;
   out.payloadOffset = optionsEnd;
   out.capturedPayloadLength = capturedEnd - optionsEnd;

@@ -84,7 +84,10 @@ export interface TcpSegment {
   payloadLength: number;
   /** Payload bytes actually present in the captured data (≤ payloadLength). */
   capturedPayloadLength: number;
-  /** Byte offset of the TCP payload within the record's data, for the rare consumer that needs it. */
+  /**
+   * Byte offset of the TCP payload in the bytes given to the decoder (the record's data for
+   * {@link decodePacket}, the capture buffer for decodeFrame), for the rare consumer that needs it.
+   */
   payloadOffset: number;
   /** True when the frame was cut by the snap length anywhere (headers decoded, payload partial). */
   truncated: boolean;
@@ -177,3 +180,9 @@ export const LINKTYPE = Object.freeze({
   IPV6: 229,
   LINUX_SLL2: 276,
 } as const);
+
+/**
+ * The decoders' "where the frame ended on the wire" when the original length is unknown: past any
+ * offset, so no IP length is called a lie (see decodeIpv4's `wireEnd`).
+ */
+export const UNKNOWN_WIRE_END = Number.MAX_SAFE_INTEGER;

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ANOMALY, DecodeStatus, createTcpSegment, decodePacket, formatAddress } from '../../src/decode/index.ts';
+import { ANOMALY, DecodeStatus, createTcpSegment, decodeFrame, decodePacket, formatAddress } from '../../src/decode/index.ts';
 import { buildTcpFrame } from '../../src/synth/packet-builder.ts';
 import type { TcpFrameSpec } from '../../src/synth/packet-builder.ts';
 import { parseAddress } from '../../src/synth/address-parse.ts';
@@ -185,6 +185,41 @@ describe('decodePacket properties', () => {
         );
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  // The analysis decodes each record where it lies in the reader's chunk (decodeFrame), not from a
+  // view of its own: bytes before and after the frame (other records, headers) must change nothing.
+  it('a frame decoded in place inside a larger buffer gives what a copy of it gives', () => {
+    fc.assert(
+      fc.property(
+        specArbitrary,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.nat(),
+        fc.uint8Array({ maxLength: 64 }),
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc.option(fc.integer({ min: 0, max: 70000 }), { nil: undefined }),
+        (spec, flips, cut, before, after, originalLength) => {
+          const frame = buildTcpFrame(spec);
+          for (const [index, value] of flips) frame[index % frame.length] = value;
+          const captured = frame.slice(0, cut % (frame.length + 1));
+          const buffer = new Uint8Array(before.length + captured.length + after.length);
+          buffer.set(before, 0);
+          buffer.set(captured, before.length);
+          buffer.set(after, before.length + captured.length);
+          const alone = createTcpSegment();
+          const inPlace = createTcpSegment();
+          const wire = originalLength ?? frame.length;
+          const statusAlone = decodePacket(spec.linkType ?? 1, captured, alone, wire);
+          const start = before.length;
+          const statusInPlace = decodeFrame(spec.linkType ?? 1, buffer, start, start + captured.length, inPlace, wire);
+          assert.equal(statusInPlace, statusAlone);
+          // payloadOffset counts from the start of the bytes given (set only for TCP; 0 otherwise).
+          const payloadOffset = statusInPlace === DecodeStatus.TCP ? inPlace.payloadOffset - start : inPlace.payloadOffset;
+          assert.deepEqual({ ...inPlace, payloadOffset }, { ...alone });
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });

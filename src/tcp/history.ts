@@ -23,6 +23,7 @@
  */
 
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/types.ts';
+import type { TcpSegment } from '../decode/types.ts';
 import { seqDiff } from '../flow/seq.ts';
 import {
   ZEEK_CLOSED,
@@ -36,6 +37,7 @@ import {
 } from './verdict.ts';
 import type { ZeekVerdictInput } from './verdict.ts';
 import type { ConnState } from './types.ts';
+import { packetSeconds } from './packet-seconds.ts';
 
 /**
  * Zeek's `tcp_attempt_delay` (5 s): when it expires with the originator still in SYN_SENT and the
@@ -277,21 +279,20 @@ export class ZeekSession {
   }
 
   /**
-   * Processes one segment. `fromClient` is the sender in OUR roles; `len` is the payload length
-   * from the IP length; `window` the raw window field; `t` the packet time in epoch seconds.
+   * Processes one segment `seg` of the flow, captured at (tsSec, tsNanos); `fromClient` is its
+   * sender in OUR roles. The segment and the time come whole (see packetSeconds: numbers taken out
+   * of them would be boxed for this call, which is not inlined).
    */
-  process(
-    t: number,
-    frame: number,
-    fromClient: boolean,
-    flags: number,
-    seq: number,
-    ackNumber: number,
-    len: number,
-    window: number,
-    srcPort: number,
-    dstPort: number,
-  ): void {
+  process(tsSec: number, tsNanos: number, frame: number, fromClient: boolean, seg: TcpSegment): void {
+    const t = packetSeconds(tsSec, tsNanos);
+    const flags = seg.flags;
+    const seq = seg.seq;
+    const ackNumber = seg.ack;
+    // Payload length from the IP length.
+    const len = seg.payloadLength;
+    const window = seg.window;
+    const srcPort = seg.srcPort;
+    const dstPort = seg.dstPort;
     if (this.attemptDeadline >= 0 && t > this.attemptDeadline) {
       this.attemptDeadline = -1;
       const orig = this.origIsClient ? this.clientEp : this.serverEp;

@@ -41,6 +41,7 @@ import { MemoryRing, MemoryTable } from './memory-table.ts';
 import type { ClosedIncarnation } from './memory-table.ts';
 import { isUnansweredSynOnly, SynBalance, SynFolds } from './syn-folds.ts';
 import { isFinalState, nextState } from './transitions.ts';
+import { packetSeconds } from './packet-seconds.ts';
 import type { EndpointEvent } from './transitions.ts';
 import type { FlowRecord, TcpState } from './types.ts';
 
@@ -201,19 +202,19 @@ export class FlowTracker {
    */
   add(seg: TcpSegment, frameNumber: number, tsSec: number, tsNanos: number, hash: number = flowHash(seg), flood = -1): void {
     if (this.finished) throw new Error('FlowTracker.add called after finish()');
-    const t = this.observeTime(tsSec, tsNanos);
+    this.observeTime(tsSec, tsNanos);
     const floodSyn = flood >= 0 ? flood === 1 : this.balance.note(seg);
 
     let flow = this.table.lookup(seg, hash);
     if (flow !== undefined && (seg.flags & (TCP_SYN | TCP_ACK | TCP_RST)) === TCP_SYN) {
       const reason = this.newIncarnationReason(flow, seg);
       if (reason !== undefined) {
-        this.retire(flow, reason, t);
+        this.retire(flow, reason, packetSeconds(tsSec, tsNanos));
         flow = undefined;
       }
     }
-    if (flow === undefined) flow = this.createFlow(seg, hash, frameNumber, tsSec, tsNanos, t, floodSyn);
-    this.update(flow, seg, sentByClient(flow, seg), frameNumber, tsSec, tsNanos, t);
+    if (flow === undefined) flow = this.createFlow(seg, hash, frameNumber, tsSec, tsNanos, floodSyn);
+    this.update(flow, seg, sentByClient(flow, seg), frameNumber, tsSec, tsNanos);
   }
 
   /**
@@ -231,26 +232,24 @@ export class FlowTracker {
    * The time bookkeeping of every segment: the latest time seen, and the eviction sweep, which
    * runs at most once per second of packet time (walking the LRU lists from their least recent
    * end stops at the first flow still inside its timeout, so a sweep costs O(flows evicted), never
-   * a scan of the table). Returns the time as epoch seconds.
+   * a scan of the table).
    */
-  private observeTime(tsSec: number, tsNanos: number): number {
-    const t = this.noteLatest(tsSec, tsNanos);
+  private observeTime(tsSec: number, tsNanos: number): void {
+    this.noteLatest(tsSec, tsNanos);
     if (tsSec > this.sweepSec) {
       this.sweepSec = tsSec;
-      this.sweep(t);
+      this.sweep(packetSeconds(tsSec, tsNanos));
     }
-    return t;
   }
 
-  /** Keeps the latest packet time seen (`lastT`, for the end of capture); returns the time as epoch seconds. */
-  private noteLatest(tsSec: number, tsNanos: number): number {
-    const t = tsSec + tsNanos * 1e-9;
+  /** Keeps the latest packet time seen (`lastT`, for the end of capture). */
+  private noteLatest(tsSec: number, tsNanos: number): void {
+    const t = packetSeconds(tsSec, tsNanos);
     if (t >= this.lastT) {
       this.lastT = t;
       this.lastSec = tsSec;
       this.lastNanos = tsNanos;
     }
-    return t;
   }
 
   /**
@@ -316,7 +315,8 @@ export class FlowTracker {
     return undefined;
   }
 
-  private createFlow(seg: TcpSegment, hash: number, frame: number, tsSec: number, tsNanos: number, t: number, floodSyn: boolean): FlowState {
+  private createFlow(seg: TcpSegment, hash: number, frame: number, tsSec: number, tsNanos: number, floodSyn: boolean): FlowState {
+    const t = packetSeconds(tsSec, tsNanos);
     if (this.table.size >= this.options.maxLiveFlows) this.evictForCapacity(t);
     if (floodSyn && this.floodLive >= this.options.maxLiveFloodFlows && this.flood.head !== null) {
       this.flowsEvicted++;
@@ -486,14 +486,13 @@ export class FlowTracker {
     frame: number,
     tsSec: number,
     tsNanos: number,
-    t: number,
     inferred: boolean,
   ): void {
     const from = ep.state;
     const to = nextState(from, event);
     if (to === from) return;
     ep.state = to;
-    ep.stateSinceT = t;
+    ep.stateSinceT = packetSeconds(tsSec, tsNanos);
     const used = f.transitionsLength;
     if (used < this.options.maxTransitionsPerFlow * TRANSITION_FIELDS) {
       if (used + TRANSITION_FIELDS > f.transitions.length) f.transitions = this.slabs.grow(f.transitions, used);
@@ -508,15 +507,9 @@ export class FlowTracker {
     }
   }
 
-  private update(
-    f: FlowState,
-    seg: TcpSegment,
-    fromClient: boolean,
-    frame: number,
-    tsSec: number,
-    tsNanos: number,
-    t: number,
-  ): void {
+  /** One segment of flow `f` (see packetSeconds for why the time comes as two integers). */
+  private update(f: FlowState, seg: TcpSegment, fromClient: boolean, frame: number, tsSec: number, tsNanos: number): void {
+    const t = packetSeconds(tsSec, tsNanos);
     const snd = fromClient ? f.client : f.server;
     const rcv = fromClient ? f.server : f.client;
     const counts = f.counts;
@@ -567,7 +560,7 @@ export class FlowTracker {
       snd.sndNxt = seq;
     }
 
-    f.zeek.process(t, frame, fromClient, flags, seq, seg.ack, len, seg.window, seg.srcPort, seg.dstPort);
+    f.zeek.process(tsSec, tsNanos, frame, fromClient, seg);
 
     // --- SYN / SYN-ACK -----------------------------------------------------------------------
     if (syn && !rst) {
@@ -599,7 +592,7 @@ export class FlowTracker {
         snd.base = seq;
         snd.sndNxt = seq;
       }
-      this.apply(f, snd, fromClient, ack ? 'send_synack' : 'send_syn', frame, tsSec, tsNanos, t, false);
+      this.apply(f, snd, fromClient, ack ? 'send_synack' : 'send_syn', frame, tsSec, tsNanos, false);
     }
 
     // --- payload, keep-alives, retransmissions -------------------------------------------------
@@ -650,12 +643,12 @@ export class FlowTracker {
     snd.lastWindow = seg.window;
 
     if (rst) {
-      this.handleRst(f, snd, rcv, fromClient, seg, seqKnownBefore, sndNxtBefore, frame, tsSec, tsNanos, t);
+      this.handleRst(f, snd, rcv, fromClient, seg, seqKnownBefore, sndNxtBefore, frame, tsSec, tsNanos);
     } else {
       if (!fromClient && !syn && (f.serverEstablishedProvisional || f.serverEstablishedRetracted)) {
-        this.confirmServerEstablished(f, seg, frame, tsSec, tsNanos, t);
+        this.confirmServerEstablished(f, seg, frame, tsSec, tsNanos);
       }
-      this.handleAck(f, snd, rcv, fromClient, seg, finSentBefore, frame, tsSec, tsNanos, t);
+      this.handleAck(f, snd, rcv, fromClient, seg, finSentBefore, frame, tsSec, tsNanos);
       if (fin) {
         const finSeq = (seq + len + (syn ? 1 : 0)) >>> 0;
         if (fromClient) counts.finClient++;
@@ -670,7 +663,7 @@ export class FlowTracker {
           snd.finSent = true;
           snd.finObserved = true;
           snd.finSeq = finSeq;
-          this.apply(f, snd, fromClient, 'send_fin', frame, tsSec, tsNanos, t, false);
+          this.apply(f, snd, fromClient, 'send_fin', frame, tsSec, tsNanos, false);
         }
       }
     }
@@ -711,8 +704,8 @@ export class FlowTracker {
     frame: number,
     tsSec: number,
     tsNanos: number,
-    t: number,
   ): void {
+    const t = packetSeconds(tsSec, tsNanos);
     const syn = (seg.flags & TCP_SYN) !== 0;
     const a = seg.ack;
     if ((seg.flags & TCP_ACK) !== 0) {
@@ -723,17 +716,17 @@ export class FlowTracker {
       // The peer's SYN is acknowledged: this side received it.
       if (rcv.synSent && !snd.ackedPeerSyn && seqGte(a, (rcv.isn + 1) >>> 0)) {
         snd.ackedPeerSyn = true;
-        this.apply(f, snd, fromClient, 'ack_peer_syn', frame, tsSec, tsNanos, t, false);
+        this.apply(f, snd, fromClient, 'ack_peer_syn', frame, tsSec, tsNanos, false);
         rcv.ownSynAcked = true;
         if (fromClient && rcv.state === 'SYN_RECEIVED') {
           // Provisional until the server shows it accepted this ACK (see retractServerEstablished).
           const stored = f.transitionsLength;
           f.provisionalSinceT = rcv.stateSinceT;
-          this.apply(f, rcv, false, 'own_syn_acked', frame, tsSec, tsNanos, t, false);
+          this.apply(f, rcv, false, 'own_syn_acked', frame, tsSec, tsNanos, false);
           f.serverEstablishedProvisional = (rcv.state as TcpState) === 'ESTABLISHED';
           f.provisionalIndex = f.transitionsLength > stored ? stored : -1;
         } else {
-          this.apply(f, rcv, !fromClient, 'own_syn_acked', frame, tsSec, tsNanos, t, false);
+          this.apply(f, rcv, !fromClient, 'own_syn_acked', frame, tsSec, tsNanos, false);
         }
         if (fromClient && !syn && f.handshakeAckT < 0 && f.firstSynAckT >= 0) f.handshakeAckT = t;
       }
@@ -751,21 +744,21 @@ export class FlowTracker {
         rcv.finInferred = true;
         rcv.finSeq = rcv.sndNxt;
         rcv.sndNxt = (rcv.sndNxt + 1) >>> 0;
-        this.apply(f, rcv, !fromClient, 'send_fin', frame, tsSec, tsNanos, t, true);
+        this.apply(f, rcv, !fromClient, 'send_fin', frame, tsSec, tsNanos, true);
       }
       // The peer's FIN is acknowledged: this side received it.
       if (rcv.finSent && !snd.ackedPeerFin && seqGte(a, (rcv.finSeq + 1) >>> 0)) {
         snd.ackedPeerFin = true;
-        this.apply(f, snd, fromClient, 'ack_peer_fin', frame, tsSec, tsNanos, t, false);
+        this.apply(f, snd, fromClient, 'ack_peer_fin', frame, tsSec, tsNanos, false);
         if (snd.ownFinAckPending) {
           snd.ownFinAckPending = false;
-          this.apply(f, snd, fromClient, 'own_fin_acked', frame, tsSec, tsNanos, t, false);
+          this.apply(f, snd, fromClient, 'own_fin_acked', frame, tsSec, tsNanos, false);
         }
         rcv.ownFinAcked = true;
         if (rcv.state === 'FIN_WAIT_1' && finSentBefore && !rcv.ackedPeerFin) {
           rcv.ownFinAckPending = true; // crossing FINs, see EndpointTrack.ownFinAckPending
         } else {
-          this.apply(f, rcv, !fromClient, 'own_fin_acked', frame, tsSec, tsNanos, t, false);
+          this.apply(f, rcv, !fromClient, 'own_fin_acked', frame, tsSec, tsNanos, false);
         }
       }
     }
@@ -774,9 +767,9 @@ export class FlowTracker {
     // inferred, at this segment.
     if (!syn && snd.state === 'SYN_RECEIVED' && !snd.ownSynAcked && rcv.state === 'SYN_SENT') {
       rcv.ackedPeerSyn = true;
-      this.apply(f, rcv, !fromClient, 'ack_peer_syn', frame, tsSec, tsNanos, t, true);
+      this.apply(f, rcv, !fromClient, 'ack_peer_syn', frame, tsSec, tsNanos, true);
       snd.ownSynAcked = true;
-      this.apply(f, snd, fromClient, 'own_syn_acked', frame, tsSec, tsNanos, t, true);
+      this.apply(f, snd, fromClient, 'own_syn_acked', frame, tsSec, tsNanos, true);
       f.handshakeInferred = true;
     }
     // A side seen only mid-stream is ESTABLISHED once it sends data or acknowledges the peer's.
@@ -784,7 +777,7 @@ export class FlowTracker {
       snd.state === 'UNKNOWN' &&
       (seg.payloadLength > 0 || ((seg.flags & TCP_ACK) !== 0 && rcv.seqKnown && seqGt(a, rcv.base)))
     ) {
-      this.apply(f, snd, fromClient, 'established_evidence', frame, tsSec, tsNanos, t, false);
+      this.apply(f, snd, fromClient, 'established_evidence', frame, tsSec, tsNanos, false);
     }
   }
 
@@ -829,8 +822,8 @@ export class FlowTracker {
     frame: number,
     tsSec: number,
     tsNanos: number,
-    t: number,
   ): void {
+    const t = packetSeconds(tsSec, tsNanos);
     const c = f.client;
     const accepted =
       seg.payloadLength > 0 ||
@@ -842,7 +835,7 @@ export class FlowTracker {
     if (f.serverEstablishedRetracted) {
       f.serverEstablishedRetracted = false;
       if (f.server.state === 'SYN_RECEIVED') {
-        this.apply(f, f.server, false, 'own_syn_acked', frame, tsSec, tsNanos, t, true);
+        this.apply(f, f.server, false, 'own_syn_acked', frame, tsSec, tsNanos, true);
       }
     }
   }
@@ -864,15 +857,15 @@ export class FlowTracker {
     frame: number,
     tsSec: number,
     tsNanos: number,
-    t: number,
   ): void {
+    const t = packetSeconds(tsSec, tsNanos);
     if (fromClient) f.counts.rstClient++;
     else f.counts.rstServer++;
     snd.rstSent = true;
-    this.apply(f, snd, fromClient, 'send_rst', frame, tsSec, tsNanos, t, false);
+    this.apply(f, snd, fromClient, 'send_rst', frame, tsSec, tsNanos, false);
     if (rcv.state === 'CLOSED') return;
     if (this.rstInWindow(snd, rcv, seg, seqKnownBefore, sndNxtBefore)) {
-      this.apply(f, rcv, !fromClient, 'rst_received', frame, tsSec, tsNanos, t, false);
+      this.apply(f, rcv, !fromClient, 'rst_received', frame, tsSec, tsNanos, false);
     } else {
       this.weird('rst_out_of_window', f);
     }

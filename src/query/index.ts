@@ -8,7 +8,7 @@
  * a record beyond the call, except {@link filterFlows}, which returns the matches it was asked for.
  */
 import type { FlowList, FlowRecord, FlowSummary, Side, TcpState } from '../tcp/types.ts';
-import { scanFlows } from '../tcp/flow-summary.ts';
+import { recordAt, scanFlows } from '../tcp/flow-summary.ts';
 
 /** Filters of `tcpmortem flows`; every given criterion must hold. */
 export interface FlowFilter {
@@ -43,13 +43,6 @@ function matchingPositions(flows: FlowList, filter: FlowFilter): number[] {
     if (flowMatches(flow, filter)) positions.push(position);
   });
   return positions;
-}
-
-/** The record at `position` of a pass of `flows` (see FlowList.at). */
-function recordAt(flows: FlowList, position: number): FlowRecord {
-  const record = flows.at(position);
-  if (record === undefined) throw new Error(`flow list has no flow at position ${position} of its scan`);
-  return record;
 }
 
 /**

@@ -11,7 +11,7 @@ import { scaleLinear } from 'd3-scale';
 import type { AnalysisReport } from './model.ts';
 import type { Finding, Severity } from '../diagnose/types.ts';
 import type { FlowList, FlowRecord, FlowSummary, Side, TcpState } from '../tcp/types.ts';
-import { addressKeyText, clientAddressKey, scanFlows, serverAddressKey } from '../tcp/flow-summary.ts';
+import { addressKeyText, clientAddressKey, recordAt, scanFlows, serverAddressKey } from '../tcp/flow-summary.ts';
 import { STATE_ORDER } from './svg/common.ts';
 import { fmtDuration, fmtEndpoint, fmtInt, fmtMs, fmtRelSeconds, plural } from './format.ts';
 
@@ -533,13 +533,6 @@ const FAILURE_KINDS: readonly string[] = [
   'client left in CLOSE_WAIT',
   'SYN retransmitted',
 ];
-
-/** The record at `position` of a list being scanned (the scan just visited it, so it exists). */
-function recordAt(flows: FlowList, position: number): FlowRecord {
-  const record = flows.at(position);
-  if (record === undefined) throw new Error(`flow list has no flow at position ${position} of its scan`);
-  return record;
-}
 
 /** Failure kinds of one flow as a bit set (0 = not failed); no allocation. */
 function failureMaskOf(flow: FlowSummary): number {

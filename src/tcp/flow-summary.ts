@@ -2,7 +2,7 @@
  * Passes over every flow of a {@link FlowList} through its summaries (see `FlowList.scan`).
  */
 import { formatAddress } from '../decode/address-text.ts';
-import type { FlowList, FlowSummary } from './types.ts';
+import type { FlowList, FlowRecord, FlowSummary } from './types.ts';
 
 /**
  * Calls `visit(summary, position)` for every flow of `flows`, in order: through the list's `scan`
@@ -17,6 +17,16 @@ export function scanFlows(flows: FlowList, visit: (flow: FlowSummary, position: 
   }
   let position = 0;
   for (const flow of flows) visit(flow, position++);
+}
+
+/**
+ * The record at `position` of a list being scanned ({@link scanFlows} just visited it, so it
+ * exists); throws when the list breaks that contract.
+ */
+export function recordAt(flows: FlowList, position: number): FlowRecord {
+  const record = flows.at(position);
+  if (record === undefined) throw new Error(`flow list has no flow at position ${position} of its scan`);
+  return record;
 }
 
 /** A flow's {@link FlowSummary.clientAddressKey}, or its client address text when it has none. */

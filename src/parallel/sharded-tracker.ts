@@ -29,6 +29,7 @@ import type { TcpSegment } from '../decode/types.ts';
 import { flowHash } from '../flow/flow-key.ts';
 import { FlowStore } from '../tcp/flow-store.ts';
 import { DEFAULT_FLOW_TRACKER_OPTIONS } from '../tcp/options.ts';
+import { packetSeconds } from '../tcp/packet-seconds.ts';
 import type { FlowTrackerOptions } from '../tcp/options.ts';
 import type { FlowStoreOptions } from '../tcp/flow-store.ts';
 import { SynBalance, SynFolds } from '../tcp/syn-folds.ts';
@@ -117,7 +118,7 @@ export class ShardedTracker {
 
   /** Adds one TCP segment, in capture order (same contract as FlowTracker.add). */
   add(seg: TcpSegment, frameNumber: number, tsSec: number, tsNanos: number): void {
-    const t = tsSec + tsNanos * 1e-9;
+    const t = packetSeconds(tsSec, tsNanos);
     if (t >= this.lastT) {
       this.lastT = t;
       this.lastSec = tsSec;

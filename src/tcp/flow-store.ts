@@ -30,6 +30,7 @@ import { relativeSeq, seqDiff, seqLt } from '../flow/seq.ts';
 import { SAMPLE_FIELDS, STATE_BY_CODE, stateCode, TRANSITION_FIELDS } from './flow-state.ts';
 import type { EndpointTrack, FlowState } from './flow-state.ts';
 import { IsoFormatter } from './iso-time.ts';
+import { packetSeconds } from './packet-seconds.ts';
 import { addressKeyOfWords } from './flow-summary.ts';
 import type {
   ConnState,
@@ -246,7 +247,7 @@ class Writer {
   }
 
   /**
-   * A packet time given as epoch seconds `t` (computed as `sec + nanos * 1e-9` from some packet):
+   * A packet time given as epoch seconds `t` (packetSeconds of some packet's sec and nanos):
    * finds a (sec, nanos) that gives back exactly this float and writes it with {@link time};
    * tag 3 and the raw float when there is none (a time not made that way).
    */
@@ -259,7 +260,7 @@ class Writer {
       // Whole microseconds first (every classic pcap), then nanoseconds and their neighbours.
       for (let k = 0; k < 4; k++) {
         const nanos = k === 0 ? us : k === 1 ? ns : k === 2 ? ns - 1 : ns + 1;
-        if (nanos >= 0 && nanos < 1e9 && sec + nanos * 1e-9 === t) {
+        if (nanos >= 0 && nanos < 1e9 && packetSeconds(sec, nanos) === t) {
           this.time(sec, nanos, firstSec, firstNanos);
           return;
         }
@@ -359,7 +360,7 @@ class Reader {
     const v = this.uint();
     if (v === 3) return this.float();
     this.timeOf(v, firstSec, firstNanos);
-    return this.sec + this.nanos * 1e-9;
+    return packetSeconds(this.sec, this.nanos);
   }
 
   /** Reads what Writer.millis wrote. */
@@ -1119,8 +1120,8 @@ export class FlowStore implements FlowList {
     const lastNanos = r.nanos;
     s.lastSec = lastSec;
     s.lastNanos = lastNanos;
-    s.startSeconds = firstSec + firstNanos * 1e-9;
-    s.endSeconds = lastSec + lastNanos * 1e-9;
+    s.startSeconds = packetSeconds(firstSec, firstNanos);
+    s.endSeconds = packetSeconds(lastSec, lastNanos);
     s.durationSeconds = roundSeconds(lastSec - firstSec + (lastNanos - firstNanos) * 1e-9);
     const packets = s.packets;
     const bytes = s.bytes;
@@ -1345,7 +1346,7 @@ export class FlowStore implements FlowList {
       r.time(firstSec, firstNanos);
       t.sec = r.sec;
       t.nanos = r.nanos;
-      t.tSeconds = t.sec + t.nanos * 1e-9;
+      t.tSeconds = packetSeconds(t.sec, t.nanos);
       const code = r.uint();
       t.side = (code & 1) !== 0 ? 'client' : 'server';
       t.from = STATE_BY_CODE[(code >>> 2) & 15] as TcpState;

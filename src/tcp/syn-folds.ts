@@ -10,6 +10,7 @@ import type { TcpSegment } from '../decode/types.ts';
 import { compareTimestamps } from '../common/time.ts';
 import type { FlowState } from './flow-state.ts';
 import { IsoFormatter } from './iso-time.ts';
+import { packetSeconds } from './packet-seconds.ts';
 import type { UnansweredSynFold } from './types.ts';
 
 /**
@@ -106,8 +107,8 @@ export class SynFolds {
         synPackets: e.synPackets,
         firstTs: iso.format(e.firstSec, e.firstNanos),
         lastTs: iso.format(e.lastSec, e.lastNanos),
-        firstSeconds: e.firstSec + e.firstNanos * 1e-9,
-        lastSeconds: e.lastSec + e.lastNanos * 1e-9,
+        firstSeconds: packetSeconds(e.firstSec, e.firstNanos),
+        lastSeconds: packetSeconds(e.lastSec, e.lastNanos),
       }))
       .sort((a, b) => (a.server.ip < b.server.ip ? -1 : a.server.ip > b.server.ip ? 1 : a.server.port - b.server.port || a.vlan - b.vlan));
   }

@@ -304,6 +304,13 @@ export class MergedFlowList implements FlowList {
     }
   }
 
+  /** The summary at merged `position`, ids remapped (FlowList.summaryAt; see FlowStore.summaryAt). */
+  summaryAt(position: number): FlowSummary | undefined {
+    if (!(position >= 0 && position < this.shardOf.length)) return undefined;
+    const k = this.shardOf[position]!;
+    return this.stores[k]!.summaryAt(this.slotOf[position]!, this.idOf[k]);
+  }
+
   /** `JSON.stringify` gives the array of records (small results; large ones are streamed). */
   toJSON(): FlowRecord[] {
     return [...this];

@@ -11,8 +11,9 @@ import { scaleLinear } from 'd3-scale';
 import type { AnalysisReport } from './model.ts';
 import type { Finding, Severity } from '../diagnose/types.ts';
 import type { FlowList, FlowRecord, FlowSummary, Side, TcpState } from '../tcp/types.ts';
-import { addressKeyText, clientAddressKey, recordAt, scanFlows, serverAddressKey } from '../tcp/flow-summary.ts';
+import { addressKeyText, clientAddressKey, recordAt, scanFlows, serverAddressKey, summaryAt } from '../tcp/flow-summary.ts';
 import { STATE_ORDER } from './svg/common.ts';
+import { packetSeconds } from '../tcp/packet-seconds.ts';
 import { fmtDuration, fmtEndpoint, fmtInt, fmtMs, fmtRelSeconds, plural } from './format.ts';
 
 /** Options of {@link buildReportView}; defaults in {@link DEFAULT_VIEW_OPTIONS}. */
@@ -29,6 +30,11 @@ export interface ReportViewOptions {
   readonly maxServices: number;
   /** Hosts given a state-population ("virtual netstat") chart. Default 4. */
   readonly maxHosts: number;
+  /**
+   * Hosts whose count and population the scan gathers as it goes (the first ones seen, about 21 KB
+   * each); a charted host past them costs a second look at its flows. Default 64.
+   */
+  readonly trackedHosts: number;
 }
 
 export const DEFAULT_VIEW_OPTIONS: Readonly<ReportViewOptions> = {
@@ -38,6 +44,7 @@ export const DEFAULT_VIEW_OPTIONS: Readonly<ReportViewOptions> = {
   maxLadders: 24,
   maxServices: 12,
   maxHosts: 4,
+  trackedHosts: 64,
 };
 
 /** Upper bound on the number of time bins of every chart. */
@@ -477,20 +484,223 @@ class Population implements IntervalSink {
   }
 }
 
-function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return 0;
-  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[idx]!;
+/**
+ * A number per address key, for the per-position columns of {@link buildReportView}: an IPv4 key
+ * is its own int32 (exact), a text key (IPv6, or a record's address text) its FNV-1a hash, so
+ * equal keys have equal words and a word match of a text key is only a maybe.
+ */
+function keyWord(key: number | string): number {
+  if (typeof key === 'number') return key | 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i += 1) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h | 0;
+}
+
+/**
+ * Epoch seconds of an ISO 8601 UTC time as the analysis writes them (see formatIsoTimestamp): the
+ * packet time of its whole seconds and nanoseconds, so the same number as the `endSeconds` of a
+ * flow that ends at that packet. NaN for any other text.
+ */
+function isoEpochSeconds(text: string): number {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(text);
+  if (m === null) return Number.NaN;
+  const ms = Date.parse(`${m[1]!}Z`);
+  if (!Number.isFinite(ms)) return Number.NaN;
+  return packetSeconds(ms / 1000, m[2] === undefined ? 0 : Number(m[2].padEnd(9, '0')));
+}
+
+function sameBins(a: TimeBins, b: TimeBins): boolean {
+  return a.widthSeconds === b.widthSeconds && a.count === b.count && a.originSeconds === b.originSeconds && a.durationSeconds === b.durationSeconds;
+}
+
+/** A host's connection endpoints and population, from its first connection on. */
+interface TrackedHost {
+  count: number;
+  readonly pop: Population;
+}
+
+/**
+ * What the view bins by time, flow by flow, in flow order: the series, both sides' populations,
+ * the swimlane rows, the bins of each flow's start and reset (the shown services' charts, read by
+ * position afterwards), and the first hosts' counts and populations.
+ */
+class BinnedFlows {
+  readonly opened: number[];
+  readonly closed: number[];
+  readonly reset: number[];
+  readonly synRetx: number[];
+  readonly synAckRetx: number[];
+  readonly clientPop: Population;
+  readonly serverPop: Population;
+  readonly swimRows: SwimlaneRow[] = [];
+  /** Per position: the bin of the flow's start; of its end when it was reset, else -1 (MAX_BINS fits a byte). */
+  readonly startBin: Uint8Array;
+  readonly resetBin: Int16Array;
+  /**
+   * The first `trackedHosts` hosts seen, by address key (see FlowSummary.clientAddressKey), each
+   * from its first connection in either role, so exactly.
+   */
+  readonly hosts = new Map<number | string, TrackedHost>();
+  readonly captureEnd: number;
+
+  constructor(
+    readonly bins: TimeBins,
+    flowCount: number,
+    private readonly useRows: boolean,
+    private readonly isNamed: (id: number) => boolean,
+    private readonly trackedHosts: number,
+  ) {
+    const n = bins.count;
+    this.opened = new Array<number>(n).fill(0);
+    this.closed = new Array<number>(n).fill(0);
+    this.reset = new Array<number>(n).fill(0);
+    this.synRetx = new Array<number>(n).fill(0);
+    this.synAckRetx = new Array<number>(n).fill(0);
+    this.clientPop = new Population(bins);
+    this.serverPop = new Population(bins);
+    this.startBin = new Uint8Array(flowCount);
+    this.resetBin = new Int16Array(flowCount);
+    this.captureEnd = bins.originSeconds + bins.durationSeconds;
+  }
+
+  /** The flow at `position` (called in order), whose address keys are `clientKey` and `serverKey`. */
+  add(flow: FlowSummary, position: number, clientKey: number | string, serverKey: number | string): void {
+    const bins = this.bins;
+    const captureEnd = this.captureEnd;
+    const startBin = binOf(bins, flow.startSeconds);
+    this.startBin[position] = startBin;
+    this.opened[startBin]! += 1;
+    this.resetBin[position] = -1;
+    if (flow.closeReason === 'closed') this.closed[binOf(bins, flow.endSeconds)]! += 1;
+    else if (flow.closeReason === 'reset') {
+      const endBin = binOf(bins, flow.endSeconds);
+      this.reset[endBin]! += 1;
+      this.resetBin[position] = endBin;
+    }
+    const counts = flow.counts;
+    if (counts.synRetransmissions > 0 || counts.synAckRetransmissions > 0) {
+      let sampledSyn = 0;
+      let sampledSynAck = 0;
+      for (const s of flow.segments) {
+        if (s.retransmission === 'syn') {
+          sampledSyn += 1;
+          this.synRetx[binOf(bins, flow.startSeconds + s.relSeconds)]! += 1;
+        } else if (s.retransmission === 'synack') {
+          sampledSynAck += 1;
+          this.synAckRetx[binOf(bins, flow.startSeconds + s.relSeconds)]! += 1;
+        }
+      }
+      // Counts are exact, samples bounded: retransmissions not sampled go to the flow's first bin.
+      this.synRetx[startBin]! += Math.max(0, counts.synRetransmissions - sampledSyn);
+      this.synAckRetx[startBin]! += Math.max(0, counts.synAckRetransmissions - sampledSynAck);
+    }
+
+    walkSide(flow, 'client', captureEnd, this.clientPop);
+    walkSide(flow, 'server', captureEnd, this.serverPop);
+    if (this.useRows) {
+      const origin = bins.originSeconds;
+      this.swimRows.push({
+        flowId: flow.id,
+        label: `#${flow.id} ${fmtEndpoint(flow.client.ip, flow.client.port)} → ${serviceKey(flow)}`,
+        client: sideIntervals(flow, 'client', origin, captureEnd),
+        server: sideIntervals(flow, 'server', origin, captureEnd),
+        flagged: this.isNamed(flow.id),
+      });
+    }
+
+    // A host's endpoints in flow order, its client side first, as a count over all flows would.
+    const asClient = this.host(clientKey);
+    if (asClient !== undefined) {
+      asClient.count += 1;
+      walkSide(flow, 'client', captureEnd, asClient.pop);
+    }
+    const asServer = this.host(serverKey);
+    if (asServer !== undefined) {
+      asServer.count += 1;
+      walkSide(flow, 'server', captureEnd, asServer.pop);
+    }
+  }
+
+  /** The tracked host of `key`, tracked from now when there is room; undefined when not tracked. */
+  private host(key: number | string): TrackedHost | undefined {
+    let host = this.hosts.get(key);
+    if (host === undefined && this.hosts.size < this.trackedHosts) {
+      host = { count: 0, pop: new Population(this.bins) };
+      this.hosts.set(key, host);
+    }
+    return host;
+  }
+}
+
+/** 0-based rank of the `p` quantile of `n` sorted values (the nearest-rank method). */
+function percentileRank(n: number, p: number): number {
+  return Math.min(n - 1, Math.max(0, Math.ceil(p * n) - 1));
+}
+
+/**
+ * The `k`-th smallest (0-based) of `a`, reordering `a`: Hoare's selection, O(n) on average, where
+ * sorting every RTT of a capture was most of the report's RTT statistics. Values must not be NaN.
+ */
+function selectKth(a: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1]!;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i]! < pivot) i += 1;
+      while (a[j]! > pivot) j -= 1;
+      if (i <= j) {
+        const t = a[i]!;
+        a[i] = a[j]!;
+        a[j] = t;
+        i += 1;
+        j -= 1;
+      }
+    }
+    // a[lo..j] <= pivot <= a[i..hi]; between them, values equal to the pivot.
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k]!;
+  }
+  return a[k]!;
 }
 
 /** Median, p95 and a histogram (d3 "nice" thresholds, about 20 bins) of handshake RTTs in ms. */
 export function rttStatsOf(valuesMs: ArrayLike<number>): RttStats | null {
-  if (valuesMs.length === 0) return null;
+  const n = valuesMs.length;
+  if (n === 0) return null;
+  const values = new Float64Array(n);
+  let max = Number.NEGATIVE_INFINITY;
+  // What a numeric sort would give at a rank holding a zero: -0 sorts before 0, so it is -0 when
+  // the rank is below the count of negatives and negative zeros (selection cannot tell them apart).
+  let belowZero = 0;
+  for (let i = 0; i < n; i += 1) {
+    const v = valuesMs[i]!;
+    if (Number.isNaN(v)) return rttStatsBySort(valuesMs);
+    values[i] = v;
+    if (v > max || (v === 0 && max === 0 && Object.is(max, -0))) max = v;
+    if (v < 0 || Object.is(v, -0)) belowZero += 1;
+  }
+  const quantile = (p: number): number => {
+    const k = percentileRank(n, p);
+    const v = selectKth(values, k);
+    return v === 0 ? (k < belowZero ? -0 : 0) : v;
+  };
+  return rttStats(values, n, quantile(0.5), quantile(0.95), max);
+}
+
+/** {@link rttStatsOf} by a full sort (values with NaN, which sorts last). */
+function rttStatsBySort(valuesMs: ArrayLike<number>): RttStats {
+  const n = valuesMs.length;
   // A typed array sorts numerically and several times faster than Array#sort with a comparator.
-  const sorted = new Float64Array(valuesMs.length);
-  for (let i = 0; i < valuesMs.length; i += 1) sorted[i] = valuesMs[i]!;
+  const sorted = Float64Array.from(valuesMs);
   sorted.sort();
-  const max = sorted[sorted.length - 1]!;
+  return rttStats(sorted, n, sorted[percentileRank(n, 0.5)]!, sorted[percentileRank(n, 0.95)]!, sorted[n - 1]!);
+}
+
+function rttStats(values: Float64Array, n: number, medianMs: number, p95Ms: number, max: number): RttStats {
   const scale = scaleLinear().domain([0, max > 0 ? max : 1]).nice(20);
   const thresholds = scale.ticks(20);
   const top = scale.domain()[1]!;
@@ -498,21 +708,15 @@ export function rttStatsOf(valuesMs: ArrayLike<number>): RttStats | null {
   const bins = Math.max(1, thresholds.length - 1);
   const counts = new Array<number>(bins).fill(0);
   const binWidth = (thresholds[1] ?? 1) - (thresholds[0] ?? 0) || 1;
-  for (let k = 0; k < sorted.length; k += 1) {
-    const i = Math.min(bins - 1, Math.max(0, Math.floor(sorted[k]! / binWidth)));
+  for (let k = 0; k < n; k += 1) {
+    const i = Math.min(bins - 1, Math.max(0, Math.floor(values[k]! / binWidth)));
     counts[i]! += 1;
   }
   const histogram: HistogramBin[] = [];
   for (let i = 0; i + 1 < thresholds.length; i += 1) {
     histogram.push({ x0: thresholds[i]!, x1: thresholds[i + 1]!, count: counts[i]! });
   }
-  return {
-    samples: sorted.length,
-    medianMs: percentile(sorted, 0.5),
-    p95Ms: percentile(sorted, 0.95),
-    maxMs: max,
-    histogram,
-  };
+  return { samples: n, medianMs, p95Ms, maxMs: max, histogram };
 }
 
 /** Failure kinds as bits, in the order of {@link FAILURE_KINDS}. */
@@ -580,7 +784,7 @@ function topK(n: number, k: number, compare: (a: number, b: number) => number): 
   return top;
 }
 
-/** Per-service counters of the first pass; bins and RTTs are filled in a second pass for the shown ones. */
+/** Per-service counters of the scan; bins and RTTs are filled after it for the shown ones. */
 interface ServiceAcc {
   readonly ip: string;
   readonly port: number;
@@ -595,17 +799,20 @@ interface ServiceAcc {
 /**
  * Builds the view model. Pure and deterministic: same report, same view.
  *
- * Reads `report.flows` in exactly two scans of summaries (see `scanFlows`), and builds records
- * only for bounded sets of flows it shows: up to `maxTableRows` failed flows and the first
- * `maxTableRows` flows (the table candidates, kept from pass 1), and, after the scans, the flows
- * named by findings that get a ladder or a table row (findings may name tens of thousands; pass 1
- * keeps only their positions). Records are matched by `id`.
- * - Pass 1 needs no time bins: the capture span (for the bins), host and service counters, RTTs,
- *   and the table and ladder candidates. It ends knowing which hosts and services are shown.
- * - Pass 2 bins: the series, the populations (all connections and the shown hosts), the shown
- *   services' charts and RTTs, the swimlane rows.
- * No per-flow arrays or closures in either pass; everything per connection (table rows, swimlane
- * rows, ladders) is capped before it is built.
+ * Reads `report.flows` in one scan of summaries (see `scanFlows`), and builds records only for
+ * bounded sets of flows it shows: up to `maxTableRows` failed flows and the first `maxTableRows`
+ * flows (the table candidates, kept from the scan), and, after it, the flows named by findings
+ * that get a ladder or a table row (findings may name tens of thousands; the scan keeps only their
+ * positions). Records are matched by `id`.
+ * - The scan gathers the capture span, host and service counters, RTTs, the table and ladder
+ *   candidates, and bins by time (series, populations, swimlane rows, each flow's bins) with the
+ *   span the capture facts give; a second scan bins again only when the flows' span differs (see
+ *   BinnedFlows; a clock stepping back, a hand-edited result).
+ * - The shown services' charts and RTTs come from per-flow columns the scan filled; the shown
+ *   hosts' counts and populations from the server hosts it tracked, or from a second look at only
+ *   the flows of the other candidate hosts (found by per-flow address key columns).
+ * No per-flow objects or closures in the scan; everything per connection (table rows, swimlane
+ * rows, ladders) is capped before it is built. Per-flow columns: 21 bytes a flow.
  */
 export function buildReportView(report: AnalysisReport, options: Partial<ReportViewOptions> = {}): ReportView {
   const opts: ReportViewOptions = { ...DEFAULT_VIEW_OPTIONS, ...options };
@@ -668,7 +875,8 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const findingCounts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const f of ranked) findingCounts[f.severity] += 1;
 
-  // Pass 1: capture span, host and service counters, RTTs, table and ladder candidates.
+  // Pass 1: capture span, host and service counters, RTTs, table and ladder candidates, and what
+  // is binned by time (see BinnedFlows), with the bins the capture's own span gives.
   let earliestStart = Number.POSITIVE_INFINITY;
   let lastEnd = Number.NEGATIVE_INFINITY;
   // Handshake RTTs in a preallocated typed array: sorted in place later, no boxing.
@@ -676,44 +884,65 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   let rttCount = 0;
   const services: ServiceAcc[] = [];
   const serviceByHost = new Map<string, Map<number, number>>();
-  // Each flow's service, by position: pass 2 reads it instead of looking the service up again.
+  // Per position: each flow's service, its handshake RTT (NaN: none) and address keys (see
+  // keyWord), read after the pass for the shown services and hosts instead of scanning again.
   const flowService = new Int32Array(flowCount);
+  const flowRtt = new Float64Array(flowCount);
+  const clientWords = new Int32Array(flowCount);
+  const serverWords = new Int32Array(flowCount);
   const failedFlows: FlowRecord[] = [];
   // The first flows by position, the table's filler after the named and the failed ones: the
   // table never needs more than `maxTableRows` of them, and keeping them saves a third access.
   const headFlows: FlowRecord[] = [];
   let midstream = 0;
   let lastService = -1;
+  const useRows = flowCount <= opts.maxSwimlaneRows;
 
   // Busiest hosts: a Space-Saving sketch (Metwally et al., 2005) of `hostCandidates` counters in
   // pass 1 instead of an exact Map of every address, which at one client address per connection
   // cost more than the rest of the pass; any host with more than 1/hostCandidates of all
-  // connection endpoints is guaranteed a candidate. Pass 2 counts the candidates exactly.
+  // connection endpoints is guaranteed a candidate. The candidates are then counted exactly.
   const hostCandidates = Math.max(16, opts.maxHosts * 4);
   // Keyed by exact address keys (see FlowSummary.clientAddressKey: no text per flow from a store).
-  const sketch = new Map<number | string, number>();
+  // Found by their key words (see keyWord) in a linear scan: with 16 counters that is cheaper
+  // than a Map, whose delete and set on every eviction (one client address per connection) cost
+  // more than the rest of the sketch.
   const sketchNames: (number | string)[] = [];
+  const sketchWords = new Int32Array(hostCandidates);
   const sketchCounts = new Float64Array(hostCandidates);
-  const sketchMiss = (ip: number | string): void => {
-    const slot = sketch.get(ip);
-    if (slot !== undefined) {
-      sketchCounts[slot]! += 1;
-      return;
+  const sketchMiss = (ip: number | string, word: number): void => {
+    const size = sketchNames.length;
+    for (let i = 0; i < size; i += 1) {
+      if (sketchWords[i] === word && sketchNames[i] === ip) {
+        sketchCounts[i]! += 1;
+        return;
+      }
     }
-    if (sketchNames.length < hostCandidates) {
-      sketch.set(ip, sketchNames.length);
-      sketchCounts[sketchNames.length] = 1;
+    if (size < hostCandidates) {
+      sketchWords[size] = word;
+      sketchCounts[size] = 1;
       sketchNames.push(ip);
       return;
     }
     // Evict the smallest counter (first one on ties) and inherit its count.
     let min = 0;
     for (let i = 1; i < hostCandidates; i += 1) if (sketchCounts[i]! < sketchCounts[min]!) min = i;
-    sketch.delete(sketchNames[min]!);
-    sketch.set(ip, min);
+    sketchWords[min] = word;
     sketchNames[min] = ip;
     sketchCounts[min]! += 1;
   };
+
+  // The bins come from the span of the capture and of its flows (timeBinsOfSpan), which is known
+  // before the scan but for odd input: the span runs to the last flow end, which is the capture's
+  // last packet time when that packet is TCP (a flow ends at its last packet), and flows start
+  // after the capture's first packet unless its clock stepped back. Pass 1 bins with that guess;
+  // only when the flows' span gives other bins does a second pass bin again.
+  const lastPacketSeconds = report.capture.lastTs === null ? Number.NaN : isoEpochSeconds(report.capture.lastTs);
+  const earlyBins =
+    report.capture.firstTs === null || Number.isNaN(lastPacketSeconds)
+      ? undefined
+      : timeBinsOfSpan(report, Number.POSITIVE_INFINITY, lastPacketSeconds);
+  let binned = earlyBins === undefined ? undefined : new BinnedFlows(earlyBins, flowCount, useRows, isNamed, opts.trackedHosts);
 
   let fi = 0;
   // Both passes read summaries (see FlowList.scan) and build a record only for a flow they keep.
@@ -724,10 +953,21 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     if (isNamed(flow.id)) namedPosition.set(flow.id, position);
     if (headFlows.length < opts.maxTableRows) headFlows.push((record ??= recordAt(flows, position)));
     if (flow.handshake === 'not_seen') midstream += 1;
-    if (flow.rttMs !== undefined) rttAll[rttCount++] = flow.rttMs.total;
+    if (flow.rttMs !== undefined) {
+      rttAll[rttCount++] = flow.rttMs.total;
+      flowRtt[fi] = flow.rttMs.total;
+    } else {
+      flowRtt[fi] = Number.NaN;
+    }
     const serverIp = flow.server.ip;
-    sketchMiss(clientAddressKey(flow));
-    sketchMiss(serverAddressKey(flow));
+    const clientKey = clientAddressKey(flow);
+    const serverKey = serverAddressKey(flow);
+    const clientWord = keyWord(clientKey);
+    const serverWord = keyWord(serverKey);
+    sketchMiss(clientKey, clientWord);
+    sketchMiss(serverKey, serverWord);
+    clientWords[fi] = clientWord;
+    serverWords[fi] = serverWord;
 
     // Services keyed by ip then port: no key string per flow; the last one is cached.
     let si = lastService;
@@ -766,21 +1006,26 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     }
     // A named flow whose record was built for the table is not built again by namedFlow.
     if (record !== undefined && namedPosition.has(flow.id)) namedRecords.set(flow.id, record);
+    binned?.add(flow, fi, clientKey, serverKey);
     fi += 1;
   });
 
   const bins = timeBinsOfSpan(report, earliestStart, lastEnd);
+  if (binned === undefined || !sameBins(binned.bins, bins)) {
+    // Pass 2, only when the flows' span gives other bins than the guess: bin again with them.
+    const again = new BinnedFlows(bins, flowCount, useRows, isNamed, opts.trackedHosts);
+    binned = again;
+    fi = 0;
+    scanFlows(flows, (flow) => {
+      again.add(flow, fi, clientAddressKey(flow), serverAddressKey(flow));
+      fi += 1;
+    });
+  }
+  const binnedFlows = binned;
   const origin = bins.originSeconds;
-  const captureEnd = origin + bins.durationSeconds;
+  const captureEnd = binnedFlows.captureEnd;
   const rel = (epoch: number): number => epoch - origin;
   const n = bins.count;
-
-  // Host candidates (for the virtual netstat), each with an exact count and population in pass 2.
-  const candidateKeys = [...sketch.keys()].map((key) => ({ key, name: addressKeyText(key) })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const candidateNames = candidateKeys.map((c) => c.name);
-  const candidateIndex = new Map<number | string, number>(candidateKeys.map((c, i) => [c.key, i]));
-  const candidateCounts = new Array<number>(candidateNames.length).fill(0);
-  const candidatePops = candidateNames.map(() => new Population(bins));
 
   // Services: those named by findings first, then by connections.
   const findingsByEndpoint = new Map<string, { id: string; severity: Severity }[]>();
@@ -793,10 +1038,10 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const shownServices = topK(
     services.length,
     opts.maxServices,
-    (a, b) =>
-      (findingsByEndpoint.has(serviceKeys[b]!) ? 1 : 0) - (findingsByEndpoint.has(serviceKeys[a]!) ? 1 : 0) ||
-      services[b]!.connections - services[a]!.connections ||
-      (serviceKeys[a]! < serviceKeys[b]! ? -1 : 1),
+    (a, c) =>
+      (findingsByEndpoint.has(serviceKeys[c]!) ? 1 : 0) - (findingsByEndpoint.has(serviceKeys[a]!) ? 1 : 0) ||
+      services[c]!.connections - services[a]!.connections ||
+      (serviceKeys[a]! < serviceKeys[c]! ? -1 : 1),
   );
   for (const si of shownServices) {
     const acc = services[si]!;
@@ -804,79 +1049,78 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     acc.reset = new Array<number>(n).fill(0);
     acc.rtt = [];
   }
+  // The shown services' charts and RTTs, from the per-position columns, in flow order.
+  for (let p = 0; p < flowCount; p += 1) {
+    const acc = services[flowService[p]!]!;
+    if (acc.opened === null || acc.reset === null || acc.rtt === null) continue;
+    acc.opened[binnedFlows.startBin[p]!]! += 1;
+    const resetBin = binnedFlows.resetBin[p]!;
+    if (resetBin >= 0) acc.reset[resetBin]! += 1;
+    const rtt = flowRtt[p]!;
+    if (!Number.isNaN(rtt)) acc.rtt.push(rtt);
+  }
 
-  // Pass 2: series, populations, the shown hosts' and services' charts, swimlane rows.
-  const opened = new Array<number>(n).fill(0);
-  const closed = new Array<number>(n).fill(0);
-  const reset = new Array<number>(n).fill(0);
-  const synRetx = new Array<number>(n).fill(0);
-  const synAckRetx = new Array<number>(n).fill(0);
-  const clientPop = new Population(bins);
-  const serverPop = new Population(bins);
-  const useRows = flowCount <= opts.maxSwimlaneRows;
-  const swimRows: SwimlaneRow[] = [];
-
-  fi = 0;
-  scanFlows(flows, (flow) => {
-    const startBin = binOf(bins, flow.startSeconds);
-    opened[startBin]! += 1;
-    if (flow.closeReason === 'closed') closed[binOf(bins, flow.endSeconds)]! += 1;
-    else if (flow.closeReason === 'reset') reset[binOf(bins, flow.endSeconds)]! += 1;
-    const counts = flow.counts;
-    if (counts.synRetransmissions > 0 || counts.synAckRetransmissions > 0) {
-      let sampledSyn = 0;
-      let sampledSynAck = 0;
-      for (const s of flow.segments) {
-        if (s.retransmission === 'syn') {
-          sampledSyn += 1;
-          synRetx[binOf(bins, flow.startSeconds + s.relSeconds)]! += 1;
-        } else if (s.retransmission === 'synack') {
-          sampledSynAck += 1;
-          synAckRetx[binOf(bins, flow.startSeconds + s.relSeconds)]! += 1;
-        }
-      }
-      // Counts are exact, samples bounded: retransmissions not sampled go to the flow's first bin.
-      synRetx[startBin]! += Math.max(0, counts.synRetransmissions - sampledSyn);
-      synAckRetx[startBin]! += Math.max(0, counts.synAckRetransmissions - sampledSynAck);
+  // Host candidates (for the virtual netstat), each with an exact count and population.
+  const candidateKeys = sketchNames.map((key) => ({ key, name: addressKeyText(key) })).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
+  const candidateNames = candidateKeys.map((c) => c.name);
+  const candidateCounts = new Array<number>(candidateNames.length).fill(0);
+  const candidatePops: Population[] = new Array<Population>(candidateNames.length);
+  // A candidate tracked from its first connection (see BinnedFlows.hosts) has its exact count and
+  // population already. The others are counted again over the flows whose key words match theirs
+  // (a text key's word is a hash, so a match is only a maybe): a second look at those flows only,
+  // in flow order.
+  const recount = new Map<number | string, number>();
+  const recountWords = new Set<number>();
+  candidateKeys.forEach((c, i) => {
+    const tracked = binnedFlows.hosts.get(c.key);
+    if (tracked !== undefined) {
+      candidateCounts[i] = tracked.count;
+      candidatePops[i] = tracked.pop;
+    } else {
+      candidatePops[i] = new Population(bins);
+      recount.set(c.key, i);
+      recountWords.add(keyWord(c.key));
     }
-
-    walkSide(flow, 'client', captureEnd, clientPop);
-    walkSide(flow, 'server', captureEnd, serverPop);
-    if (useRows) {
-      swimRows.push({
-        flowId: flow.id,
-        label: `#${flow.id} ${fmtEndpoint(flow.client.ip, flow.client.port)} → ${serviceKey(flow)}`,
-        client: sideIntervals(flow, 'client', origin, captureEnd),
-        server: sideIntervals(flow, 'server', origin, captureEnd),
-        flagged: isNamed(flow.id),
-      });
-    }
-
-    const acc = services[flowService[fi]!]!;
-    if (acc.opened !== null && acc.reset !== null && acc.rtt !== null) {
-      acc.opened[startBin]! += 1;
-      if (flow.closeReason === 'reset') acc.reset[binOf(bins, flow.endSeconds)]! += 1;
-      if (flow.rttMs !== undefined) acc.rtt.push(flow.rttMs.total);
-    }
-    if (candidateIndex.size > 0) {
-      const hc = candidateIndex.get(clientAddressKey(flow));
+  });
+  if (recount.size > 0) {
+    const countSide = (flow: FlowSummary): void => {
+      const hc = recount.get(clientAddressKey(flow));
       if (hc !== undefined) {
         candidateCounts[hc]! += 1;
         walkSide(flow, 'client', captureEnd, candidatePops[hc]!);
       }
-      const hs = candidateIndex.get(serverAddressKey(flow));
+      const hs = recount.get(serverAddressKey(flow));
       if (hs !== undefined) {
         candidateCounts[hs]! += 1;
         walkSide(flow, 'server', captureEnd, candidatePops[hs]!);
       }
+    };
+    // A byte per low 16 bits of a word rules out nearly every flow before the set is asked.
+    const maybe = new Uint8Array(65536);
+    for (const w of recountWords) maybe[w & 0xffff] = 1;
+    const positions: number[] = [];
+    for (let p = 0; p < flowCount; p += 1) {
+      const cw = clientWords[p]!;
+      const sw = serverWords[p]!;
+      if ((maybe[cw & 0xffff] === 1 && recountWords.has(cw)) || (maybe[sw & 0xffff] === 1 && recountWords.has(sw))) positions.push(p);
     }
-    fi += 1;
-  });
+    // One at a time while they are few; past about a tenth of the flows, a scan reads faster.
+    if (positions.length * 10 <= flowCount) {
+      for (const p of positions) {
+        const flow = summaryAt(flows, p);
+        if (flow === undefined) throw new Error(`flow list has no flow at position ${p} of its scan`);
+        countSide(flow);
+      }
+    } else {
+      scanFlows(flows, countSide);
+    }
+  }
   const topHosts = topK(
     candidateNames.length,
     opts.maxHosts,
-    (a, b) => candidateCounts[b]! - candidateCounts[a]! || (candidateNames[a]! < candidateNames[b]! ? -1 : 1),
+    (a, c) => candidateCounts[c]! - candidateCounts[a]! || (candidateNames[a]! < candidateNames[c]! ? -1 : 1),
   );
+  const { opened, closed, reset, synRetx, synAckRetx, clientPop, serverPop, swimRows } = binnedFlows;
 
   const serviceViews: ServiceView[] = shownServices.map((si) => {
     const acc = services[si]!;

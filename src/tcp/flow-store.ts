@@ -832,7 +832,7 @@ export class FlowStore implements FlowList {
    * into the store's one reused summary object: valid until the next summary of this store
    * (records built meanwhile do not touch it).
    */
-  summaryAt(index: number, idOf: ((storedId: number) => number) | undefined): FlowSummary | undefined {
+  summaryAt(index: number, idOf?: (storedId: number) => number): FlowSummary | undefined {
     if (!this.seek(index)) return undefined;
     this.read(this.reader, idOf, this.summary);
     return this.summary;

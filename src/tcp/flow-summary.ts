@@ -29,6 +29,14 @@ export function recordAt(flows: FlowList, position: number): FlowRecord {
   return record;
 }
 
+/**
+ * The summary of the flow at `position` (see `FlowList.summaryAt`), or its record when the list
+ * has no summaries; undefined when out of range. Its address keys are those `scanFlows` gives.
+ */
+export function summaryAt(flows: FlowList, position: number): FlowSummary | undefined {
+  return flows.summaryAt !== undefined ? flows.summaryAt(position) : flows.at(position);
+}
+
 /** A flow's {@link FlowSummary.clientAddressKey}, or its client address text when it has none. */
 export function clientAddressKey(flow: FlowSummary): number | string {
   return flow.clientAddressKey ?? flow.client.ip;

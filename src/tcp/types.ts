@@ -232,6 +232,12 @@ export interface FlowList extends Iterable<FlowRecord> {
    * falls back to iterating the records.
    */
   scan?(visit: (flow: FlowSummary, position: number) => void): void;
+  /**
+   * Optional: the summary of the flow at `position` (same object reuse rule as `scan`: valid until
+   * the list's next summary). For a second look at a few flows a pass found, with the same keys
+   * its scan gave. Call it through `summaryAt` (flow-summary.ts), which falls back to `at`.
+   */
+  summaryAt?(position: number): FlowSummary | undefined;
 }
 
 /**

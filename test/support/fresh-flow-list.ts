@@ -29,6 +29,20 @@ export class FreshFlowList implements FlowList {
     for (let i = 0; i < this.flows.length; i++) yield this.at(i)!;
   }
 
+  /** How many summaries `summaryAt` handed out. */
+  looked = 0;
+  private readonly lookScratch: Record<string, unknown> = {};
+
+  /** The summary at `position`, in one reused object (its fields cleared first), like the store's. */
+  summaryAt(position: number): FlowSummary | undefined {
+    const f = this.flows[position];
+    if (f === undefined) return undefined;
+    for (const key of Object.keys(this.lookScratch)) delete this.lookScratch[key];
+    Object.assign(this.lookScratch, structuredClone(f));
+    this.looked++;
+    return this.lookScratch as unknown as FlowSummary;
+  }
+
   scan(visit: (flow: FlowSummary, position: number) => void): void {
     const scratch: Record<string, unknown> = {};
     for (let i = 0; i < this.flows.length; i++) {

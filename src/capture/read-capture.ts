@@ -55,13 +55,17 @@ export async function readCapture(
   const first = head[0];
   const isGzip = headBytes >= 2 && first !== undefined && byteAt(head, 0) === 0x1f && byteAt(head, 1) === 0x8b;
   if (!isGzip) {
-    for (const chunk of head) parser.push(chunk);
-    if (!done) {
-      for (;;) {
+    try {
+      for (const chunk of head) parser.push(chunk);
+      while (!done) {
         const next = await iterator.next();
-        if (next.done === true) break;
-        parser.push(toBytes(next.value));
+        if (next.done === true) done = true;
+        else parser.push(toBytes(next.value));
       }
+    } finally {
+      // Stopped before the end (a capture rejected by its header, a visitor that threw): the
+      // source is told, so a file it reads closes now rather than when its handle is collected.
+      if (!done) await iterator.return?.();
     }
     return parser.end();
   }

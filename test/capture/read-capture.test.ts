@@ -96,3 +96,25 @@ test('tier-a errors come through readCapture as CaptureFormatError, also inside 
   await assert.rejects(read(chunks(new Uint8Array(0), 1)), (e: unknown) => e instanceof CaptureFormatError && e.byteOffset === 0);
   await assert.rejects(read(chunks(gzipSync(new TextEncoder().encode('hello world, no capture')), 3)), CaptureFormatError);
 });
+
+test('a source left part-way (bad header, a visitor that throws) is returned, so a file closes at once', async () => {
+  const good = capture(50);
+  const cases: [string, Uint8Array, (r: CaptureRecord) => void][] = [
+    ['unknown magic', new Uint8Array([0xde, 0xad, 0xbe, 0xef, ...new Uint8Array(60)]), () => undefined],
+    ['visitor throws', good, (r) => {
+      if (r.frameNumber === 3) throw new Error('visitor gave up');
+    }],
+  ];
+  for (const [name, bytes, record] of cases) {
+    let finished = false;
+    async function* source(): AsyncGenerator<Uint8Array> {
+      try {
+        for (const piece of chunk(bytes, 64)) yield piece;
+      } finally {
+        finished = true;
+      }
+    }
+    await assert.rejects(readCapture(source(), { record }), name);
+    assert.equal(finished, true, `${name}: the source was not returned`);
+  }
+});

@@ -12,7 +12,7 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { AcceptOverflowRstOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { isFin, isRst, isoFromSeconds, listenerFilter, makeFinding, plural, round, segmentInstant, segmentSeconds } from './util.ts';
+import { isFin, isoFromSeconds, isRst, listenerFilter, makeFinding, maxOf, minOf, plural, round, segmentInstant, segmentSeconds } from './util.ts';
 
 /** One connection reset by the listener right after the handshake. */
 export interface OverflowReset {
@@ -89,8 +89,8 @@ export function groupEpisodes(resets: readonly OverflowReset[], gotThrough: GotT
   }
   const resetIds = new Set(resets.map((r) => r.flow.id));
   return runs.map((run) => {
-    const startS = Math.min(...run.map((r) => r.flow.startSeconds));
-    const endS = Math.max(...run.map((r) => r.rstSeconds));
+    const startS = minOf(run.map((r) => r.flow.startSeconds));
+    const endS = maxOf(run.map((r) => r.rstSeconds));
     const through = gotThrough(startS, endS, resetIds);
     const firstFlow = run.reduce((a, b) => (b.flow.startSeconds < a.flow.startSeconds ? b : a)).flow;
     return {
@@ -119,7 +119,7 @@ export const acceptOverflowRst: Detector<AcceptOverflowRstOptions> = {
       const first = group[0]!.flow;
       const episodes = groupEpisodes(group, listenerGotThrough(index, index.listeners.get(endpoint)), options.episodeGapSeconds);
       const through = episodes.reduce((n, e) => n + e.gotThrough, 0);
-      const maxDelay = Math.max(...group.map((m) => m.delayMs));
+      const maxDelay = maxOf(group.map((m) => m.delayMs));
       const instants = group.flatMap((m) =>
         m.flow.segments.filter((s) => s.frame === m.ackFrame || s.frame === m.rstFrame).map((s) => segmentInstant(m.flow, s)),
       );

@@ -9,7 +9,7 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { CloseWaitLeakOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { formatSeconds, hasFlag, ipField, isFin, isRst, makeFinding, median, peerOf, plural, round, timeRange } from './util.ts';
+import { formatSeconds, hasFlag, ipField, isFin, isRst, makeFinding, maxOf, median, peerOf, plural, round, timeRange } from './util.ts';
 import type { Instant } from './util.ts';
 
 /** One socket left in CLOSE_WAIT. */
@@ -104,7 +104,7 @@ export const closeWaitLeak: Detector<CloseWaitLeakOptions> = {
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const ages = group.map((m) => m.ageSeconds);
-      const oldest = Math.max(...ages);
+      const oldest = maxOf(ages);
       const med = median(ages);
       const sides = [...new Set(group.map((m) => m.side))];
       const who = sides.length === 1 ? `the ${sides[0]}` : 'both clients and the server';

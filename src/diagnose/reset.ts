@@ -14,7 +14,7 @@ import { scanProbeIds } from './port-scan.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { ResetOptions } from './options.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
-import { flowFilter, formatSeconds, isFin, isRst, makeFinding, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+import { flowFilter, formatSeconds, isFin, isRst, makeFinding, maxOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
 import type { Instant } from './util.ts';
 
 export type ResetCause = 'handshake' | 'idle-timeout' | 'data-after-close' | 'unread-data' | 'abortive-close';
@@ -149,7 +149,7 @@ export const reset: Detector<ResetOptions> = {
       const text = CAUSE_TEXT[cause];
       const bySide = [...new Set(group.map((c) => c.by))].join(' and ');
       const gaps = group.map((c) => c.gapSeconds);
-      const gapText = cause === 'idle-timeout' ? ` after up to ${formatSeconds(Math.max(...gaps))} of silence` : '';
+      const gapText = cause === 'idle-timeout' ? ` after up to ${formatSeconds(maxOf(gaps))} of silence` : '';
       findings.push(
         makeFinding(reset, {
           summary: `${plural(group.length, 'connection')} of ${endpoint} were reset by the ${bySide} ${text.summary}${gapText}.`,

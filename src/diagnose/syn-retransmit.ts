@@ -10,18 +10,7 @@ import { scanProbeIds } from './port-scan.ts';
 import type { SynRetransmitOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
-import {
-  formatSeconds,
-  isRst,
-  isSyn,
-  listenerFilter,
-  makeFinding,
-  plural,
-  round,
-  segmentInstant,
-  segmentSeconds,
-  timeRange,
-} from './util.ts';
+import { formatSeconds, isRst, isSyn, listenerFilter, makeFinding, maxOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
 import type { Instant } from './util.ts';
 
 /**
@@ -151,7 +140,7 @@ export const synRetransmit: Detector<SynRetransmitOptions> = {
       const answered = analyses.filter((a) => a.answered).length;
       const backoffs = [...new Set(analyses.map((a) => a.backoff))].filter((b) => b !== 'undetermined');
       const backoff: SynBackoff = backoffs.length === 1 ? backoffs[0]! : 'undetermined';
-      const maxRetries = Math.max(...analyses.map((a) => a.retries));
+      const maxRetries = maxOf(analyses.map((a) => a.retries));
       const vantage = listeners.get(endpoint)?.vantage ?? 'unknown';
       const gapsText = analyses[0]!.gapsSeconds.map((g) => `${round(g, 2)}`).join(', ');
       const summary =

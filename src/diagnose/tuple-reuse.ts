@@ -8,7 +8,7 @@ import { clientSyns } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { TupleReuseOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
-import { flowFilter, formatSeconds, isRst, isSyn, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import { flowFilter, formatSeconds, isRst, isSyn, makeFinding, maxOf, minOf, plural, segmentInstant, timeRange } from './util.ts';
 
 /** How the reused tuple's SYN was answered. */
 export type ReuseAnswer = 'accepted' | 'challenge-ack' | 'rst' | 'no-answer';
@@ -53,7 +53,7 @@ export const tupleReuse: Detector<TupleReuseOptions> = {
       findings.push(
         makeFinding(tupleReuse, {
           severity: allAccepted ? 'info' : 'warning',
-          summary: `${plural(flows.length, 'connection')} to ${endpoint} reused a 4-tuple still in TIME_WAIT, ${formatSeconds(Math.min(...gaps))} to ${formatSeconds(Math.max(...gaps))} after the previous close; answered: ${tallyText}.`,
+          summary: `${plural(flows.length, 'connection')} to ${endpoint} reused a 4-tuple still in TIME_WAIT, ${formatSeconds(minOf(gaps))} to ${formatSeconds(maxOf(gaps))} after the previous close; answered: ${tallyText}.`,
           explanation:
             'The side that closed first keeps the 4-tuple in TIME_WAIT for 2MSL so that old duplicates cannot be taken for a new connection (RFC 9293 §3.6.1). ' +
             'A new SYN on that tuple is accepted by Linux when its ISN (or timestamp, RFC 6191) is above the old connection\'s; otherwise the host answers with an ACK for the old connection (a challenge ACK, RFC 5961 §4), the client resets it and retries, which costs a retransmission timeout, or a RST.',

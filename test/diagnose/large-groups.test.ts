@@ -1,0 +1,39 @@
+/**
+ * Findings whose group holds every connection of a busy listener: the statistics over a group
+ * (earliest, latest, peak, series) take hundreds of thousands of values without spreading them
+ * into function arguments, which throws past about 120,000 ("Maximum call stack size exceeded").
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { maxOf, minOf } from '../../src/diagnose/util.ts';
+import { peakOverlap, timeWaitSeries } from '../../src/diagnose/time-wait-churn.ts';
+
+describe('statistics over large groups', () => {
+  it('maxOf and minOf give what Math.max and Math.min give over the same values', () => {
+    const value = fc.oneof(fc.double(), fc.constantFrom(0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY));
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 40 }), (values) => {
+        assert.ok(Object.is(maxOf(values), Math.max(...values)), `max of ${values.join(',')}`);
+        assert.ok(Object.is(minOf(values), Math.min(...values)), `min of ${values.join(',')}`);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('take 500,000 values', () => {
+    const values = Array.from({ length: 500_000 }, (_, i) => (i * 7919) % 500_000);
+    assert.equal(maxOf(values), 499_999);
+    assert.equal(minOf(values), 0);
+  });
+
+  it('a TIME_WAIT series and peak over 300,000 closes (one per millisecond, 60 s each)', () => {
+    const closes = Array.from({ length: 300_000 }, (_, i) => 1_700_000_000 + i / 1000);
+    // 60 s of closes at 1,000/s overlap at once.
+    assert.equal(peakOverlap(closes, 60), 60_000);
+    const series = timeWaitSeries(closes, 60, 7);
+    assert.equal(series.length, 7);
+    assert.equal(series[0]!.sockets, 1);
+    assert.equal(Math.max(...series.map((p) => p.sockets)), 60_000);
+  });
+});

@@ -157,6 +157,11 @@ export function timeWaitSeries(closes: readonly number[], lifetimeSeconds: numbe
   return series;
 }
 
+/** What is left of the ephemeral range, or by how much the estimate exceeds it. */
+export function portsLeftText(headroom: number, ephemeralPorts: number): string {
+  return headroom >= 0 ? `${headroom} of ${ephemeralPorts} left` : `${-headroom} more than the ${ephemeralPorts} of the range`;
+}
+
 export const timeWaitChurn: Detector<TimeWaitChurnOptions> = {
   id: 'time-wait-churn',
   title: 'TIME_WAIT churn',
@@ -191,7 +196,7 @@ export const timeWaitChurn: Detector<TimeWaitChurnOptions> = {
           severity,
           summary:
             `${host} (the ${side}) actively closed ${plural(positions.length, 'short connection')} with ${endpoint} at ${round(ratePerSecond, 1)}/s, ` +
-            `leaving an estimated ${peak} sockets in TIME_WAIT at peak (${projected} at this rate over ${lifetime} s); ${ports} client ports used, ${side === 'client' ? `${headroom} of ${options.ephemeralPorts} left` : 'ports are not at risk on the server side'}.`,
+            `leaving an estimated ${peak} sockets in TIME_WAIT at peak (${projected} at this rate over ${lifetime} s); ${ports} client ports used, ${side === 'client' ? portsLeftText(headroom, options.ephemeralPorts) : 'ports are not at risk on the server side'}.`,
           explanation:
             `The side that sends the first FIN enters TIME_WAIT after the close and stays there for 2MSL (RFC 9293 §3.6.1): ${lifetime} s on ${windows ? 'Windows (TcpTimedWaitDelay)' : 'Linux (TCP_TIMEWAIT_LEN, not tunable)'}. ` +
             'Each TIME_WAIT socket keeps its 4-tuple, so a client opening and closing connections to one destination consumes one ephemeral port per connection per 2MSL. ' +

@@ -13,8 +13,20 @@ import { flowFilter, formatSeconds, isRst, isSyn, makeFinding, maxOf, minOf, plu
 /** How the reused tuple's SYN was answered. */
 export type ReuseAnswer = 'accepted' | 'challenge-ack' | 'rst' | 'no-answer';
 
+/**
+ * Whether the flow's segment samples were dropped: a routine flow past the first ones (see
+ * `keepRoutineSamplesOfFirstFlows`); routine means, among other things, a complete handshake with
+ * no RST and no retransmission.
+ */
+function samplesDropped(flow: FlowRecord): boolean {
+  return flow.segments.length === 0 && flow.segmentsOmitted > 0 && flow.handshake === 'complete';
+}
+
 /** Reads the server's first answer to the new SYN. */
 export function reuseAnswer(flow: FlowRecord): { answer: ReuseAnswer; frame?: number } {
+  // A routine flow (samples dropped): no RST and no SYN resent, so the server's first answer to
+  // the SYN was its SYN-ACK.
+  if (samplesDropped(flow)) return { answer: 'accepted' };
   const syn = flow.segments.find((s) => s.from === 'client' && isSyn(s));
   const reply = flow.segments.find((s) => s.from === 'server' && (syn === undefined || s.frame > syn.frame));
   if (reply === undefined) return { answer: 'no-answer' };
@@ -48,8 +60,13 @@ export const tupleReuse: Detector<TupleReuseOptions> = {
         .join(', ');
       const gaps = flows.map((f) => f.previous!.secondsSinceLastPacket);
       const allAccepted = (tally['accepted'] ?? 0) === flows.length;
-      const frames = answers.flatMap((a) => [...clientSyns(a.f).map((s) => s.frame), ...(a.frame !== undefined ? [a.frame] : [])]);
-      const instants = answers.flatMap((a) => clientSyns(a.f).map((s) => segmentInstant(a.f, s)));
+      const frames = answers.flatMap((a) =>
+        samplesDropped(a.f) ? [a.f.firstFrame] : [...clientSyns(a.f).map((s) => s.frame), ...(a.frame !== undefined ? [a.frame] : [])],
+      );
+      // A routine flow (samples dropped) opened with its SYN: its start is the SYN's instant.
+      const instants = answers.flatMap((a) =>
+        samplesDropped(a.f) ? [{ seconds: a.f.startSeconds, iso: a.f.start }] : clientSyns(a.f).map((s) => segmentInstant(a.f, s)),
+      );
       findings.push(
         makeFinding(tupleReuse, {
           severity: allAccepted ? 'info' : 'warning',

@@ -295,6 +295,11 @@ export class FlowState implements FlowTableEntry<FlowState> {
   transitionsOmitted = 0;
   /** Weirds counted on this flow (any name); a flow with one keeps its segment samples. */
   weirdCount = 0;
+  /**
+   * A side sent new payload after the other side's FIN (seen on the wire) and before its own FIN:
+   * a half-close, which keeps the flow's segment samples (the half-close detector reads them).
+   */
+  dataAfterPeerFin = false;
   /** First samples, SAMPLE_FIELDS numbers each: frame, sec, nanos, fromClient, flags, seq, ack|-1, len, window, retx. */
   samples: Float64Array;
   /** Numbers used in `samples` (SAMPLE_FIELDS per sample). */
@@ -374,6 +379,7 @@ export class FlowState implements FlowTableEntry<FlowState> {
     }
     this.transitionsOmitted = 0;
     this.weirdCount = 0;
+    this.dataAfterPeerFin = false;
     this.samplesLength = 0;
     if (this.samples.length > RETAINED_SAMPLES * SAMPLE_FIELDS) {
       slabs?.give(this.samples);

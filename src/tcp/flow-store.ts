@@ -132,7 +132,9 @@ function unackedBytes(ep: EndpointTrack, peer: EndpointTrack): number {
  * Whether a flow is routine enough that its segment samples say nothing a reader needs: the
  * handshake completed, it closed with FINs or was still open at the end, and nothing went wrong
  * (no retransmission of any kind, no RST, no zero window, no keep-alive, no duplicate ACK, no
- * inferred or capped transition, no weird). Such flows are most of a busy capture.
+ * inferred or capped transition, no weird, no data after the peer's FIN: a half-close). Such
+ * flows are most of a busy capture. Detectors must not need the samples of a routine flow: the
+ * findings of a capture do not depend on `keepRoutineSamplesOfFirstFlows` (tested).
  */
 function isRoutine(f: FlowState, reason: FlowRecord['closeReason'], handshake: HandshakeOutcome, anyInferred: boolean): boolean {
   const n = f.counts;
@@ -151,7 +153,8 @@ function isRoutine(f: FlowState, reason: FlowRecord['closeReason'], handshake: H
     n.duplicateAcks === 0 &&
     !anyInferred &&
     f.transitionsOmitted === 0 &&
-    f.weirdCount === 0
+    f.weirdCount === 0 &&
+    !f.dataAfterPeerFin
   );
 }
 

@@ -612,6 +612,8 @@ export class FlowTracker {
         }
         const dataEnd = (dataStart + len) >>> 0;
         if (seqGt(dataEnd, snd.sndNxt)) snd.dataBytes += seqDiff(dataEnd, seqMax(dataStart, snd.sndNxt));
+        // New payload after the peer's FIN and before our own: a half-close (see isRoutine).
+        if (retx === RETX_NONE && rcv.finObserved && !finSentBefore) f.dataAfterPeerFin = true;
       }
       const segEnd = (seq + len + (syn ? 1 : 0) + (fin ? 1 : 0)) >>> 0;
       if (seqGt(segEnd, snd.sndNxt)) snd.sndNxt = segEnd;

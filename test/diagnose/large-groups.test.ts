@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { maxOf, minOf } from '../../src/diagnose/util.ts';
-import { peakOverlap, timeWaitSeries } from '../../src/diagnose/time-wait-churn.ts';
+import { peakOverlap, portsLeftText, timeWaitSeries } from '../../src/diagnose/time-wait-churn.ts';
 
 describe('statistics over large groups', () => {
   it('maxOf and minOf give what Math.max and Math.min give over the same values', () => {
@@ -35,5 +35,11 @@ describe('statistics over large groups', () => {
     assert.equal(series.length, 7);
     assert.equal(series[0]!.sockets, 1);
     assert.equal(Math.max(...series.map((p) => p.sockets)), 60_000);
+  });
+
+  it('says by how much a TIME_WAIT estimate exceeds the port range, not a negative count left', () => {
+    assert.equal(portsLeftText(18903, 28232), '18903 of 28232 left');
+    assert.equal(portsLeftText(0, 28232), '0 of 28232 left');
+    assert.equal(portsLeftText(-91768, 28232), '91768 more than the 28232 of the range');
   });
 });

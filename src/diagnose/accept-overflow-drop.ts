@@ -8,15 +8,21 @@ import { flowIndex, flowsAt, groupByListener, matchFlows } from './aggregates.ts
 import { clientFinalAck, timerSynAcksAfter } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { AcceptOverflowDropOptions } from './options.ts';
-import { qualityCaveat } from './quality.ts';
+import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
 import { listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import type { Instant } from './util.ts';
 
 /** Evidence of one dropped final ACK: the ACK and the SYN-ACK resends after it. */
 export interface DroppedAck {
-  readonly flow: FlowRecord;
+  /** The connection's id and endpoints (not its record: an overflow can hold every connection). */
+  readonly flow: Pick<FlowRecord, 'id' | 'client' | 'server'>;
   readonly ackFrame: number;
   readonly resendFrames: readonly number[];
+  /** The sampled final ACK and SYN-ACK resends, in capture order. */
+  readonly instants: readonly Instant[];
+  /** Captured in one direction only (see isOneWayFlow): a quality caveat. */
+  readonly oneWay: boolean;
   /** Client payload bytes sent after the handshake that the server never acknowledged. */
   readonly clientBytes: number;
 }
@@ -42,7 +48,15 @@ export function matchDroppedAck(flow: FlowRecord, minResends: number): DroppedAc
   // and a server that sent data of its own had the connection established.
   if (flow.counts.dataBytesClient > 0 && flow.unackedBytesAtEnd.client < flow.counts.dataBytesClient) return undefined;
   if (flow.counts.dataBytesServer > 0) return undefined;
-  return { flow, ackFrame: ack.frame, resendFrames: resends.map((s) => s.frame), clientBytes: flow.counts.dataBytesClient };
+  const resendFrames = resends.map((s) => s.frame);
+  return {
+    flow: { id: flow.id, client: flow.client, server: flow.server },
+    ackFrame: ack.frame,
+    resendFrames,
+    instants: flow.segments.filter((s) => s.frame === ack.frame || resendFrames.includes(s.frame)).map((s) => segmentInstant(flow, s)),
+    oneWay: isOneWayFlow(flow),
+    clientBytes: flow.counts.dataBytesClient,
+  };
 }
 
 export const acceptOverflowDrop: Detector<AcceptOverflowDropOptions> = {
@@ -55,16 +69,14 @@ export const acceptOverflowDrop: Detector<AcceptOverflowDropOptions> = {
     // A match needs SYN-ACK resends counted and a sampled final ACK (see matchDroppedAck); below 1
     // resend any sampled flow can match, and those are fetched by position.
     const index = flowIndex(input);
-    const candidates = options.minSynAckResends >= 1 ? index.synAckRetransmitted : flowsAt(input, index.sampledPositions);
+    const candidates = flowsAt(input, options.minSynAckResends >= 1 ? index.synAckRetransmittedPositions : index.sampledPositions);
     const matches = matchFlows(candidates, (f) => matchDroppedAck(f, options.minSynAckResends));
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const first = group[0]!.flow;
       const resendCount = group.reduce((n, m) => n + m.resendFrames.length, 0);
       const sentData = group.filter((m) => m.clientBytes > 0).length;
-      const instants = group.flatMap((m) =>
-        m.flow.segments.filter((s) => s.frame === m.ackFrame || m.resendFrames.includes(s.frame)).map((s) => segmentInstant(m.flow, s)),
-      );
+      const instants = group.flatMap((m) => m.instants);
       findings.push(
         makeFinding(acceptOverflowDrop, {
           summary:
@@ -91,11 +103,7 @@ export const acceptOverflowDrop: Detector<AcceptOverflowDropOptions> = {
           count: group.length,
           ...timeRange(instants),
           fallbackFilter: `tcp.flags.syn==1 && tcp.flags.ack==1 && tcp.analysis.retransmission && ${listenerFilter(first.server)}`,
-          caveat: qualityCaveat(
-            input,
-            group.map((m) => m.flow),
-            ['absence', 'repetition'],
-          ),
+          caveat: qualityCaveatOf(input, group.filter((m) => m.oneWay).length, ['absence', 'repetition']),
           details: {
             connections: group.map((m) => ({
               flow: m.flow.id,

@@ -5,20 +5,26 @@
  * saturation episodes.
  */
 import type { FlowRecord } from '../tcp/types.ts';
-import { FLOW_GOT_THROUGH, flowIndex, groupByListener, matchFlows } from './aggregates.ts';
+import { FLOW_GOT_THROUGH, flowIndex, flowsAt, groupByListener, matchFlows } from './aggregates.ts';
 import type { FlowIndex, ListenerAggregate } from './aggregates.ts';
 import { clientFinalAck } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { AcceptOverflowRstOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
+import type { Instant } from './util.ts';
 import { isFin, isoFromSeconds, isRst, listenerFilter, makeFinding, maxOf, minOf, plural, round, segmentInstant, segmentSeconds } from './util.ts';
+
+/** What a finding needs of the connection (not its record: an overflow storm resets them all). */
+export type OverflowFlowRef = Pick<FlowRecord, 'id' | 'client' | 'server' | 'start' | 'startSeconds'>;
 
 /** One connection reset by the listener right after the handshake. */
 export interface OverflowReset {
-  readonly flow: FlowRecord;
+  readonly flow: OverflowFlowRef;
   readonly ackFrame: number;
   readonly rstFrame: number;
+  /** The sampled ACK and RST, in capture order. */
+  readonly instants: readonly Instant[];
   /** Epoch seconds of the RST. */
   readonly rstSeconds: number;
   readonly delayMs: number;
@@ -51,7 +57,14 @@ export function matchOverflowReset(flow: FlowRecord, options: AcceptOverflowRstO
   const delayMs = (segmentSeconds(flow, rst) - segmentSeconds(flow, ack)) * 1000;
   const limitMs = options.maxRstDelayMs + options.rttMultiple * (flow.rttMs?.total ?? 0);
   if (delayMs > limitMs) return undefined;
-  return { flow, ackFrame: ack.frame, rstFrame: rst.frame, rstSeconds: segmentSeconds(flow, rst), delayMs: round(delayMs, 3) };
+  return {
+    flow: { id: flow.id, client: flow.client, server: flow.server, start: flow.start, startSeconds: flow.startSeconds },
+    ackFrame: ack.frame,
+    rstFrame: rst.frame,
+    instants: flow.segments.filter((s) => s.frame === ack.frame || s.frame === rst.frame).map((s) => segmentInstant(flow, s)),
+    rstSeconds: segmentSeconds(flow, rst),
+    delayMs: round(delayMs, 3),
+  };
 }
 
 /**
@@ -111,18 +124,17 @@ export const acceptOverflowRst: Detector<AcceptOverflowRstOptions> = {
   severity: 'error',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-rst'],
   evaluate(input, options) {
-    // A match needs a RST from the server (see matchOverflowReset).
+    // A match needs a RST from the server, no server data and a completed handshake (see
+    // matchOverflowReset and FlowIndex.overflowRstPositions).
     const index = flowIndex(input);
-    const matches = matchFlows(index.reset, (f) => matchOverflowReset(f, options));
+    const matches = matchFlows(flowsAt(input, index.overflowRstPositions), (f) => matchOverflowReset(f, options));
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const first = group[0]!.flow;
       const episodes = groupEpisodes(group, listenerGotThrough(index, index.listeners.get(endpoint)), options.episodeGapSeconds);
       const through = episodes.reduce((n, e) => n + e.gotThrough, 0);
       const maxDelay = maxOf(group.map((m) => m.delayMs));
-      const instants = group.flatMap((m) =>
-        m.flow.segments.filter((s) => s.frame === m.ackFrame || s.frame === m.rstFrame).map((s) => segmentInstant(m.flow, s)),
-      );
+      const instants = group.flatMap((m) => m.instants);
       instants.sort((a, b) => a.seconds - b.seconds);
       findings.push(
         makeFinding(acceptOverflowRst, {
@@ -154,11 +166,8 @@ export const acceptOverflowRst: Detector<AcceptOverflowRstOptions> = {
             'ip.src',
             first.server.ip.includes(':') ? 'ipv6.src' : 'ip.src',
           ),
-          caveat: qualityCaveat(
-            input,
-            group.map((m) => m.flow),
-            ['timing'],
-          ),
+          // Timing evidence: the caveat reads the capture's clock, no flow (the matches keep none).
+          caveat: qualityCaveat(input, [], ['timing']),
           details: {
             episodes,
             connections: group.map((m) => ({ flow: m.flow.id, ackFrame: m.ackFrame, rstFrame: m.rstFrame, delayMs: m.delayMs })),

@@ -9,17 +9,20 @@
  * gigabytes if all records were held. So:
  * - this pass is the only walk over the whole list a diagnosis with default thresholds makes;
  *   nothing else in src/diagnose iterates `input.flows`, except a detector whose threshold is
- *   below 1 (every flow then is a candidate of it; see {@link selectFlows});
+ *   below 1 (every flow then is a candidate of it);
  * - of every flow it keeps only numbers, in typed-array columns indexed by the flow's position
  *   (0-based place in the list, id order): {@link FlowColumns}, 57 bytes per flow with the
  *   listeners' position lists. No text: a client address is kept as a hash, and the rare reader
  *   that needs the exact text of a non-candidate flow (a port scan's source, a TIME_WAIT-churn
  *   client) fetches the records at the positions whose hash matches: the evidence of a finding;
- * - it keeps records only of candidates: flows that meet a cheap necessary condition of some
+ * - it keeps the positions of candidates: flows that meet a cheap necessary condition of some
  *   detector's match (a counter above zero, a handshake outcome, a sampled keepalive probe ...).
  *   Most flows of a busy capture are routine (complete handshake, FIN close, no retransmission or
- *   RST), no detector can fire on them, and they are in no list. A record in several lists is one
- *   object (built once by the pass);
+ *   RST), no detector can fire on them, and they are in no list. It keeps no record: a storm
+ *   (resets, refusals, reuses, leaks, half-open connections) can make every connection a
+ *   candidate, and holding their records took ~2.7 KB each (1.1 GB for 260,000 connections).
+ *   A detector builds the records of its candidates one at a time ({@link flowsAt}) and keeps a
+ *   few facts of each match (ids, endpoints, evidence frames and instants), never the record;
  * - listeners hold counts and positions, not records;
  * - a detector that needs the record of a non-candidate flow (the first connection of a
  *   TIME_WAIT-churn group, say) fetches it with `input.flows.at(position)`.
@@ -123,6 +126,18 @@ export interface FlowColumns {
   readonly durationSeconds: Float64Array;
 }
 
+/** What `port-scan` needs of a probe ({@link isProbe}): numbers and interned text, no record. */
+export interface Probe {
+  readonly id: number;
+  /** Its position in the input's list (for the ISO text of its start, fetched for a few). */
+  readonly position: number;
+  readonly client: { readonly ip: string };
+  readonly server: Endpoint;
+  readonly startSeconds: number;
+  readonly firstFrame: number;
+  readonly handshake: FlowRecord['handshake'];
+}
+
 /** What one pass over the flows tells every detector. All lists keep the flows' order. */
 export interface FlowIndex {
   /** Listeners in order of their first flow, by `ip:port` text. */
@@ -139,33 +154,54 @@ export interface FlowIndex {
    * one). Positions, not records: only a detector run with a threshold below 1 reads them all.
    */
   readonly sampledPositions: Int32Array;
-  /** Flows with a RST counted from either side. */
-  readonly reset: readonly FlowRecord[];
-  /** Flows with a SYN, SYN-ACK or FIN retransmission counted (each list: counter ≥ 1). */
-  readonly synRetransmitted: readonly FlowRecord[];
-  readonly synAckRetransmitted: readonly FlowRecord[];
-  readonly finRetransmitted: readonly FlowRecord[];
-  /** Flows with `handshake` 'no_synack', and 'refused'. */
-  readonly noSynAck: readonly FlowRecord[];
-  readonly refused: readonly FlowRecord[];
-  /** Flows with `handshake` 'half_open' or 'no_synack' (the half-open connections of `syn-flood`). */
-  readonly halfOpen: readonly FlowRecord[];
-  /** Flows with a `previous` incarnation that ended with a side in TIME_WAIT (`tuple-reuse`). */
-  readonly reincarnated: readonly FlowRecord[];
-  /** Flows that ended with unacknowledged bytes on either side. */
-  readonly unacked: readonly FlowRecord[];
   /**
-   * Flows where a side may have been left in CLOSE_WAIT: a final state CLOSE_WAIT, or a
-   * transition CLOSE_WAIT → CLOSED (a normal passive close goes CLOSE_WAIT → LAST_ACK).
+   * Positions of the flows with a RST counted from either side, but refused ones (`reset` leaves
+   * those to `connection-refused`). Positions, not records: a reset storm can hold every
+   * connection, and the detectors keep a few facts of each match instead.
    */
-  readonly closeWaitCandidates: readonly FlowRecord[];
-  /** Flows that look like a scan's probe ({@link isProbe}), and their positions. */
-  readonly probes: readonly FlowRecord[];
+  readonly resetPositions: Int32Array;
+  /**
+   * Positions of the flows that may show an accept-queue overflow RST: a RST from the server, no
+   * server data, handshake 'complete' or 'reset_after_ack' (the cheap part of matchOverflowReset).
+   */
+  readonly overflowRstPositions: Int32Array;
+  /** Positions of the flows with a SYN, SYN-ACK or FIN retransmission counted (each list: counter ≥ 1). */
+  readonly synRetransmittedPositions: Int32Array;
+  readonly synAckRetransmittedPositions: Int32Array;
+  readonly finRetransmittedPositions: Int32Array;
+  /**
+   * Positions of the flows with `handshake` 'no_synack', and of those with 'refused'. Positions,
+   * not records, in every list a storm can fill (unanswered SYNs, refusals, resets, reuses,
+   * leaks): the detectors build records one at a time and keep a few facts of each match.
+   */
+  readonly noSynAckPositions: Int32Array;
+  readonly refusedPositions: Int32Array;
+  /** Positions of the flows with `handshake` 'half_open' or 'no_synack' (the half-open connections of `syn-flood`). */
+  readonly halfOpenPositions: Int32Array;
+  /**
+   * Positions of the flows with a `previous` incarnation that ended with a side in TIME_WAIT
+   * (`tuple-reuse`). Positions, not records: a capture can reuse tuples by the hundred thousand,
+   * and the detector keeps a few facts of each instead of its record.
+   */
+  readonly reincarnatedPositions: Int32Array;
+  /** Positions of the flows that ended with unacknowledged bytes on either side. */
+  readonly unackedPositions: Int32Array;
+  /**
+   * Positions of the flows where a side may have been left in CLOSE_WAIT: a final state
+   * CLOSE_WAIT, or a transition CLOSE_WAIT → CLOSED (a normal passive close goes CLOSE_WAIT →
+   * LAST_ACK). Positions: a leak can hold every connection, and the detector keeps a few facts.
+   */
+  readonly closeWaitPositions: Int32Array;
+  /**
+   * The flows that look like a scan's probe ({@link isProbe}), as the few facts `port-scan`
+   * reports (a scan can probe a whole network: no record is built for them), and their positions.
+   */
+  readonly probes: readonly Probe[];
   readonly probePositions: Int32Array;
-  /** Flows with a sampled keepalive probe ({@link hasKeepaliveSample}). */
-  readonly keepaliveProbed: readonly FlowRecord[];
-  /** Flows whose samples show data sent after the other side's first FIN ({@link hasDataAfterFin}). */
-  readonly halfClosed: readonly FlowRecord[];
+  /** Positions of the flows with a sampled keepalive probe ({@link hasKeepaliveSample}). */
+  readonly keepaliveProbedPositions: Int32Array;
+  /** Positions of the flows whose samples show data sent after the other side's first FIN ({@link hasDataAfterFin}). */
+  readonly halfClosedPositions: Int32Array;
 }
 
 /**
@@ -196,7 +232,7 @@ const cache = new WeakMap<FlowList, FlowIndex>();
 const byServerIp = new WeakMap<FlowList, Map<string, Map<number, ListenerAggregate>>>();
 
 /** Server-side key of a flow. */
-export function listenerKey(flow: FlowRecord): string {
+export function listenerKey(flow: Pick<FlowRecord, 'server'>): string {
   return endpointText(flow.server);
 }
 
@@ -229,32 +265,22 @@ export function flowIndex(input: DetectorInput): FlowIndex {
   let startedMidConnection = 0;
   let oneWay = 0;
   const sampled: number[] = [];
-  const reset: FlowRecord[] = [];
-  const synRetransmitted: FlowRecord[] = [];
-  const synAckRetransmitted: FlowRecord[] = [];
-  const finRetransmitted: FlowRecord[] = [];
-  const noSynAck: FlowRecord[] = [];
-  const refused: FlowRecord[] = [];
-  const halfOpen: FlowRecord[] = [];
-  const reincarnated: FlowRecord[] = [];
-  const unacked: FlowRecord[] = [];
-  const closeWaitCandidates: FlowRecord[] = [];
-  const probes: FlowRecord[] = [];
+  const reset: number[] = [];
+  const overflowRst: number[] = [];
+  const synRetransmitted: number[] = [];
+  const synAckRetransmitted: number[] = [];
+  const finRetransmitted: number[] = [];
+  const noSynAck: number[] = [];
+  const refused: number[] = [];
+  const halfOpen: number[] = [];
+  const reincarnated: number[] = [];
+  const unacked: number[] = [];
+  const closeWaitCandidates: number[] = [];
   const probePositions: number[] = [];
-  const keepaliveProbed: FlowRecord[] = [];
-  const halfClosed: FlowRecord[] = [];
-  // The record of the flow being visited, built at most once (a record in several lists is one object).
-  let kept: FlowRecord | undefined;
-  let keptAt = -1;
+  const probes: Probe[] = [];
+  const keepaliveProbed: number[] = [];
+  const halfClosed: number[] = [];
   let p = 0;
-  const recordAt = (position: number): FlowRecord => {
-    if (keptAt !== position) {
-      kept = flows.at(position);
-      keptAt = position;
-      if (kept === undefined) throw new Error(`flow list has no flow at position ${position} of its scan`);
-    }
-    return kept!;
-  };
   scanFlows(flows, (f, position) => {
     // The columns are sized by `length`: a list that yields more breaks the FlowList contract.
     if (p >= n) throw new Error(`flow list yielded more than its length (${n}) flows`);
@@ -282,12 +308,12 @@ export function flowIndex(input: DetectorInput): FlowIndex {
     if (counts.synAck > 0) listener.answered++;
     if (handshake === 'no_synack') {
       listener.unanswered++;
-      noSynAck.push(recordAt(p));
-      halfOpen.push(recordAt(p));
+      noSynAck.push(p);
+      halfOpen.push(p);
     } else if (handshake === 'half_open') {
       listener.halfOpen++;
-      halfOpen.push(recordAt(p));
-    } else if (handshake === 'refused') refused.push(recordAt(p));
+      halfOpen.push(p);
+    } else if (handshake === 'refused') refused.push(p);
     else if (handshake === 'not_seen') startedMidConnection++;
     // Capture quality's counts (it used to walk the flows itself).
     if (isOneWayFlow(f)) oneWay++;
@@ -297,20 +323,21 @@ export function flowIndex(input: DetectorInput): FlowIndex {
     // or a RST segment of its sender.
     if (sampledSegmentCount(f) > 0) {
       sampled.push(p);
-      if (counts.keepaliveProbes > 0 && hasKeepaliveSample(f)) keepaliveProbed.push(recordAt(p));
+      if (counts.keepaliveProbes > 0 && hasKeepaliveSample(f)) keepaliveProbed.push(p);
       if (counts.finClient + counts.finServer + counts.rstClient + counts.rstServer > 0 && hasDataAfterFin(f)) {
-        halfClosed.push(recordAt(p));
+        halfClosed.push(p);
       }
     }
-    if (counts.rstClient + counts.rstServer > 0) reset.push(recordAt(p));
-    if (counts.synRetransmissions >= 1) synRetransmitted.push(recordAt(p));
-    if (counts.synAckRetransmissions >= 1) synAckRetransmitted.push(recordAt(p));
-    if (counts.finRetransmissions >= 1) finRetransmitted.push(recordAt(p));
+    if (counts.rstClient + counts.rstServer > 0 && handshake !== 'refused') reset.push(p);
+    if (counts.rstServer > 0 && counts.dataBytesServer === 0 && (handshake === 'complete' || handshake === 'reset_after_ack')) overflowRst.push(p);
+    if (counts.synRetransmissions >= 1) synRetransmitted.push(p);
+    if (counts.synAckRetransmissions >= 1) synAckRetransmitted.push(p);
+    if (counts.finRetransmissions >= 1) finRetransmitted.push(p);
     const previous = f.previous;
     if (previous !== undefined && (previous.finalState.client === 'TIME_WAIT' || previous.finalState.server === 'TIME_WAIT')) {
-      reincarnated.push(recordAt(p));
+      reincarnated.push(p);
     }
-    if (f.unackedBytesAtEnd.client > 0 || f.unackedBytesAtEnd.server > 0) unacked.push(recordAt(p));
+    if (f.unackedBytesAtEnd.client > 0 || f.unackedBytesAtEnd.server > 0) unacked.push(p);
     // One walk over the transitions (separate objects: the costliest read of a flow).
     let closeWait = f.finalState.client === 'CLOSE_WAIT' || f.finalState.server === 'CLOSE_WAIT';
     let finWait: TransitionCore | undefined;
@@ -319,9 +346,9 @@ export function flowIndex(input: DetectorInput): FlowIndex {
         if (finWait === undefined || t.tSeconds < finWait.tSeconds) finWait = t;
       } else if (t.to === 'CLOSED' && t.from === 'CLOSE_WAIT') closeWait = true;
     }
-    if (closeWait) closeWaitCandidates.push(recordAt(p));
+    if (closeWait) closeWaitCandidates.push(p);
     if (isProbe(f)) {
-      probes.push(recordAt(p));
+      probes.push({ id: f.id, position: p, client: { ip: f.client.ip }, server: { ip: f.server.ip, port: f.server.port }, startSeconds: f.startSeconds, firstFrame: f.firstFrame, handshake: f.handshake });
       probePositions.push(p);
     }
     let flags = handshake === 'complete' || counts.dataBytesServer > 0 ? FLOW_GOT_THROUGH : 0;
@@ -355,20 +382,21 @@ export function flowIndex(input: DetectorInput): FlowIndex {
     startedMidConnection,
     oneWay,
     sampledPositions: Int32Array.from(sampled),
-    reset,
-    synRetransmitted,
-    synAckRetransmitted,
-    finRetransmitted,
-    noSynAck,
-    refused,
-    halfOpen,
-    reincarnated,
-    unacked,
-    closeWaitCandidates,
+    resetPositions: Int32Array.from(reset),
+    overflowRstPositions: Int32Array.from(overflowRst),
+    synRetransmittedPositions: Int32Array.from(synRetransmitted),
+    synAckRetransmittedPositions: Int32Array.from(synAckRetransmitted),
+    finRetransmittedPositions: Int32Array.from(finRetransmitted),
+    noSynAckPositions: Int32Array.from(noSynAck),
+    refusedPositions: Int32Array.from(refused),
+    halfOpenPositions: Int32Array.from(halfOpen),
+    reincarnatedPositions: Int32Array.from(reincarnated),
+    unackedPositions: Int32Array.from(unacked),
+    closeWaitPositions: Int32Array.from(closeWaitCandidates),
     probes,
     probePositions: Int32Array.from(probePositions),
-    keepaliveProbed,
-    halfClosed,
+    keepaliveProbedPositions: Int32Array.from(keepaliveProbed),
+    halfClosedPositions: Int32Array.from(halfClosed),
   };
   cache.set(flows, index);
   byServerIp.set(flows, byIp);
@@ -391,7 +419,7 @@ export function listenerAggregates(input: DetectorInput): ReadonlyMap<string, Li
 }
 
 /** The listener of a flow of `input` (two map lookups, no string built); undefined for a foreign flow. */
-export function listenerOf(input: DetectorInput, flow: FlowRecord): ListenerAggregate | undefined {
+export function listenerOf(input: DetectorInput, flow: Pick<FlowRecord, 'server'>): ListenerAggregate | undefined {
   flowIndex(input);
   return byServerIp.get(input.flows)?.get(flow.server.ip)?.get(flow.server.port);
 }
@@ -401,7 +429,7 @@ export function listenerOf(input: DetectorInput, flow: FlowRecord): ListenerAggr
  * order of listeners and item order: `groupBy(items, (x) => listenerKey(flowOf(x)))` without
  * building a string per item.
  */
-export function groupByListener<T>(input: DetectorInput, items: readonly T[], flowOf: (item: T) => FlowRecord): Map<string, T[]> {
+export function groupByListener<T>(input: DetectorInput, items: readonly T[], flowOf: (item: T) => Pick<FlowRecord, 'server'>): Map<string, T[]> {
   const groups = new Map<ListenerAggregate | string, T[]>();
   for (const item of items) {
     const flow = flowOf(item);
@@ -417,6 +445,22 @@ export function groupByListener<T>(input: DetectorInput, items: readonly T[], fl
 }
 
 /**
+ * `positions` (ascending) grouped by their flow's listener ({@link ListenerAggregate.rank}), each
+ * group ascending: the same groups as `groupByListener` over their records, without a record.
+ */
+export function positionsByListener(index: FlowIndex, positions: ArrayLike<number>): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  const rank = index.columns.listener;
+  for (let k = 0; k < positions.length; k++) {
+    const p = positions[k]!;
+    const list = out.get(rank[p]!);
+    if (list === undefined) out.set(rank[p]!, [p]);
+    else list.push(p);
+  }
+  return out;
+}
+
+/**
  * The records at `positions` (ascending) of the input's list, built one at a time as the caller
  * walks them: for a detector that needs flows the pass kept only as positions.
  */
@@ -427,19 +471,7 @@ export function* flowsAt(input: DetectorInput, positions: ArrayLike<number>): Ge
   }
 }
 
-/**
- * The flows of `candidates` for which `keep` holds, in order. `candidates` is a list of the
- * index, or `input.flows` itself when a threshold below 1 makes every flow a candidate: that walks
- * the whole list once more (one more build per flow on the flow store), which the default
- * thresholds never do.
- */
-export function selectFlows(candidates: Iterable<FlowRecord>, keep: (flow: FlowRecord) => boolean): FlowRecord[] {
-  const out: FlowRecord[] = [];
-  for (const f of candidates) if (keep(f)) out.push(f);
-  return out;
-}
-
-/** {@link selectFlows} for a matcher: the defined results of `match` over `candidates`, in order. */
+/** The defined results of `match` over `candidates`, in order. */
 export function matchFlows<T>(candidates: Iterable<FlowRecord>, match: (flow: FlowRecord) => T | undefined): T[] {
   const out: T[] = [];
   for (const f of candidates) {

@@ -4,17 +4,20 @@
  * Aggregated per service.
  */
 import type { FlowRecord, Side, TcpState } from '../tcp/types.ts';
-import { flowIndex, groupByListener } from './aggregates.ts';
+import { flowIndex, flowsAt, groupByListener, matchFlows } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { CloseWaitLeakOptions } from './options.ts';
-import { qualityCaveat } from './quality.ts';
+import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
 import { formatSeconds, hasFlag, ipField, isFin, isRst, makeFinding, maxOf, median, peerOf, plural, round, timeRange } from './util.ts';
 import type { Instant } from './util.ts';
 
 /** One socket left in CLOSE_WAIT. */
 export interface CloseWaitSocket {
-  readonly flow: FlowRecord;
+  /** The connection's id and endpoints (not its record: a leak can hold every connection). */
+  readonly flow: Pick<FlowRecord, 'id' | 'client' | 'server'>;
+  /** The connection was captured in one direction only (see isOneWayFlow): a quality caveat. */
+  readonly oneWay: boolean;
   readonly side: Side;
   /** Seconds spent in CLOSE_WAIT (until the capture ended, or until a RST ended it). */
   readonly ageSeconds: number;
@@ -87,7 +90,7 @@ export function matchCloseWait(flow: FlowRecord, options: Pick<CloseWaitLeakOpti
         : peerFinal;
     const frames = [peerFin?.frame, enter?.frame, ended === 'capture-end' ? undefined : exit?.frame].filter((n): n is number => n !== undefined);
     const entered = enter !== undefined ? { seconds: enter.tSeconds, iso: enter.ts } : { seconds: flow.endSeconds, iso: flow.end };
-    return { flow, side, ageSeconds: round(age, 6), peer, ended, frames, entered };
+    return { flow: { id: flow.id, client: flow.client, server: flow.server }, oneWay: isOneWayFlow(flow), side, ageSeconds: round(age, 6), peer, ended, frames, entered };
   }
   return undefined;
 }
@@ -100,7 +103,7 @@ export const closeWaitLeak: Detector<CloseWaitLeakOptions> = {
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['close-wait-leak'],
   evaluate(input, options) {
     // A match needs a side still in CLOSE_WAIT, or one that left it for CLOSED (see matchCloseWait).
-    const matches = flowIndex(input).closeWaitCandidates.map((f) => matchCloseWait(f, options)).filter((m) => m !== undefined);
+    const matches = matchFlows(flowsAt(input, flowIndex(input).closeWaitPositions), (f) => matchCloseWait(f, options));
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const ages = group.map((m) => m.ageSeconds);
@@ -151,11 +154,7 @@ export const closeWaitLeak: Detector<CloseWaitLeakOptions> = {
           count: group.length,
           ...timeRange(group.map((m) => m.entered)),
           fallbackFilter: `tcp.flags.fin==1 && ${ipField(first.server.ip)}.addr==${first.server.ip} && tcp.port==${first.server.port}`,
-          caveat: qualityCaveat(
-            input,
-            group.map((m) => m.flow),
-            ['absence'],
-          ),
+          caveat: qualityCaveatOf(input, group.filter((m) => m.oneWay).length, ['absence']),
           details: {
             side: sides.length === 1 ? sides[0] : 'both',
             medianAgeSeconds: round(med, 3),

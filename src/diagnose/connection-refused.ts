@@ -1,10 +1,11 @@
 /** `connection-refused`: a SYN answered by RST/ACK: nothing listening on that port. */
-import { flowIndex, groupByListener } from './aggregates.ts';
+import { flowIndex, flowsAt, groupByListener } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import { scanProbeIds } from './port-scan.ts';
 import type { ConnectionRefusedOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
 import { isRst, isSyn, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import type { ConnectionEvidence } from './util.ts';
 
 export const connectionRefused: Detector<ConnectionRefusedOptions> = {
   id: 'connection-refused',
@@ -15,14 +16,25 @@ export const connectionRefused: Detector<ConnectionRefusedOptions> = {
   evaluate(input, options) {
     // Probes of a port scan are summarised by `port-scan`.
     const probes = scanProbeIds(input);
-    const refused = flowIndex(input).refused.filter((f) => f.handshake === 'refused' && !probes.has(f.id));
+    // A few facts per refused attempt, not its record (a refusal storm would hold them all).
+    // Evidence: the client's SYNs and the server's RSTs.
+    const refused: ConnectionEvidence[] = [];
+    for (const f of flowsAt(input, flowIndex(input).refusedPositions)) {
+      if (f.handshake !== 'refused' || probes.has(f.id)) continue;
+      const evidence = f.segments.filter((s) => (s.from === 'client' && isSyn(s)) || (s.from === 'server' && isRst(s)));
+      refused.push({
+        id: f.id,
+        server: f.server,
+        frames: evidence.map((s) => s.frame),
+        instants: evidence.map((s) => segmentInstant(f, s)),
+        start: { seconds: f.startSeconds, iso: f.start },
+      });
+    }
     const findings: Finding[] = [];
-    for (const [endpoint, flows] of groupByListener(input, refused, (f) => f)) {
+    for (const [endpoint, flows] of groupByListener(input, refused, (r) => r)) {
       if (flows.length < options.minConnections) continue;
       const first = flows[0]!;
-      const evidence = flows.flatMap((f) =>
-        f.segments.filter((s) => (s.from === 'client' && isSyn(s)) || (s.from === 'server' && isRst(s))).map((s) => ({ f, s })),
-      );
+      const instants = flows.flatMap((r) => r.instants);
       findings.push(
         makeFinding(connectionRefused, {
           summary: `${plural(flows.length, 'connection attempt')} to ${endpoint} were answered by RST/ACK (connection refused).`,
@@ -41,10 +53,10 @@ export const connectionRefused: Detector<ConnectionRefusedOptions> = {
             'nft list ruleset / iptables -S for reject rules',
           ],
           endpoint,
-          flows: flows.map((f) => f.id),
-          frames: evidence.map(({ s }) => s.frame),
+          flows: flows.map((r) => r.id),
+          frames: flows.flatMap((r) => r.frames),
           count: flows.length,
-          ...timeRange(evidence.length > 0 ? evidence.map(({ f, s }) => segmentInstant(f, s)) : flows.map((f) => ({ seconds: f.startSeconds, iso: f.start }))),
+          ...timeRange(instants.length > 0 ? instants : flows.map((r) => r.start)),
           fallbackFilter: `((tcp.flags.syn==1 && tcp.flags.ack==0) || tcp.flags.reset==1) && ${listenerFilter(first.server)}`,
         }),
       );

@@ -1,15 +1,22 @@
 /** `data-unacked`: data sent and never acknowledged until the connection died. */
 import type { FlowRecord, Side } from '../tcp/types.ts';
-import { flowIndex, groupByListener, matchFlows } from './aggregates.ts';
+import { flowIndex, flowsAt, groupByListener, matchFlows } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { DataUnackedOptions } from './options.ts';
 import { matchDroppedAck } from './accept-overflow-drop.ts';
-import { qualityCaveat } from './quality.ts';
+import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
 import { flowFilter, isFin, isRst, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import type { Instant } from './util.ts';
 
 export interface UnackedData {
-  readonly flow: FlowRecord;
+  /** The connection's id and endpoints (not its record: a dead path can hold every connection). */
+  readonly flow: Pick<FlowRecord, 'id' | 'client' | 'server'>;
+  /** The sampled segments of `frames`, and the connection's end: the finding's time range. */
+  readonly instants: readonly Instant[];
+  readonly end: Instant;
+  /** Captured in one direction only (see isOneWayFlow): a quality caveat. */
+  readonly oneWay: boolean;
   readonly side: Side;
   readonly bytes: number;
   readonly retransmissions: number;
@@ -38,8 +45,17 @@ export function matchUnackedData(flow: FlowRecord, minBytes: number): UnackedDat
       if (lastData !== undefined && lastData.frame > firstRst.frame) continue;
     }
     if (lastData !== undefined && isFin(lastData) && bytes <= lastData.len && flow.counts.finRetransmissions > 0) continue;
-    const frames = data.slice(-20).map((s) => s.frame);
-    return { flow, side, bytes, retransmissions: retrans, frames };
+    const shown = data.slice(-20);
+    return {
+      flow: { id: flow.id, client: flow.client, server: flow.server },
+      instants: flow.segments.filter((s) => shown.includes(s)).map((s) => segmentInstant(flow, s)),
+      end: { seconds: flow.endSeconds, iso: flow.end },
+      oneWay: isOneWayFlow(flow),
+      side,
+      bytes,
+      retransmissions: retrans,
+      frames: shown.map((s) => s.frame),
+    };
   }
   return undefined;
 }
@@ -55,16 +71,17 @@ export const dataUnacked: Detector<DataUnackedOptions> = {
     const dropOptions = DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-drop'];
     // A match needs unacknowledged bytes at the end, unless fewer than one byte is asked for.
     // Below 1 byte every flow is a candidate: the list is walked once more.
-    const candidates = options.minUnackedBytes >= 1 ? flowIndex(input).unacked : input.flows;
-    const matches = matchFlows(candidates, (f) => matchUnackedData(f, options.minUnackedBytes)).filter(
-      (m) => matchDroppedAck(m.flow, dropOptions.minSynAckResends) === undefined,
-    );
+    const candidates = options.minUnackedBytes >= 1 ? flowsAt(input, flowIndex(input).unackedPositions) : input.flows;
+    const matches = matchFlows(candidates, (f) => {
+      const m = matchUnackedData(f, options.minUnackedBytes);
+      return m !== undefined && matchDroppedAck(f, dropOptions.minSynAckResends) === undefined ? m : undefined;
+    });
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const bytes = group.reduce((n, m) => n + m.bytes, 0);
       const retrans = group.reduce((n, m) => n + m.retransmissions, 0);
       const sides = [...new Set(group.map((m) => m.side))].join(' and ');
-      const instants = group.flatMap((m) => m.flow.segments.filter((s) => m.frames.includes(s.frame)).map((s) => segmentInstant(m.flow, s)));
+      const instants = group.flatMap((m) => m.instants);
       findings.push(
         makeFinding(dataUnacked, {
           summary: `${plural(group.length, 'connection')} of ${endpoint} ended with ${plural(bytes, 'byte')} sent by the ${sides} never acknowledged (${plural(retrans, 'retransmission')}).`,
@@ -85,13 +102,9 @@ export const dataUnacked: Detector<DataUnackedOptions> = {
           flows: group.map((m) => m.flow.id),
           frames: group.flatMap((m) => m.frames),
           count: group.length,
-          ...timeRange(instants.length > 0 ? instants : group.map((m) => ({ seconds: m.flow.endSeconds, iso: m.flow.end }))),
+          ...timeRange(instants.length > 0 ? instants : group.map((m) => m.end)),
           fallbackFilter: `(${group.slice(0, 10).map((m) => flowFilter(m.flow)).join(' || ')}) && tcp.len>0`,
-          caveat: qualityCaveat(
-            input,
-            group.map((m) => m.flow),
-            ['absence'],
-          ),
+          caveat: qualityCaveatOf(input, group.filter((m) => m.oneWay).length, ['absence']),
           details: { connections: group.map((m) => ({ flow: m.flow.id, side: m.side, unackedBytes: m.bytes, retransmissions: m.retransmissions })) },
         }),
       );

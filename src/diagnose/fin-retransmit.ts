@@ -1,10 +1,28 @@
 /** `fin-retransmit`: a FIN sent again: the FIN or its ACK was lost, or the peer is gone. */
-import { flowIndex, groupByListener, selectFlows } from './aggregates.ts';
+import type { Endpoint, Side } from '../tcp/types.ts';
+import { flowIndex, flowsAt, groupByListener } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { FinRetransmitOptions } from './options.ts';
-import { qualityCaveat } from './quality.ts';
+import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
 import { isFin, listenerFilter, makeFinding, peerOf, plural, segmentInstant, timeRange } from './util.ts';
+import type { Instant } from './util.ts';
+
+/** What `fin-retransmit` keeps of an affected connection (not its record). */
+interface FinResent {
+  readonly id: number;
+  readonly server: Endpoint;
+  readonly resends: number;
+  /** The peer sent nothing after the first sampled FIN. */
+  readonly peerSilent: boolean;
+  /** The sampled FINs, and the senders of those that are retransmissions. */
+  readonly finFrames: readonly number[];
+  readonly finInstants: readonly Instant[];
+  readonly resentBy: readonly Side[];
+  readonly end: Instant;
+  /** Captured in one direction only (see isOneWayFlow): a quality caveat. */
+  readonly oneWay: boolean;
+}
 
 export const finRetransmit: Detector<FinRetransmitOptions> = {
   id: 'fin-retransmit',
@@ -14,20 +32,33 @@ export const finRetransmit: Detector<FinRetransmitOptions> = {
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['fin-retransmit'],
   evaluate(input, options) {
     // Below 1 retransmission every flow is a candidate: the list is walked once more.
-    const candidates = options.minRetransmissions >= 1 ? flowIndex(input).finRetransmitted : input.flows;
-    const affected = selectFlows(candidates, (f) => f.counts.finRetransmissions >= options.minRetransmissions);
-    const findings: Finding[] = [];
-    for (const [endpoint, flows] of groupByListener(input, affected, (f) => f)) {
-      const first = flows[0]!;
-      const fins = flows.flatMap((f) => f.segments.filter((s) => isFin(s)).map((s) => ({ f, s })));
-      const resends = flows.reduce((n, f) => n + f.counts.finRetransmissions, 0);
+    const candidates = options.minRetransmissions >= 1 ? flowsAt(input, flowIndex(input).finRetransmittedPositions) : input.flows;
+    // A few facts per affected connection, not its record (a storm would hold them all).
+    const affected: FinResent[] = [];
+    for (const f of candidates) {
+      if (f.counts.finRetransmissions < options.minRetransmissions) continue;
+      const fins = f.segments.filter((s) => isFin(s));
       // The peer answering nothing after the first FIN means it (or the path) was gone.
-      const peerSilent = flows.filter((f) => {
-        const fin = f.segments.find((s) => isFin(s));
-        if (fin === undefined) return false;
-        return !f.segments.some((s) => s.from === peerOf(fin.from) && s.frame > fin.frame);
-      }).length;
-      const senders = [...new Set(fins.filter(({ s }) => s.retransmission === 'fin').map(({ s }) => s.from))];
+      const fin = fins[0];
+      affected.push({
+        id: f.id,
+        server: f.server,
+        resends: f.counts.finRetransmissions,
+        peerSilent: fin !== undefined && !f.segments.some((s) => s.from === peerOf(fin.from) && s.frame > fin.frame),
+        finFrames: fins.map((s) => s.frame),
+        finInstants: fins.map((s) => segmentInstant(f, s)),
+        resentBy: fins.filter((s) => s.retransmission === 'fin').map((s) => s.from),
+        end: { seconds: f.endSeconds, iso: f.end },
+        oneWay: isOneWayFlow(f),
+      });
+    }
+    const findings: Finding[] = [];
+    for (const [endpoint, flows] of groupByListener(input, affected, (a) => a)) {
+      const first = flows[0]!;
+      const finInstants = flows.flatMap((a) => a.finInstants);
+      const resends = flows.reduce((n, a) => n + a.resends, 0);
+      const peerSilent = flows.filter((a) => a.peerSilent).length;
+      const senders = [...new Set(flows.flatMap((a) => a.resentBy))];
       findings.push(
         makeFinding(finRetransmit, {
           summary: `${plural(flows.length, 'connection')} of ${endpoint} resent a FIN ${plural(resends, 'time')} (sent by the ${senders.join(' and ') || 'closing side'}); on ${peerSilent} the peer never answered again.`,
@@ -46,13 +77,13 @@ export const finRetransmit: Detector<FinRetransmitOptions> = {
             'Idle timeouts of NAT gateways, load balancers and conntrack (net.netfilter.nf_conntrack_tcp_timeout_*) on the path',
           ],
           endpoint,
-          flows: flows.map((f) => f.id),
-          frames: fins.map(({ s }) => s.frame),
+          flows: flows.map((a) => a.id),
+          frames: flows.flatMap((a) => a.finFrames),
           count: flows.length,
-          ...timeRange(fins.length > 0 ? fins.map(({ f, s }) => segmentInstant(f, s)) : flows.map((f) => ({ seconds: f.endSeconds, iso: f.end }))),
+          ...timeRange(finInstants.length > 0 ? finInstants : flows.map((a) => a.end)),
           fallbackFilter: `tcp.flags.fin==1 && ${listenerFilter(first.server)}`,
           // "The peer never answered" is an absence: a one-way or lossy capture can fake it.
-          caveat: qualityCaveat(input, flows, peerSilent > 0 ? ['repetition', 'absence'] : ['repetition']),
+          caveat: qualityCaveatOf(input, flows.filter((a) => a.oneWay).length, peerSilent > 0 ? ['repetition', 'absence'] : ['repetition']),
           details: { resends, peerSilent, senders },
         }),
       );

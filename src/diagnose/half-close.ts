@@ -11,7 +11,8 @@ import { isFin, makeFinding, flowFilter, plural, segmentInstant, timeRange } fro
 import type { Instant } from './util.ts';
 
 export interface HalfClose {
-  readonly flow: FlowRecord;
+  /** The connection's id and endpoints (not its record). */
+  readonly flow: Pick<FlowRecord, 'id' | 'client' | 'server'>;
   readonly closer: Side;
   readonly finFrame: number;
   readonly dataFrames: readonly number[];
@@ -77,7 +78,7 @@ export function matchHalfClose(flow: FlowRecord, minBytes: number): HalfClose | 
   const peerFin = peerFinAfter(flow, fin);
   const data = flow.segments.filter((s) => isDataAfterFin(s, fin, peerFin));
   return {
-    flow,
+    flow: { id: flow.id, client: flow.client, server: flow.server },
     closer: fin.from,
     finFrame: fin.frame,
     dataFrames: data.map((s) => s.frame),
@@ -96,7 +97,7 @@ export const halfClose: Detector<HalfCloseOptions> = {
     // A match needs data after a sampled FIN when a positive amount is asked for (see
     // matchHalfClose); otherwise any sampled flow can match, and those are fetched by position.
     const index = flowIndex(input);
-    const candidates = options.minBytesAfterFin > 0 ? index.halfClosed : flowsAt(input, index.sampledPositions);
+    const candidates = flowsAt(input, options.minBytesAfterFin > 0 ? index.halfClosedPositions : index.sampledPositions);
     const matches = matchFlows(candidates, (f) => matchHalfClose(f, options.minBytesAfterFin));
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {

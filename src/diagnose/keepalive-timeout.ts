@@ -1,15 +1,21 @@
 /** `keepalive-timeout`: keepalive probes went unanswered and the prober aborted the connection. */
 import type { FlowRecord, FlowSummary, Side } from '../tcp/types.ts';
-import { flowIndex, groupByListener, matchFlows } from './aggregates.ts';
+import { flowIndex, flowsAt, groupByListener, matchFlows } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { KeepaliveTimeoutOptions } from './options.ts';
-import { qualityCaveat } from './quality.ts';
+import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
 import { flowFilter, formatSeconds, isRst, makeFinding, maxOf, peerOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+import type { Instant } from './util.ts';
 
 /** A connection aborted after unanswered keepalive probes. */
 export interface KeepaliveAbort {
-  readonly flow: FlowRecord;
+  /** The connection's id and endpoints (not its record). */
+  readonly flow: Pick<FlowRecord, 'id' | 'client' | 'server'>;
+  /** The sampled probes and the RST: the finding's time range. */
+  readonly instants: readonly Instant[];
+  /** Captured in one direction only (see isOneWayFlow): a quality caveat. */
+  readonly oneWay: boolean;
   readonly prober: Side;
   readonly probeFrames: readonly number[];
   readonly rstFrame: number;
@@ -35,10 +41,13 @@ export function matchKeepaliveAbort(flow: FlowRecord, minUnansweredProbes: numbe
     if (probes.length < minProbes) continue;
     const rst = flow.segments.find((s) => s.from === prober && isRst(s) && s.frame > probes[probes.length - 1]!.frame);
     if (rst === undefined) continue;
+    const probeFrames = probes.map((s) => s.frame);
     return {
-      flow,
+      flow: { id: flow.id, client: flow.client, server: flow.server },
+      instants: flow.segments.filter((s) => probeFrames.includes(s.frame) || s.frame === rst.frame).map((s) => segmentInstant(flow, s)),
+      oneWay: isOneWayFlow(flow),
       prober,
-      probeFrames: probes.map((s) => s.frame),
+      probeFrames,
       rstFrame: rst.frame,
       probingSeconds: round(segmentSeconds(flow, rst) - segmentSeconds(flow, probes[0]!), 6),
     };
@@ -54,13 +63,11 @@ export const keepaliveTimeout: Detector<KeepaliveTimeoutOptions> = {
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['keepalive-timeout'],
   evaluate(input, options) {
     // A match needs a sampled probe (see matchKeepaliveAbort): only flows with one are candidates.
-    const matches = matchFlows(flowIndex(input).keepaliveProbed, (f) => matchKeepaliveAbort(f, options.minUnansweredProbes));
+    const matches = matchFlows(flowsAt(input, flowIndex(input).keepaliveProbedPositions), (f) => matchKeepaliveAbort(f, options.minUnansweredProbes));
     const findings: Finding[] = [];
     for (const [endpoint, group] of groupByListener(input, matches, (m) => m.flow)) {
       const probes = group.reduce((n, m) => n + m.probeFrames.length, 0);
-      const instants = group.flatMap((m) =>
-        m.flow.segments.filter((s) => m.probeFrames.includes(s.frame) || s.frame === m.rstFrame).map((s) => segmentInstant(m.flow, s)),
-      );
+      const instants = group.flatMap((m) => m.instants);
       findings.push(
         makeFinding(keepaliveTimeout, {
           summary: `${plural(group.length, 'connection')} of ${endpoint} were aborted after ${plural(probes, 'unanswered keepalive probe')} (probing for up to ${formatSeconds(maxOf(group.map((m) => m.probingSeconds)))}).`,
@@ -83,11 +90,7 @@ export const keepaliveTimeout: Detector<KeepaliveTimeoutOptions> = {
           count: group.length,
           ...timeRange(instants),
           fallbackFilter: `(${group.slice(0, 10).map((m) => flowFilter(m.flow)).join(' || ')}) && (tcp.analysis.keep_alive || tcp.flags.reset==1)`,
-          caveat: qualityCaveat(
-            input,
-            group.map((m) => m.flow),
-            ['absence'],
-          ),
+          caveat: qualityCaveatOf(input, group.filter((m) => m.oneWay).length, ['absence']),
           details: { connections: group.map((m) => ({ flow: m.flow.id, prober: m.prober, probes: m.probeFrames.length, probingSeconds: m.probingSeconds })) },
         }),
       );

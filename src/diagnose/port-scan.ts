@@ -7,6 +7,7 @@
  */
 import type { FlowList, FlowRecord, FlowSummary } from '../tcp/types.ts';
 import { flowIndex } from './aggregates.ts';
+import type { Probe } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { PortScanOptions } from './options.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
@@ -20,8 +21,23 @@ export function isProbe(flow: FlowSummary): boolean {
   return (flow.handshake === 'complete' || flow.handshake === 'reset_after_ack') && flow.counts.rstClient > 0 && flow.counts.finServer === 0;
 }
 
+/**
+ * `timeRange` over the probes' starts: the earliest and latest (the first of equal times), whose
+ * ISO text is read from their records, the only two built.
+ */
+function probeTimeRange(input: DetectorInput, probes: readonly Probe[]): { firstTs: string; lastTs: string } {
+  let first = probes[0];
+  let last = first;
+  for (const p of probes) {
+    if (first === undefined || p.startSeconds < first.startSeconds) first = p;
+    if (last === undefined || p.startSeconds > last.startSeconds) last = p;
+  }
+  const iso = (p: Probe | undefined): string => (p === undefined ? '' : (input.flows.at(p.position)?.start ?? ''));
+  return { firstTs: iso(first), lastTs: iso(last) };
+}
+
 /** The most distinct services probed within any `windowSeconds` (probes in start order). */
-export function maxTargetsInWindow(probes: readonly FlowRecord[], windowSeconds: number): number {
+export function maxTargetsInWindow(probes: readonly Probe[], windowSeconds: number): number {
   const sorted = [...probes].sort((a, b) => a.startSeconds - b.startSeconds);
   const inWindow = new Map<string, number>();
   let best = 0;
@@ -44,7 +60,7 @@ export function maxTargetsInWindow(probes: readonly FlowRecord[], windowSeconds:
 /** One recognised scan: the scanning host and its probe flows. */
 export interface Scan {
   readonly source: string;
-  readonly probes: readonly FlowRecord[];
+  readonly probes: readonly Probe[];
   readonly targets: number;
   readonly hosts: number;
   readonly ports: number;
@@ -54,7 +70,7 @@ const cache = new WeakMap<FlowList, { key: string; scans: Scan[] }>();
 const probeIdCache = new WeakMap<FlowList, ReadonlySet<number>>();
 
 /** Distinct services (server `ip:port`) among probes. */
-function targetCount(probes: readonly FlowRecord[]): number {
+function targetCount(probes: readonly Probe[]): number {
   return new Set(probes.map((f) => endpointText(f.server))).size;
 }
 
@@ -62,7 +78,7 @@ function targetCount(probes: readonly FlowRecord[]): number {
  * A recognised scan, or undefined. `probes` are the probes of `source`; `tooFewProbes` says
  * whether they are fewer than `minProbeFraction` of all its flows (asked last: it may fetch records).
  */
-function scanOf(source: string, probes: readonly FlowRecord[], options: PortScanOptions, tooFewProbes: () => boolean): Scan | undefined {
+function scanOf(source: string, probes: readonly Probe[], options: PortScanOptions, tooFewProbes: () => boolean): Scan | undefined {
   const targets = targetCount(probes);
   if (targets < options.minTargets) return undefined;
   if (maxTargetsInWindow(probes, options.windowSeconds) < options.minTargets) return undefined;
@@ -78,7 +94,7 @@ function scanOf(source: string, probes: readonly FlowRecord[], options: PortScan
 
 /** The probes of one client address, and their positions (ascending). */
 interface SourceProbes {
-  readonly probes: FlowRecord[];
+  readonly probes: Probe[];
   readonly positions: number[];
 }
 
@@ -129,14 +145,14 @@ export function findScans(input: DetectorInput, options: PortScanOptions): Scan[
   if (hit !== undefined && hit.key === key) return hit.scans;
   const index = flowIndex(input);
   const probesBySource = new Map<string, SourceProbes>();
-  index.probes.forEach((f, k) => {
+  for (const f of index.probes) {
     const group = probesBySource.get(f.client.ip);
-    if (group === undefined) probesBySource.set(f.client.ip, { probes: [f], positions: [index.probePositions[k]!] });
+    if (group === undefined) probesBySource.set(f.client.ip, { probes: [f], positions: [f.position] });
     else {
       group.probes.push(f);
-      group.positions.push(index.probePositions[k]!);
+      group.positions.push(f.position);
     }
-  });
+  }
   const scans: Scan[] = [];
   if (options.minTargets >= 1) {
     // Sources that pass the checks on their probes alone, then one walk over the hash column
@@ -225,7 +241,7 @@ export const portScan: Detector<PortScanOptions> = {
           flows: scan.probes.map((f) => f.id),
           frames: scan.probes.map((f) => f.firstFrame),
           count: scan.probes.length,
-          ...timeRange(scan.probes.map((f) => ({ seconds: f.startSeconds, iso: f.start }))),
+          ...probeTimeRange(input, scan.probes),
           fallbackFilter: `${ipField(scan.source)}.src==${scan.source} && tcp.flags.syn==1 && tcp.flags.ack==0`,
           details: { source: scan.source, targets: scan.targets, hosts: scan.hosts, ports: scan.ports, refused, unanswered: silent, accepted: open },
         }),

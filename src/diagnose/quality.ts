@@ -117,11 +117,18 @@ export type EvidenceKind = 'absence' | 'repetition' | 'timing';
  * undefined when the capture has no gap that matters. Text names each gap.
  */
 export function qualityCaveat(input: DetectorInput, flows: readonly FlowRecord[], kinds: readonly EvidenceKind[]): string | undefined {
+  return qualityCaveatOf(input, kinds.includes('absence') ? flows.filter(isOneWayFlow).length : 0, kinds);
+}
+
+/**
+ * {@link qualityCaveat} given how many of the finding's connections were captured one way only
+ * ({@link isOneWayFlow}): for a detector that keeps a few facts of each match, not its record.
+ */
+export function qualityCaveatOf(input: DetectorInput, oneWay: number, kinds: readonly EvidenceKind[]): string | undefined {
   const reasons: string[] = [];
   const { capture } = input;
   if (kinds.includes('absence')) {
     if (capture.drops !== null && capture.drops > 0) reasons.push(`the capture dropped ${plural(capture.drops, 'packet')}`);
-    const oneWay = flows.filter(isOneWayFlow).length;
     if (oneWay > 0) reasons.push(`${plural(oneWay, 'connection')} here were captured in one direction only`);
     if (capture.partial) reasons.push('the capture was cut short');
   }

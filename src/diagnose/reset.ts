@@ -5,7 +5,7 @@
  * have their own detectors and are left out here.
  */
 import type { FlowRecord, Side } from '../tcp/types.ts';
-import { flowIndex, listenerKey, listenerOf } from './aggregates.ts';
+import { flowIndex, flowsAt, listenerKey, listenerOf } from './aggregates.ts';
 import type { ListenerAggregate } from './aggregates.ts';
 import { matchOverflowReset } from './accept-overflow-rst.ts';
 import { matchKeepaliveAbort } from './keepalive-timeout.ts';
@@ -19,9 +19,12 @@ import type { Instant } from './util.ts';
 
 export type ResetCause = 'handshake' | 'idle-timeout' | 'data-after-close' | 'unread-data' | 'abortive-close';
 
+/** What a finding needs of a connection: its id and endpoints (not its record). */
+export type FlowRef = Pick<FlowRecord, 'id' | 'client' | 'server'>;
+
 /** One reset connection and why. */
 export interface ClassifiedReset {
-  readonly flow: FlowRecord;
+  readonly flow: FlowRef;
   readonly cause: ResetCause;
   readonly by: Side;
   readonly rstFrame: number;
@@ -59,7 +62,7 @@ export function classifyReset(flow: FlowRecord, idleGapSeconds: number): Classif
   // unread in its receive buffer (RFC 2525 §2.17; Linux sends RST instead of FIN then).
   else if (!senderFin && prev !== undefined && prev.from !== by && prev.len > 0) cause = 'unread-data';
   else cause = 'abortive-close';
-  return { flow, cause, by, rstFrame: rst.frame, at: segmentInstant(flow, rst), gapSeconds: round(gap, 6) };
+  return { flow: { id: flow.id, client: flow.client, server: flow.server }, cause, by, rstFrame: rst.frame, at: segmentInstant(flow, rst), gapSeconds: round(gap, 6) };
 }
 
 const CAUSE_TEXT: Record<ResetCause, { summary: string; explanation: string; causes: string[]; checks: string[] }> = {
@@ -131,17 +134,20 @@ export const reset: Detector<ResetOptions> = {
     const overflowOptions = DEFAULT_DIAGNOSE_OPTIONS['accept-overflow-rst'];
     const keepaliveOptions = DEFAULT_DIAGNOSE_OPTIONS['keepalive-timeout'];
     const probes = scanProbeIds(input);
-    const classified = flowIndex(input)
-      .reset.filter(
-        (f) =>
-          f.counts.rstClient + f.counts.rstServer > 0 &&
-          !probes.has(f.id) &&
-          f.handshake !== 'refused' &&
-          matchOverflowReset(f, overflowOptions) === undefined &&
-          matchKeepaliveAbort(f, keepaliveOptions.minUnansweredProbes) === undefined,
-      )
-      .map((f) => classifyReset(f, options.idleGapSeconds))
-      .filter((c) => c !== undefined);
+    // One record at a time: each classified reset keeps the flow's id and endpoints only.
+    const classified: ClassifiedReset[] = [];
+    for (const f of flowsAt(input, flowIndex(input).resetPositions)) {
+      if (
+        f.counts.rstClient + f.counts.rstServer > 0 &&
+        !probes.has(f.id) &&
+        f.handshake !== 'refused' &&
+        matchOverflowReset(f, overflowOptions) === undefined &&
+        matchKeepaliveAbort(f, keepaliveOptions.minUnansweredProbes) === undefined
+      ) {
+        const c = classifyReset(f, options.idleGapSeconds);
+        if (c !== undefined) classified.push(c);
+      }
+    }
     const findings: Finding[] = [];
     for (const group of groupByListenerAndCause(input, classified)) {
       const { flow: first, cause } = group[0]!;

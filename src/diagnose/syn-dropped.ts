@@ -2,15 +2,22 @@
  * `syn-dropped`: SYNs that got no answer at all while the same listener answered others in the
  * capture: the listener exists, so the SYN was dropped (queues full, or a firewall rule).
  */
-import { flowIndex, groupByListener, listenerAggregates } from './aggregates.ts';
+import { flowIndex, flowsAt, groupByListener, listenerAggregates } from './aggregates.ts';
 import { clientActsConnected, clientSyns } from './handshake.ts';
 import { scanProbeIds } from './port-scan.ts';
 import { captureEndSeconds } from './syn-retransmit.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynDroppedOptions } from './options.ts';
-import { qualityCaveat } from './quality.ts';
+import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
 import { ipField, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import type { ConnectionEvidence } from './util.ts';
+
+/** What `syn-dropped` keeps of an unanswered connection: its client's SYNs as evidence. */
+interface Unanswered extends ConnectionEvidence {
+  /** Captured in one direction only (see isOneWayFlow): a quality caveat. */
+  readonly oneWay: boolean;
+}
 
 export const synDropped: Detector<SynDroppedOptions> = {
   id: 'syn-dropped',
@@ -26,20 +33,27 @@ export const synDropped: Detector<SynDroppedOptions> = {
     // answer may simply not have been captured yet.
     const probes = scanProbeIds(input);
     const end = captureEndSeconds(input);
-    const unanswered = flowIndex(input).noSynAck.filter(
-      (f) =>
-        f.handshake === 'no_synack' &&
-        f.packets.server === 0 &&
-        !probes.has(f.id) &&
-        !clientActsConnected(f) &&
-        end - f.startSeconds >= options.minSilenceSeconds,
-    );
+    // A few facts per unanswered connection, not its record (a storm would hold them all).
+    const unanswered: Unanswered[] = [];
+    for (const f of flowsAt(input, flowIndex(input).noSynAckPositions)) {
+      if (f.handshake !== 'no_synack' || f.packets.server !== 0 || probes.has(f.id) || clientActsConnected(f) || !(end - f.startSeconds >= options.minSilenceSeconds)) continue;
+      const syns = clientSyns(f);
+      unanswered.push({
+        id: f.id,
+        server: f.server,
+        frames: syns.map((s) => s.frame),
+        instants: syns.map((s) => segmentInstant(f, s)),
+        start: { seconds: f.startSeconds, iso: f.start },
+        oneWay: isOneWayFlow(f),
+      });
+    }
     const findings: Finding[] = [];
-    for (const [endpoint, flows] of groupByListener(input, unanswered, (f) => f)) {
+    for (const [endpoint, flows] of groupByListener(input, unanswered, (u) => u)) {
       const listener = listeners.get(endpoint);
       if (listener === undefined || listener.answered === 0 || flows.length < options.minConnections) continue;
       const first = flows[0]!;
-      const syns = flows.flatMap((f) => clientSyns(f).map((s) => ({ f, s })));
+      const synFrames = flows.flatMap((u) => u.frames);
+      const synInstants = flows.flatMap((u) => u.instants);
       const v = listener.vantage;
       const where =
         v === 'server'
@@ -50,7 +64,7 @@ export const synDropped: Detector<SynDroppedOptions> = {
       findings.push(
         makeFinding(synDropped, {
           severity: v === 'client' ? 'warning' : 'error',
-          summary: `${plural(flows.length, 'connection')} to ${endpoint} sent ${plural(syns.length, 'SYN')} and got no answer, while the listener answered ${plural(listener.answered, 'other connection')}.`,
+          summary: `${plural(flows.length, 'connection')} to ${endpoint} sent ${plural(synFrames.length, 'SYN')} and got no answer, while the listener answered ${plural(listener.answered, 'other connection')}.`,
           explanation:
             'A listening socket answers a SYN with a SYN-ACK (RFC 9293 §3.5), or with a RST when nothing listens. Silence while the same port answers others means the SYN was discarded: Linux drops SYNs when the SYN queue (tcp_max_syn_backlog) is full without SYN cookies, or when the accept queue is already full (ListenDrops), and a firewall rule can drop selectively. ' +
             where,
@@ -66,13 +80,13 @@ export const synDropped: Detector<SynDroppedOptions> = {
             'nft list ruleset / iptables -S -v (drop counters) on the server and on firewalls in between',
           ],
           endpoint,
-          flows: flows.map((f) => f.id),
-          frames: syns.map(({ s }) => s.frame),
+          flows: flows.map((u) => u.id),
+          frames: synFrames,
           count: flows.length,
-          ...timeRange(syns.length > 0 ? syns.map(({ f, s }) => segmentInstant(f, s)) : flows.map((f) => ({ seconds: f.startSeconds, iso: f.start }))),
+          ...timeRange(synInstants.length > 0 ? synInstants : flows.map((u) => u.start)),
           fallbackFilter: `tcp.flags.syn==1 && tcp.flags.ack==0 && ${ipField(first.server.ip)}.dst==${first.server.ip} && tcp.dstport==${first.server.port}`,
-          caveat: qualityCaveat(input, flows, ['absence']),
-          details: { vantage: v, answeredByListener: listener.answered, synsUnanswered: syns.length },
+          caveat: qualityCaveatOf(input, flows.filter((u) => u.oneWay).length, ['absence']),
+          details: { vantage: v, answeredByListener: listener.answered, synsUnanswered: synFrames.length },
         }),
       );
     }

@@ -2,15 +2,31 @@
  * `syn-flood`: many half-open connections (SYNs never followed by the client's final ACK) to one
  * listener from many sources: a SYN flood, or a client population that cannot complete handshakes.
  */
-import type { FlowRecord } from '../tcp/types.ts';
-import { flowIndex, groupByListener } from './aggregates.ts';
+import type { Endpoint } from '../tcp/types.ts';
+import { flowIndex, flowsAt, positionsByListener } from './aggregates.ts';
 import { clientSyns } from './handshake.ts';
 import { captureEndSeconds } from './syn-retransmit.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynFloodOptions } from './options.ts';
-import { qualityCaveat } from './quality.ts';
+import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
 import { endpointText, ipField, makeFinding, plural, round, segmentInstant, timeRange } from './util.ts';
+import type { Instant } from './util.ts';
+
+/** What `syn-flood` keeps of a half-open connection (not its record: a flood can hold millions). */
+interface HalfOpen {
+  readonly id: number;
+  readonly client: Endpoint;
+  readonly synAck: number;
+  readonly synAckRetransmissions: number;
+  readonly startSeconds: number;
+  readonly start: Instant;
+  /** The client's SYNs. */
+  readonly synFrames: readonly number[];
+  readonly synInstants: readonly Instant[];
+  /** Captured in one direction only (see isOneWayFlow): a quality caveat. */
+  readonly oneWay: boolean;
+}
 
 /** Linux's initial SYN-ACK retransmission timeout (TCP_TIMEOUT_INIT), seconds. */
 const SYNACK_RTO_SECONDS = 1;
@@ -48,9 +64,9 @@ export const synFlood: Detector<SynFloodOptions> = {
   evaluate(input, options) {
     const findings: Finding[] = [];
     const index = flowIndex(input);
-    // The half-open connections of each listener, grouped once from the pass's list when a
-    // listener's counts first reach the thresholds.
-    let halfOpenByListener: Map<string, FlowRecord[]> | undefined;
+    // The half-open positions of each listener (by rank), grouped once from the pass's list when
+    // a listener's counts first reach the thresholds; records are built for that listener's only.
+    let halfOpenByListener: Map<number, number[]> | undefined;
     // Unanswered SYN-only connections the tracker counted instead of keeping (a flood past
     // `synFloodOutstanding` unanswered SYNs): in the totals, not in the lists of flows and frames.
     const folded = foldedByListener(input);
@@ -62,8 +78,22 @@ export const synFlood: Detector<SynFloodOptions> = {
       const halfOpenCount = listener.halfOpen + listener.unanswered + foldedCount;
       if (halfOpenCount < options.minHalfOpen) continue;
       if (halfOpenCount < options.minHalfOpenFraction * flowCount) continue;
-      halfOpenByListener ??= groupByListener(input, index.halfOpen, (f) => f);
-      const halfOpen = halfOpenByListener.get(listener.endpoint) ?? [];
+      halfOpenByListener ??= positionsByListener(index, index.halfOpenPositions);
+      const halfOpen: HalfOpen[] = [];
+      for (const f of flowsAt(input, halfOpenByListener.get(listener.rank) ?? [])) {
+        const syns = clientSyns(f);
+        halfOpen.push({
+          id: f.id,
+          client: f.client,
+          synAck: f.counts.synAck,
+          synAckRetransmissions: f.counts.synAckRetransmissions,
+          startSeconds: f.startSeconds,
+          start: { seconds: f.startSeconds, iso: f.start },
+          synFrames: syns.map((s) => s.frame),
+          synInstants: syns.map((s) => segmentInstant(f, s)),
+          oneWay: isOneWayFlow(f),
+        });
+      }
       const total = halfOpen.length + foldedCount;
       if (total < options.minHalfOpen) continue;
       if (total < options.minHalfOpenFraction * flowCount) continue;
@@ -71,13 +101,13 @@ export const synFlood: Detector<SynFloodOptions> = {
       const sources = new Set(halfOpen.map((f) => `${f.client.ip}|${f.client.port}`)).size + foldedCount;
       if (sources < options.minDistinctSources) continue;
       const ips = new Set(halfOpen.map((f) => f.client.ip)).size;
-      const answered = halfOpen.filter((f) => f.counts.synAck > 0);
+      const answered = halfOpen.filter((f) => f.synAck > 0);
       // SYN cookies keep no state per SYN, so the server never retransmits those SYN-ACKs; a
       // stateful SYN queue retransmits each one after its 1 s timer (up to tcp_synack_retries).
       // A half-open connection answered once and never again, while the capture ran on for more
       // than that timer, was answered with a cookie.
       const end = captureEndSeconds(input);
-      const stateless = answered.filter((f) => f.counts.synAckRetransmissions === 0 && end - f.startSeconds > SYNACK_RTO_SECONDS * 1.5);
+      const stateless = answered.filter((f) => f.synAckRetransmissions === 0 && end - f.startSeconds > SYNACK_RTO_SECONDS * 1.5);
       const cookies = stateless.length > 0;
       const server = listener.server;
       let earliest = Infinity;
@@ -92,7 +122,7 @@ export const synFlood: Detector<SynFloodOptions> = {
       }
       const span = latest - earliest;
       const rate = total / Math.max(span, 1);
-      const syns = halfOpen.flatMap((f) => clientSyns(f).map((s) => ({ f, s })));
+      const synInstants = halfOpen.flatMap((f) => f.synInstants);
       const field = ipField(server.ip);
       findings.push(
         makeFinding(synFlood, {
@@ -117,10 +147,10 @@ export const synFlood: Detector<SynFloodOptions> = {
           ],
           endpoint: listener.endpoint,
           flows: halfOpen.map((f) => f.id),
-          frames: syns.map(({ s }) => s.frame),
+          frames: halfOpen.flatMap((f) => f.synFrames),
           count: total,
           ...timeRange([
-            ...(syns.length > 0 ? syns.map(({ f, s }) => segmentInstant(f, s)) : halfOpen.map((f) => ({ seconds: f.startSeconds, iso: f.start }))),
+            ...(synInstants.length > 0 ? synInstants : halfOpen.map((f) => f.start)),
             ...(fold !== undefined
               ? [
                   { seconds: fold.firstSeconds, iso: fold.firstTs },
@@ -129,7 +159,7 @@ export const synFlood: Detector<SynFloodOptions> = {
               : []),
           ]),
           fallbackFilter: `tcp.flags.syn==1 && tcp.flags.ack==0 && ${field}.dst==${server.ip} && tcp.dstport==${server.port}`,
-          caveat: qualityCaveat(input, halfOpen, ['absence']),
+          caveat: qualityCaveatOf(input, halfOpen.filter((f) => f.oneWay).length, ['absence']),
           details: {
             halfOpen: total,
             sourceAddresses: ips,

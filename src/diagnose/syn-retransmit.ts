@@ -2,13 +2,13 @@
  * `syn-retransmit`: a client sent its SYN again (same ISN). Infers the backoff the client's stack
  * used, how many retries that implies and whether the client gave up (connect timeout).
  */
-import type { FlowRecord } from '../tcp/types.ts';
-import { flowIndex, groupByListener, listenerAggregates, selectFlows } from './aggregates.ts';
+import type { Endpoint, FlowRecord } from '../tcp/types.ts';
+import { flowIndex, flowsAt, groupByListener, listenerAggregates } from './aggregates.ts';
 import { clientActsConnected } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import { scanProbeIds } from './port-scan.ts';
 import type { SynRetransmitOptions } from './options.ts';
-import { qualityCaveat } from './quality.ts';
+import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
 import { formatSeconds, isRst, isSyn, listenerFilter, makeFinding, maxOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
 import type { Instant } from './util.ts';
@@ -128,13 +128,19 @@ export const synRetransmit: Detector<SynRetransmitOptions> = {
     const end = captureEndSeconds(input);
     const probes = scanProbeIds(input);
     // Below 1 retransmission every flow is a candidate: the list is walked once more.
-    const candidates = options.minRetransmissions >= 1 ? flowIndex(input).synRetransmitted : input.flows;
-    const affected = selectFlows(candidates, (f) => f.counts.synRetransmissions >= options.minRetransmissions && !probes.has(f.id));
+    const candidates = options.minRetransmissions >= 1 ? flowsAt(input, flowIndex(input).synRetransmittedPositions) : input.flows;
+    // Each affected connection's analysis, not its record (a lossy path can affect them all).
+    const affected: { server: Endpoint; analysis: SynRetryAnalysis; oneWay: boolean }[] = [];
+    for (const f of candidates) {
+      if (f.counts.synRetransmissions >= options.minRetransmissions && !probes.has(f.id)) {
+        affected.push({ server: f.server, analysis: analyzeSynRetries(f, end, options.backoffTolerance), oneWay: isOneWayFlow(f) });
+      }
+    }
     const findings: Finding[] = [];
     const listeners = listenerAggregates(input);
-    for (const [endpoint, flows] of groupByListener(input, affected, (f) => f)) {
+    for (const [endpoint, flows] of groupByListener(input, affected, (a) => a)) {
       const first = flows[0]!;
-      const analyses = flows.map((f) => analyzeSynRetries(f, end, options.backoffTolerance));
+      const analyses = flows.map((a) => a.analysis);
       const retries = analyses.reduce((n, a) => n + a.retries, 0);
       const gaveUp = analyses.filter((a) => a.gaveUp === true).length;
       const answered = analyses.filter((a) => a.answered).length;
@@ -178,13 +184,13 @@ export const synRetransmit: Detector<SynRetransmitOptions> = {
             'On the client: sysctl net.ipv4.tcp_syn_retries net.ipv4.tcp_syn_linear_timeouts (the connect timeout they imply)',
           ],
           endpoint,
-          flows: flows.map((f) => f.id),
+          flows: analyses.map((a) => a.flow),
           frames: analyses.flatMap((a) => a.frames),
           count: flows.length,
           ...timeRange(analyses.flatMap((a) => a.instants)),
           fallbackFilter: `tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.analysis.retransmission && ${listenerFilter(first.server)}`,
           // "Gave up" and "no answer" are absences: a one-way or lossy capture can fake them.
-          caveat: qualityCaveat(input, flows, ['repetition', 'timing', 'absence']),
+          caveat: qualityCaveatOf(input, flows.filter((a) => a.oneWay).length, ['repetition', 'timing', 'absence']),
           details: { backoff, gaveUp, answered, vantage, connections: analyses.map(({ instants: _i, frames: _f, ...rest }) => rest) },
         }),
       );

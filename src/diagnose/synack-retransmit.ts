@@ -3,13 +3,29 @@
  * captured decides where the problem is: seen → the server dropped it (accept queue full, see
  * `accept-overflow-drop`); not seen → the SYN-ACK or the ACK was lost on the network.
  */
-import { flowIndex, groupByListener, selectFlows } from './aggregates.ts';
+import type { Endpoint } from '../tcp/types.ts';
+import { flowIndex, flowsAt, groupByListener } from './aggregates.ts';
 import { clientFinalAck, clientSyns, firstSynAck, timerSynAcksAfter } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynAckRetransmitOptions } from './options.ts';
-import { qualityCaveat } from './quality.ts';
+import { qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
 import { isSynAck, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import type { Instant } from './util.ts';
+
+/** What `synack-retransmit` keeps of an affected connection (not its record). */
+interface SynAckResent {
+  readonly id: number;
+  readonly server: Endpoint;
+  readonly resends: number;
+  /** The client's final ACK was captured and the server resent its SYN-ACK on its timer after it. */
+  readonly ackSeen: boolean;
+  /** The client resent its SYN. */
+  readonly dupSyn: boolean;
+  /** The server's sampled SYN-ACKs. */
+  readonly synAckFrames: readonly number[];
+  readonly synAckInstants: readonly Instant[];
+}
 
 export const synAckRetransmit: Detector<SynAckRetransmitOptions> = {
   id: 'synack-retransmit',
@@ -19,20 +35,31 @@ export const synAckRetransmit: Detector<SynAckRetransmitOptions> = {
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['synack-retransmit'],
   evaluate(input, options) {
     // Below 1 retransmission every flow is a candidate: the list is walked once more.
-    const candidates = options.minRetransmissions >= 1 ? flowIndex(input).synAckRetransmitted : input.flows;
-    const affected = selectFlows(candidates, (f) => f.counts.synAckRetransmissions >= options.minRetransmissions);
-    const findings: Finding[] = [];
-    for (const [endpoint, flows] of groupByListener(input, affected, (f) => f)) {
-      const first = flows[0]!;
-      const resends = flows.reduce((n, f) => n + f.counts.synAckRetransmissions, 0);
+    const candidates = options.minRetransmissions >= 1 ? flowsAt(input, flowIndex(input).synAckRetransmittedPositions) : input.flows;
+    // A few facts per affected connection, not its record (a storm would hold them all).
+    const affected: SynAckResent[] = [];
+    for (const f of candidates) {
+      if (f.counts.synAckRetransmissions < options.minRetransmissions) continue;
       // The final ACK counts as "seen, then dropped" only when the server resent its SYN-ACK on its
       // own timer after it; a SYN-ACK resent because the client resent its SYN is an answer.
-      const ackSeen = flows.filter((f) => {
-        const ack = clientFinalAck(f);
-        return ack !== undefined && firstSynAck(f) !== undefined && timerSynAcksAfter(f, ack.frame).length > 0;
+      const ack = clientFinalAck(f);
+      const synAcks = f.segments.filter((s) => s.from === 'server' && isSynAck(s));
+      affected.push({
+        id: f.id,
+        server: f.server,
+        resends: f.counts.synAckRetransmissions,
+        ackSeen: ack !== undefined && firstSynAck(f) !== undefined && timerSynAcksAfter(f, ack.frame).length > 0,
+        dupSyn: clientSyns(f).length > 1,
+        synAckFrames: synAcks.map((s) => s.frame),
+        synAckInstants: synAcks.map((s) => segmentInstant(f, s)),
       });
-      const dupSyn = flows.filter((f) => clientSyns(f).length > 1).length;
-      const evidence = flows.flatMap((f) => f.segments.filter((s) => s.from === 'server' && isSynAck(s)).map((s) => ({ f, s })));
+    }
+    const findings: Finding[] = [];
+    for (const [endpoint, flows] of groupByListener(input, affected, (a) => a)) {
+      const first = flows[0]!;
+      const resends = flows.reduce((n, a) => n + a.resends, 0);
+      const ackSeen = flows.filter((a) => a.ackSeen);
+      const dupSyn = flows.filter((a) => a.dupSyn).length;
       const neverAcked = flows.length - ackSeen.length;
       findings.push(
         makeFinding(synAckRetransmit, {
@@ -59,13 +86,14 @@ export const synAckRetransmit: Detector<SynAckRetransmitOptions> = {
             "sysctl net.core.somaxconn net.ipv4.tcp_max_syn_backlog net.ipv4.tcp_synack_retries net.ipv4.tcp_abort_on_overflow, and the application's listen() backlog",
           ],
           endpoint,
-          flows: flows.map((f) => f.id),
-          frames: evidence.map(({ s }) => s.frame),
+          flows: flows.map((a) => a.id),
+          frames: flows.flatMap((a) => a.synAckFrames),
           count: flows.length,
-          ...timeRange(evidence.map(({ f, s }) => segmentInstant(f, s))),
+          ...timeRange(flows.flatMap((a) => a.synAckInstants)),
           fallbackFilter: `tcp.flags.syn==1 && tcp.flags.ack==1 && tcp.analysis.retransmission && ${listenerFilter(first.server)}`,
-          caveat: qualityCaveat(input, flows, ['repetition']),
-          details: { resends, finalAckSeen: ackSeen.map((f) => f.id), clientResentSyn: dupSyn },
+          // Repetition evidence: the caveat reads the capture's duplicate counts, no flow.
+          caveat: qualityCaveatOf(input, 0, ['repetition']),
+          details: { resends, finalAckSeen: ackSeen.map((a) => a.id), clientResentSyn: dupSyn },
         }),
       );
     }

@@ -2,13 +2,14 @@
  * `tuple-reuse`: a new connection on a 4-tuple whose previous incarnation was still in TIME_WAIT
  * on one side (or closed less than 2MSL before), and how the SYN was answered.
  */
-import type { FlowRecord } from '../tcp/types.ts';
-import { flowIndex, groupByListener } from './aggregates.ts';
+import type { Endpoint, FlowRecord } from '../tcp/types.ts';
+import { flowIndex, flowsAt, groupByListener } from './aggregates.ts';
 import { clientSyns } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { TupleReuseOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
 import { flowFilter, formatSeconds, isRst, isSyn, makeFinding, maxOf, minOf, plural, segmentInstant, timeRange } from './util.ts';
+import type { Instant } from './util.ts';
 
 /** How the reused tuple's SYN was answered. */
 export type ReuseAnswer = 'accepted' | 'challenge-ack' | 'rst' | 'no-answer';
@@ -20,6 +21,20 @@ export type ReuseAnswer = 'accepted' | 'challenge-ack' | 'rst' | 'no-answer';
  */
 function samplesDropped(flow: FlowRecord): boolean {
   return flow.segments.length === 0 && flow.segmentsOmitted > 0 && flow.handshake === 'complete';
+}
+
+/** What `tuple-reuse` keeps of one reused connection (not its record). */
+interface Reuse {
+  readonly id: number;
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+  readonly previous: NonNullable<FlowRecord['previous']>;
+  readonly answer: ReuseAnswer;
+  /** The client's SYN frames and the answer's frame, as evidence. */
+  readonly frames: readonly number[];
+  /** The client's SYNs. */
+  readonly instants: readonly Instant[];
+  readonly start: Instant;
 }
 
 /** Reads the server's first answer to the new SYN. */
@@ -43,30 +58,41 @@ export const tupleReuse: Detector<TupleReuseOptions> = {
   severity: 'warning',
   defaultOptions: DEFAULT_DIAGNOSE_OPTIONS['tuple-reuse'],
   evaluate(input, options) {
-    const reused = flowIndex(input).reincarnated.filter((f) => {
+    // A few facts per reused connection, not its record (a storm of reuses would hold them all).
+    const reused: Reuse[] = [];
+    for (const f of flowsAt(input, flowIndex(input).reincarnatedPositions)) {
       const p = f.previous;
-      if (p === undefined) return false;
+      if (p === undefined) continue;
       const tw = p.finalState.client === 'TIME_WAIT' || p.finalState.server === 'TIME_WAIT';
-      return tw && p.secondsSinceLastPacket < options.timeWaitSeconds;
-    });
+      if (!(tw && p.secondsSinceLastPacket < options.timeWaitSeconds)) continue;
+      const { answer, frame } = reuseAnswer(f);
+      const start = { seconds: f.startSeconds, iso: f.start };
+      // A routine flow (samples dropped) opened with its SYN: its start is the SYN's instant and frame.
+      const dropped = samplesDropped(f);
+      const syns = dropped ? [] : clientSyns(f);
+      reused.push({
+        id: f.id,
+        client: f.client,
+        server: f.server,
+        previous: p,
+        answer,
+        frames: dropped ? [f.firstFrame] : [...syns.map((s) => s.frame), ...(frame !== undefined ? [frame] : [])],
+        instants: dropped ? [start] : syns.map((s) => segmentInstant(f, s)),
+        start,
+      });
+    }
     const findings: Finding[] = [];
-    for (const [endpoint, flows] of groupByListener(input, reused, (f) => f)) {
-      const answers = flows.map((f) => ({ f, ...reuseAnswer(f) }));
+    for (const [endpoint, flows] of groupByListener(input, reused, (r) => r)) {
       const tally: Record<string, number> = {};
-      for (const a of answers) tally[a.answer] = (tally[a.answer] ?? 0) + 1;
+      for (const r of flows) tally[r.answer] = (tally[r.answer] ?? 0) + 1;
       const tallyText = Object.entries(tally)
         .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
         .map(([k, n]) => `${n} ${k}`)
         .join(', ');
-      const gaps = flows.map((f) => f.previous!.secondsSinceLastPacket);
+      const gaps = flows.map((r) => r.previous.secondsSinceLastPacket);
       const allAccepted = (tally['accepted'] ?? 0) === flows.length;
-      const frames = answers.flatMap((a) =>
-        samplesDropped(a.f) ? [a.f.firstFrame] : [...clientSyns(a.f).map((s) => s.frame), ...(a.frame !== undefined ? [a.frame] : [])],
-      );
-      // A routine flow (samples dropped) opened with its SYN: its start is the SYN's instant.
-      const instants = answers.flatMap((a) =>
-        samplesDropped(a.f) ? [{ seconds: a.f.startSeconds, iso: a.f.start }] : clientSyns(a.f).map((s) => segmentInstant(a.f, s)),
-      );
+      const frames = flows.flatMap((r) => r.frames);
+      const instants = flows.flatMap((r) => r.instants);
       findings.push(
         makeFinding(tupleReuse, {
           severity: allAccepted ? 'info' : 'warning',
@@ -85,19 +111,19 @@ export const tupleReuse: Detector<TupleReuseOptions> = {
             'Whether the client binds a fixed local port, and any NAT between client and server',
           ],
           endpoint,
-          flows: flows.map((f) => f.id),
+          flows: flows.map((r) => r.id),
           frames,
           count: flows.length,
-          ...timeRange(instants.length > 0 ? instants : flows.map((f) => ({ seconds: f.startSeconds, iso: f.start }))),
+          ...timeRange(instants.length > 0 ? instants : flows.map((r) => r.start)),
           fallbackFilter: `(${flows.slice(0, 10).map(flowFilter).join(' || ')}) && tcp.flags.syn==1`,
           details: {
             answers: tally,
-            connections: answers.map((a) => ({
-              flow: a.f.id,
-              previousFlow: a.f.previous!.flowId,
-              secondsSincePreviousClose: a.f.previous!.secondsSinceLastPacket,
-              previousFinalState: a.f.previous!.finalState,
-              answer: a.answer,
+            connections: flows.map((r) => ({
+              flow: r.id,
+              previousFlow: r.previous.flowId,
+              secondsSincePreviousClose: r.previous.secondsSinceLastPacket,
+              previousFinalState: r.previous.finalState,
+              answer: r.answer,
             })),
           },
         }),

@@ -49,10 +49,11 @@ export const MAX_FINDING_FLOWS = 200;
  *
  * `flows` may be the compact flow store, which builds a record on every access (see
  * {@link FlowList}): a detector does not walk it itself (only a threshold below 1, which makes
- * every flow a candidate, does; see `selectFlows`). It reads the shared pre-pass
- * (`flowIndex` in aggregates.ts: the one walk over the list, memoised per list), whose candidate
- * lists hold the records a match can need, and fetches any other record with `flows.at(position)`.
- * Records are compared by `id`, never by identity, and never mutated.
+ * every flow a candidate, does). It reads the shared pre-pass (`flowIndex` in aggregates.ts: the
+ * one walk over the list, memoised per list), whose candidate lists hold positions; it builds the
+ * records of its candidates one at a time (`flowsAt`) and keeps a few facts of each match, not the
+ * record (a storm can make every connection a candidate). Records are compared by `id`, never by
+ * identity, and never mutated.
  */
 export interface DetectorInput {
   readonly flows: FlowList;

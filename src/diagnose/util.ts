@@ -57,7 +57,7 @@ export function listenerFilter(ep: Endpoint): string {
 }
 
 /** Display filter naming exactly one flow's 4-tuple. */
-export function flowFilter(flow: FlowRecord): string {
+export function flowFilter(flow: Pick<FlowRecord, 'client' | 'server'>): string {
   const f = ipField(flow.client.ip);
   return `(${f}.addr==${flow.client.ip} && tcp.port==${flow.client.port} && ${f}.addr==${flow.server.ip} && tcp.port==${flow.server.port})`;
 }
@@ -214,6 +214,19 @@ export function makeFinding(detector: Pick<Detector<object>, 'id' | 'title' | 's
 export interface Instant {
   readonly seconds: number;
   readonly iso: string;
+}
+
+/**
+ * What a detector keeps of a matched connection instead of its record (see `flowIndex`): its id,
+ * its listener, and its evidence segments (frames and instants, in capture order).
+ */
+export interface ConnectionEvidence {
+  readonly id: number;
+  readonly server: Endpoint;
+  readonly frames: readonly number[];
+  readonly instants: readonly Instant[];
+  /** The connection's first packet, for a time range when no evidence segment was sampled. */
+  readonly start: Instant;
 }
 
 /** Instant of a segment sample. */

@@ -33,9 +33,16 @@ export function fmtDuration(seconds: number): string {
   if (s === 0) return '0 s';
   if (s < 1e-3) return `${sign}${(s * 1e6).toFixed(0)} µs`;
   if (s < 1) return `${sign}${trimFixed(s * 1e3, s < 0.01 ? 2 : 1)} ms`;
-  if (s < 60) return `${sign}${trimFixed(s, s < 10 ? 3 : 1)} s`;
-  if (s < 3600) return `${sign}${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-  return `${sign}${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
+  if (s < 60) {
+    const text = trimFixed(s, s < 10 ? 3 : 1);
+    // 59.97 s shows as "60": past the minute once rounded, as below.
+    if (Number(text) < 60) return `${sign}${text} s`;
+  }
+  // Rounded first, then split: 119.7 s is "2 min 0 s", never "1 min 60 s".
+  const wholeSeconds = Math.round(s);
+  if (wholeSeconds < 3600) return `${sign}${Math.floor(wholeSeconds / 60)} min ${wholeSeconds % 60} s`;
+  const wholeMinutes = Math.round(s / 60);
+  return `${sign}${Math.floor(wholeMinutes / 60)} h ${wholeMinutes % 60} min`;
 }
 
 /** Milliseconds as `0.42 ms`, `12.3 ms`, `1,250 ms`. */

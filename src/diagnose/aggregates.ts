@@ -31,7 +31,7 @@
  * its own match logic then decides exactly as before, so findings do not depend on the lists.
  */
 import type { Endpoint, FlowList, FlowRecord, FlowSummary, TransitionCore } from '../tcp/types.ts';
-import { clientAddressKey, sampledSegmentCount, scanFlows } from '../tcp/flow-summary.ts';
+import { addressKeyWord, clientAddressKey, sampledSegmentCount, scanFlows } from '../tcp/flow-summary.ts';
 import type { DetectorInput } from './types.ts';
 import { hasDataAfterFin } from './half-close.ts';
 import { hasKeepaliveSample } from './keepalive-timeout.ts';
@@ -104,7 +104,7 @@ export const FLOW_CLOSED_BY_SERVER = 4;
  * to trace. Their backing stores are outside the JS heap, and V8 starts a full collection after
  * about 64 MB of such allocations (costly when the heap holds the records of an array input: half
  * a second with 436 000 records): the columns take 23 MB for 436 000 flows, so nothing here may add
- * per-flow tables on top (see {@link addressHash}). Written by the pass only; readers must not write.
+ * per-flow tables on top (see `addressHash` (tcp/flow-summary.ts)). Written by the pass only; readers must not write.
  */
 export interface FlowColumns {
   /** The flow's `id`. */
@@ -113,7 +113,7 @@ export interface FlowColumns {
   /** {@link ListenerAggregate.rank} of the flow's listener. */
   readonly listener: Int32Array;
   /**
-   * {@link addressHash} of the flow's client address. Equal texts have equal hashes; equal hashes
+   * `addressHash` (tcp/flow-summary.ts) of the flow's client address. Equal texts have equal hashes; equal hashes
    * are equal texts only almost always, so a reader checks the text of the records it groups.
    */
   readonly clientAddressHash: Int32Array;
@@ -205,26 +205,13 @@ export interface FlowIndex {
 }
 
 /**
- * FNV-1a of an address text's UTF-16 code units, as a signed 32-bit number: ~20 ns and no
- * allocation. Interning every client address instead (a Map, or a typed-array table of texts)
- * cost 0.3-1 µs per distinct address and 40-110 bytes each on a capture with one client per
- * connection, and the table's growth triggered a full garbage collection (see {@link FlowColumns}).
- */
-export function addressHash(text: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h | 0;
-}
-
-/**
  * The {@link FlowColumns.clientAddressHash} of a flow: its IPv4 address itself (as int32) when the
- * list gives it as a number, otherwise {@link addressHash} of the text. Which one a flow gets
+ * list gives it as a number, otherwise `addressHash` (tcp/flow-summary.ts) of the text. Which one a flow gets
  * depends on the list, so hashes are compared only within one index (port-scan takes its sources'
  * hashes from the column, never from their text).
  */
 function clientAddressHash(flow: FlowSummary): number {
-  const key = clientAddressKey(flow);
-  return typeof key === 'number' ? key | 0 : addressHash(key);
+  return addressKeyWord(clientAddressKey(flow));
 }
 
 const cache = new WeakMap<FlowList, FlowIndex>();

@@ -4,7 +4,7 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import { scanProbeIds } from './port-scan.ts';
 import type { ConnectionRefusedOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
-import { isRst, isSyn, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import { connectionEvidence, isRst, isSyn, listenerFilter, makeFinding, plural, timeRange } from './util.ts';
 import type { ConnectionEvidence } from './util.ts';
 
 export const connectionRefused: Detector<ConnectionRefusedOptions> = {
@@ -21,14 +21,7 @@ export const connectionRefused: Detector<ConnectionRefusedOptions> = {
     const refused: ConnectionEvidence[] = [];
     for (const f of flowsAt(input, flowIndex(input).refusedPositions)) {
       if (f.handshake !== 'refused' || probes.has(f.id)) continue;
-      const evidence = f.segments.filter((s) => (s.from === 'client' && isSyn(s)) || (s.from === 'server' && isRst(s)));
-      refused.push({
-        id: f.id,
-        server: f.server,
-        frames: evidence.map((s) => s.frame),
-        instants: evidence.map((s) => segmentInstant(f, s)),
-        start: { seconds: f.startSeconds, iso: f.start },
-      });
+      refused.push(connectionEvidence(f, f.segments.filter((s) => (s.from === 'client' && isSyn(s)) || (s.from === 'server' && isRst(s)))));
     }
     const findings: Finding[] = [];
     for (const [endpoint, flows] of groupByListener(input, refused, (r) => r)) {

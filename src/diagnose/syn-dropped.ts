@@ -10,7 +10,7 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynDroppedOptions } from './options.ts';
 import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { ipField, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import { connectionEvidence, ipField, makeFinding, plural, timeRange } from './util.ts';
 import type { ConnectionEvidence } from './util.ts';
 
 /** What `syn-dropped` keeps of an unanswered connection: its client's SYNs as evidence. */
@@ -37,15 +37,7 @@ export const synDropped: Detector<SynDroppedOptions> = {
     const unanswered: Unanswered[] = [];
     for (const f of flowsAt(input, flowIndex(input).noSynAckPositions)) {
       if (f.handshake !== 'no_synack' || f.packets.server !== 0 || probes.has(f.id) || clientActsConnected(f) || !(end - f.startSeconds >= options.minSilenceSeconds)) continue;
-      const syns = clientSyns(f);
-      unanswered.push({
-        id: f.id,
-        server: f.server,
-        frames: syns.map((s) => s.frame),
-        instants: syns.map((s) => segmentInstant(f, s)),
-        start: { seconds: f.startSeconds, iso: f.start },
-        oneWay: isOneWayFlow(f),
-      });
+      unanswered.push({ ...connectionEvidence(f, clientSyns(f)), oneWay: isOneWayFlow(f) });
     }
     const findings: Finding[] = [];
     for (const [endpoint, flows] of groupByListener(input, unanswered, (u) => u)) {

@@ -229,6 +229,17 @@ export interface ConnectionEvidence {
   readonly start: Instant;
 }
 
+/** The {@link ConnectionEvidence} of a flow, with `segments` (its samples) as evidence. */
+export function connectionEvidence(flow: FlowRecord, segments: readonly SegmentSample[]): ConnectionEvidence {
+  return {
+    id: flow.id,
+    server: flow.server,
+    frames: segments.map((s) => s.frame),
+    instants: segments.map((s) => segmentInstant(flow, s)),
+    start: { seconds: flow.startSeconds, iso: flow.start },
+  };
+}
+
 /** Instant of a segment sample. */
 export function segmentInstant(flow: FlowRecord, s: SegmentSample): Instant {
   return { seconds: segmentSeconds(flow, s), iso: segmentIso(flow, s) };

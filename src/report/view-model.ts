@@ -11,7 +11,7 @@ import { scaleLinear } from 'd3-scale';
 import type { AnalysisReport } from './model.ts';
 import type { Finding, Severity } from '../diagnose/types.ts';
 import type { FlowList, FlowRecord, FlowSummary, Side, TcpState } from '../tcp/types.ts';
-import { addressKeyText, clientAddressKey, recordAt, scanFlows, serverAddressKey, summaryAt } from '../tcp/flow-summary.ts';
+import { addressKeyText, addressKeyWord, clientAddressKey, recordAt, scanFlows, serverAddressKey, summaryAt } from '../tcp/flow-summary.ts';
 import { STATE_ORDER } from './svg/common.ts';
 import { packetSeconds } from '../tcp/packet-seconds.ts';
 import { fmtDuration, fmtEndpoint, fmtInt, fmtMs, fmtRelSeconds, plural } from './format.ts';
@@ -485,18 +485,6 @@ class Population implements IntervalSink {
 }
 
 /**
- * A number per address key, for the per-position columns of {@link buildReportView}: an IPv4 key
- * is its own int32 (exact), a text key (IPv6, or a record's address text) its FNV-1a hash, so
- * equal keys have equal words and a word match of a text key is only a maybe.
- */
-function keyWord(key: number | string): number {
-  if (typeof key === 'number') return key | 0;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i += 1) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return h | 0;
-}
-
-/**
  * Epoch seconds of an ISO 8601 UTC time as the analysis writes them (see formatIsoTimestamp): the
  * packet time of its whole seconds and nanoseconds, so the same number as the `endSeconds` of a
  * flow that ends at that packet. NaN for any other text.
@@ -885,7 +873,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const services: ServiceAcc[] = [];
   const serviceByHost = new Map<string, Map<number, number>>();
   // Per position: each flow's service, its handshake RTT (NaN: none) and address keys (see
-  // keyWord), read after the pass for the shown services and hosts instead of scanning again.
+  // addressKeyWord), read after the pass for the shown services and hosts instead of scanning again.
   const flowService = new Int32Array(flowCount);
   const flowRtt = new Float64Array(flowCount);
   const clientWords = new Int32Array(flowCount);
@@ -904,7 +892,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   // connection endpoints is guaranteed a candidate. The candidates are then counted exactly.
   const hostCandidates = Math.max(16, opts.maxHosts * 4);
   // Keyed by exact address keys (see FlowSummary.clientAddressKey: no text per flow from a store).
-  // Found by their key words (see keyWord) in a linear scan: with 16 counters that is cheaper
+  // Found by their key words (see addressKeyWord) in a linear scan: with 16 counters that is cheaper
   // than a Map, whose delete and set on every eviction (one client address per connection) cost
   // more than the rest of the sketch.
   const sketchNames: (number | string)[] = [];
@@ -962,8 +950,8 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     const serverIp = flow.server.ip;
     const clientKey = clientAddressKey(flow);
     const serverKey = serverAddressKey(flow);
-    const clientWord = keyWord(clientKey);
-    const serverWord = keyWord(serverKey);
+    const clientWord = addressKeyWord(clientKey);
+    const serverWord = addressKeyWord(serverKey);
     sketchMiss(clientKey, clientWord);
     sketchMiss(serverKey, serverWord);
     clientWords[fi] = clientWord;
@@ -1079,7 +1067,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     } else {
       candidatePops[i] = new Population(bins);
       recount.set(c.key, i);
-      recountWords.add(keyWord(c.key));
+      recountWords.add(addressKeyWord(c.key));
     }
   });
   if (recount.size > 0) {

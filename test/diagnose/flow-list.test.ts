@@ -15,7 +15,7 @@ import { PcapWriter } from '../../src/capture/index.ts';
 import { analyze } from '../../src/analyze.ts';
 import { runDetectors } from '../../src/diagnose/index.ts';
 import type { DiagnoseOptions, DiagnoseResult } from '../../src/diagnose/index.ts';
-import { addressHash } from '../../src/diagnose/aggregates.ts';
+import { addressHash } from '../../src/tcp/flow-summary.ts';
 import type { CaptureFacts } from '../../src/report/model.ts';
 import { generateConversations } from '../../src/synth/index.ts';
 import type { ConversationOptions } from '../../src/synth/conversation.ts';

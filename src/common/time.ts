@@ -18,6 +18,19 @@ export function formatIsoTimestamp(tsSec: number, tsNanos: number, digits: numbe
   return `${base}.${frac}Z`;
 }
 
+/**
+ * The timestamp an ISO 8601 UTC text as {@link formatIsoTimestamp} writes it stands for
+ * (`2024-01-02T03:04:05.123456Z`, 0 to 9 fractional digits), to the nanosecond where Date.parse
+ * keeps milliseconds; undefined for any other text.
+ */
+export function parseIsoTimestamp(text: string): { readonly sec: number; readonly nanos: number } | undefined {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(text);
+  if (m === null) return undefined;
+  const ms = Date.parse(`${m[1]!}Z`);
+  if (!Number.isFinite(ms)) return undefined;
+  return { sec: ms / 1000, nanos: m[2] === undefined ? 0 : Number(m[2].padEnd(9, '0')) };
+}
+
 /** Compares two timestamps: negative when a < b, 0 when equal, positive when a > b. */
 export function compareTimestamps(aSec: number, aNanos: number, bSec: number, bNanos: number): number {
   return aSec !== bSec ? aSec - bSec : aNanos - bNanos;

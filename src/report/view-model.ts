@@ -14,6 +14,7 @@ import type { FlowList, FlowRecord, FlowSummary, Side, TcpState } from '../tcp/t
 import { addressKeyText, addressKeyWord, clientAddressKey, recordAt, scanFlows, serverAddressKey, summaryAt } from '../tcp/flow-summary.ts';
 import { STATE_ORDER } from './svg/common.ts';
 import { packetSeconds } from '../tcp/packet-seconds.ts';
+import { parseIsoTimestamp } from '../common/time.ts';
 import { fmtDuration, fmtEndpoint, fmtInt, fmtMs, fmtRelSeconds, plural } from './format.ts';
 
 /** Options of {@link buildReportView}; defaults in {@link DEFAULT_VIEW_OPTIONS}. */
@@ -484,19 +485,6 @@ class Population implements IntervalSink {
   }
 }
 
-/**
- * Epoch seconds of an ISO 8601 UTC time as the analysis writes them (see formatIsoTimestamp): the
- * packet time of its whole seconds and nanoseconds, so the same number as the `endSeconds` of a
- * flow that ends at that packet. NaN for any other text.
- */
-function isoEpochSeconds(text: string): number {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(text);
-  if (m === null) return Number.NaN;
-  const ms = Date.parse(`${m[1]!}Z`);
-  if (!Number.isFinite(ms)) return Number.NaN;
-  return packetSeconds(ms / 1000, m[2] === undefined ? 0 : Number(m[2].padEnd(9, '0')));
-}
-
 function sameBins(a: TimeBins, b: TimeBins): boolean {
   return a.widthSeconds === b.widthSeconds && a.count === b.count && a.originSeconds === b.originSeconds && a.durationSeconds === b.durationSeconds;
 }
@@ -925,7 +913,10 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   // last packet time when that packet is TCP (a flow ends at its last packet), and flows start
   // after the capture's first packet unless its clock stepped back. Pass 1 bins with that guess;
   // only when the flows' span gives other bins does a second pass bin again.
-  const lastPacketSeconds = report.capture.lastTs === null ? Number.NaN : isoEpochSeconds(report.capture.lastTs);
+  // The packet time of the last packet (packetSeconds, so the same number as the `endSeconds` of
+  // a flow that ends at it).
+  const lastPacket = report.capture.lastTs === null ? undefined : parseIsoTimestamp(report.capture.lastTs);
+  const lastPacketSeconds = lastPacket === undefined ? Number.NaN : packetSeconds(lastPacket.sec, lastPacket.nanos);
   const earlyBins =
     report.capture.firstTs === null || Number.isNaN(lastPacketSeconds)
       ? undefined

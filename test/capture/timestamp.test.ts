@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { PcapngWriter } from '../../src/capture/index.ts';
 import { readBytes } from './helpers.ts';
+import { formatIsoTimestamp, parseIsoTimestamp } from '../../src/common/time.ts';
 
 /** What a reader must return for a timestamp stored in units of base^-exponent s (writer truncates, reader truncates). */
 function expected(tsSec: number, tsNanos: number, base: 10 | 2, exponent: number): [number, number] {
@@ -63,4 +64,17 @@ test('any timestamp, any decimal or binary resolution: tsSec/tsNanos equal the e
     ),
     { seed: 20240611, numRuns: 400 },
   );
+});
+
+test('parseIsoTimestamp reads back to the nanosecond what formatIsoTimestamp writes, at 0 to 9 digits', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 4_102_444_800 }), fc.integer({ min: 0, max: 999_999_999 }), fc.integer({ min: 0, max: 9 }), (sec, nanos, digits) => {
+      const kept = digits === 0 ? 0 : Math.floor(nanos / 10 ** (9 - digits)) * 10 ** (9 - digits);
+      assert.deepEqual(parseIsoTimestamp(formatIsoTimestamp(sec, nanos, digits)), { sec, nanos: kept });
+    }),
+    { numRuns: 3000 },
+  );
+  for (const text of ['2024-01-02T03:04:05', '2024-01-02 03:04:05Z', '2024-01-02T03:04:05.Z', '2024-01-02T03:04:05.1234567890Z', 'end', '']) {
+    assert.equal(parseIsoTimestamp(text), undefined, text);
+  }
 });

@@ -41,7 +41,10 @@ export interface AnalyzeOptions {
   readonly capture?: Partial<CaptureOptions>;
   readonly flow?: Partial<FlowTrackerOptions>;
   readonly diagnose?: DiagnoseOptions;
-  /** Skip the detectors (findings stay empty): for benchmarks of the earlier stages. Default false. */
+  /**
+   * Skip the detectors (findings stay empty): for what shows no finding (`tcpmortem flows`,
+   * `netstat`) and for benchmarks of the earlier stages. Default false.
+   */
   readonly skipDiagnosis?: boolean;
   /**
    * Worker threads for flow tracking (`--jobs`). Default 1: everything on the calling thread.

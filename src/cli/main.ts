@@ -551,7 +551,8 @@ export async function main(argv: readonly string[]): Promise<number> {
           .option('host', { type: 'string', describe: 'only flows with this address on either side' })
           .option('format', { choices: ['table', 'ndjson', 'csv'], default: 'table' }),
       async (args) => {
-        const report = await withOneCapture(args as unknown as CommonArgs, (source, options) => analyze(source, options));
+        // Flows and states only: the detectors' findings are not shown, so they do not run.
+        const report = await withOneCapture(args as unknown as CommonArgs, (source, options) => analyze(source, { ...options, skipDiagnosis: true }));
         warnCaptureProblems(report.capture, args.quiet);
         // Streamed: rows are written as the flows are read, never collected (the table reads
         // the matches twice, to size its columns first; see formatFlowsTable).
@@ -569,7 +570,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       'what netstat / ss would have shown on each host at a moment of the capture',
       (y) => captureArg(y).option('at', { type: 'string', describe: 'ISO time, seconds from the start (12.5s), or "end" (default)' }),
       async (args) => {
-        const report = await withOneCapture(args as unknown as CommonArgs, (source, options) => analyze(source, options));
+        // States only: the detectors' findings are not shown, so they do not run.
+        const report = await withOneCapture(args as unknown as CommonArgs, (source, options) => analyze(source, { ...options, skipDiagnosis: true }));
         warnCaptureProblems(report.capture, args.quiet);
         process.stdout.write(formatNetstat(netstatAt(report.flows, parseAt(args.at, report)), report));
       },

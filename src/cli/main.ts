@@ -523,7 +523,9 @@ export async function main(argv: readonly string[]): Promise<number> {
       (y) =>
         y
           .positional('result', { type: 'string', demandOption: true, describe: 'JSON written by analyze --json / -o' })
-          .option('output', { alias: 'o', type: 'string', default: 'tcpmortem-report.html' }),
+          .option('output', { alias: 'o', type: 'string', default: 'tcpmortem-report.html' })
+          // As on every other command, so a script can pass -q to all of them.
+          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no message on stdout' }),
       async (args) => {
         let report: AnalysisReport;
         try {
@@ -537,7 +539,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           await writeToStdout([renderHtml(report)]);
         } else {
           writeFileSync(output, renderHtml(report));
-          process.stdout.write(`report written to ${output}\n`);
+          if (!args.quiet) process.stdout.write(`report written to ${output}\n`);
         }
       },
     )

@@ -56,6 +56,12 @@ describe('tcpmortem CLI', () => {
     const rendered = run(['render', json, '-o', '-']);
     assert.equal(rendered.status, 0, rendered.stderr);
     assert.equal(rendered.stdout, readFileSync(file, 'utf8'));
+    // -q as on every other command: the same file, no message.
+    const again = join(dir, 'again.html');
+    const quiet = run(['render', json, '-o', again, '-q']);
+    assert.equal(quiet.status, 0, quiet.stderr);
+    assert.equal(quiet.stdout, '');
+    assert.equal(readFileSync(again, 'utf8'), readFileSync(file, 'utf8'));
     const toStdout = run(['report', '-', '-o', '-'], readFileSync(path));
     assert.equal(toStdout.status, 0, toStdout.stderr);
     assert.match(toStdout.stdout, /^<!DOCTYPE html>/i);

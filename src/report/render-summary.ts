@@ -5,7 +5,7 @@
  */
 import pc from 'picocolors';
 import type { AnalysisReport } from './model.ts';
-import type { Severity } from '../diagnose/types.ts';
+import type { QualityItemId, Severity } from '../diagnose/types.ts';
 import { rankFindings, verdictOf } from './view-model.ts';
 import { fmtBytes, fmtDuration, fmtInt, plural } from './format.ts';
 
@@ -17,6 +17,9 @@ export interface SummaryOptions {
 }
 
 /** Renders the summary as newline-terminated text. */
+/** Capture-quality items the summary's facts line already states (see renderSummary). */
+const SAID_BY_FACTS: ReadonlySet<QualityItemId> = new Set<QualityItemId>(['capture-drops', 'snaplen-truncated', 'timestamps-backwards', 'partial-capture']);
+
 export function renderSummary(report: AnalysisReport, options: SummaryOptions): string {
   const colors = pc.createColors(options.color);
   const sev: Record<Severity | 'ok', (s: string) => string> = {
@@ -42,6 +45,12 @@ export function renderSummary(report: AnalysisReport, options: SummaryOptions): 
   if (cap.timestampsBackwards > 0) quality.push(sev.warning(`${fmtInt(cap.timestampsBackwards)} timestamps backwards`));
   if (cap.warnings.length > 0) quality.push(sev.warning(plural(cap.warnings.length, 'reader warning')));
   if (quality.length > 0) lines.push(`  quality: ${quality.join(', ')}`);
+  // The capture-quality items that weaken the findings (warning or error) and that the facts
+  // above do not already say: duplicated frames, one direction missing, mid-connection starts.
+  // Without them a capture of copies read "OK" here while the report warned.
+  for (const item of report.quality?.items ?? []) {
+    if (item.severity !== 'info' && !SAID_BY_FACTS.has(item.id)) lines.push(`  quality: ${sev[item.severity](item.message)}`);
+  }
   lines.push('');
   const verdict = verdictOf(report);
   lines.push(`${sev[verdict.level](verdict.level === 'ok' ? 'OK' : verdict.level.toUpperCase())}  ${verdict.text}`);

@@ -31,4 +31,18 @@ describe('renderSummary verdict', () => {
   it('leads with the worst finding', () => {
     assert.match(renderSummary(buildSampleReport(), { color: false }), /^ERROR {2}Accept queue overflow.* on 10\.0\.0\.2:8080 \(\+2 more problems\)$/m);
   });
+  it('names the capture-quality warnings the facts line does not (a capture of copies is not just "OK")', () => {
+    const base = { ...buildSampleReport(), findings: [] };
+    const withItems = (items: { id: string; severity: string; message: string }[]) =>
+      renderSummary({ ...base, quality: { items: items.map((i) => ({ ...i, count: 1 })) } } as typeof base, { color: false });
+    const text = withItems([
+      { id: 'duplicate-frames', severity: 'warning', message: '80000 packets were captured twice.' },
+      { id: 'started-mid-connection', severity: 'info', message: '3 connections started before the capture.' },
+      { id: 'capture-drops', severity: 'warning', message: 'the capture dropped 5 packets.' },
+    ]);
+    assert.match(text, /^ {2}quality: 80000 packets were captured twice\.$/m);
+    assert.doesNotMatch(text, /started before the capture/, 'info items stay in the report');
+    assert.doesNotMatch(text, /dropped 5 packets/, 'drops are said by the facts line');
+    assert.match(text, /^OK {2}No problems found/m);
+  });
 });

@@ -40,6 +40,12 @@ hbs.registerHelper('join', (list: unknown, sep: unknown) =>
 hbs.registerHelper('stateColor', (s: unknown) => STATE_COLORS[s as TcpState] ?? '#999');
 const template = hbs.compile(read('report.hbs'), { strict: false, preventIndent: true });
 const CSS = read('assets/report.css');
+/**
+ * Findings shown as full cards, in rank order; the ones after are rows of a compact table (rank,
+ * severity, title, endpoint, count, summary), each in full in the JSON result. Ladder diagrams are
+ * drawn for carded findings only (the ladder limit is lower anyway).
+ */
+export const FINDING_CARDS = 100;
 const SCRIPT = read('assets/report.js');
 
 type Safe = InstanceType<typeof Handlebars.SafeString>;
@@ -59,7 +65,10 @@ function contextOf(view: ReportView): Record<string, unknown> {
   const ladderGroups: { id: string; title: string; anchor: string; items: unknown[]; refs: number[]; note: string }[] = [];
   const groupOf = new Map<string, (typeof ladderGroups)[number]>();
   const ladderLinks = new Map<string, number[]>();
-  for (const fv of view.findings) {
+  // Cards (and ladder groups) for the first findings; the rest are rows of one table (see
+  // FINDING_CARDS): a storm of a thousand findings made a 6 MB report of near-identical cards.
+  const cardViews = view.findings.slice(0, FINDING_CARDS);
+  for (const fv of cardViews) {
     if (fv.finding.flows.length === 0 || groupOf.has(fv.anchor)) continue;
     const group = { id: fv.finding.id, title: fv.finding.title, anchor: fv.anchor, items: [] as unknown[], refs: [] as number[], note: '' };
     groupOf.set(fv.anchor, group);
@@ -90,7 +99,8 @@ function contextOf(view: ReportView): Record<string, unknown> {
   for (const g of ladderGroups) {
     if (g.items.length === 0 && g.refs.length === 0) g.note = 'No diagram: the ladder limit of this report was reached; the connections are in the table.';
   }
-  const findings = view.findings.map((fv) => ({ ...fv, ladders: ladderLinks.get(fv.anchor) ?? [] }));
+  const findings = cardViews.map((fv) => ({ ...fv, ladders: ladderLinks.get(fv.anchor) ?? [] }));
+  const moreFindings = view.findings.slice(FINDING_CARDS);
 
   const sw = view.swimlane;
   const swimlane =
@@ -203,7 +213,7 @@ function contextOf(view: ReportView): Record<string, unknown> {
   const data = {
     schema: view.schema,
     capture: { file: view.capture.file, comments: view.capture.comments },
-    findings: view.findings.map((f) => ({ id: f.finding.id, anchor: f.anchor, wiresharkFilter: f.finding.wiresharkFilter })),
+    findings: cardViews.map((f) => ({ id: f.finding.id, anchor: f.anchor, wiresharkFilter: f.finding.wiresharkFilter })),
     table: { rows: t.rows.length, total: t.total, omitted: t.omitted },
   };
 
@@ -213,6 +223,8 @@ function contextOf(view: ReportView): Record<string, unknown> {
     script: safe(SCRIPT),
     json: safe(sanitizeJson(data)),
     findings,
+    moreFindings,
+    findingCards: FINDING_CARDS,
     qualityBanner: view.qualityItems.filter((q) => q.level !== 'info'),
     ladderGroups,
     laddersOmitted: view.laddersOmitted,

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderHtml } from '../../src/report/render-html.ts';
+import { FINDING_CARDS, renderHtml } from '../../src/report/render-html.ts';
 import { sanitizeJson } from '../../src/report/sanitize-json.ts';
 import type { AnalysisReport } from '../../src/report/model.ts';
 import { buildSampleReport, buildSyntheticReport } from './sample-report.ts';
@@ -135,5 +135,19 @@ describe('renderHtml on large captures', () => {
     assert.match(html, /2,000 of 200,000 connections shown/);
     assert.ok(ladderSvgs(html).size <= 3 * report.findings.length);
     process.stdout.write(`# 200k flows: ${ms.toFixed(0)} ms, ${(bytes / 1e6).toFixed(2)} MB\n`);
+  });
+
+  it(`a thousand findings: ${FINDING_CARDS} cards, the rest as rows of one table, every finding reachable by its anchor`, () => {
+    const sample = buildSampleReport();
+    const base = sample.findings[0]!;
+    // 1,000 findings of one kind on distinct endpoints, as a storm of churning clients gives.
+    const findings = Array.from({ length: 1000 }, (_, i) => ({ ...base, endpoint: `10.1.${i >> 8}.${i & 255}:80`, summary: `${base.summary} (#${i})` }));
+    const html = renderHtml({ ...sample, findings });
+    assert.equal((html.match(/<article class="finding /g) ?? []).length, FINDING_CARDS);
+    assert.match(html, new RegExp(`<h3 id="more-findings">${(1000 - FINDING_CARDS).toLocaleString('en-US')} more findings</h3>`));
+    for (let rank = 1; rank <= 1000; rank++) assert.ok(html.includes(`id="finding-${rank}"`), `finding-${rank}`);
+    assert.equal((html.match(/<tr id="finding-\d+"/g) ?? []).length, 1000 - FINDING_CARDS);
+    // Each card costs ~4 KB, a row ~0.5 KB.
+    assert.ok(Buffer.byteLength(html) < Buffer.byteLength(renderHtml(sample)) + 1000 * 1024, `${Buffer.byteLength(html)} bytes`);
   });
 });

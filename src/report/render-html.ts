@@ -40,13 +40,14 @@ hbs.registerHelper('join', (list: unknown, sep: unknown) =>
 hbs.registerHelper('stateColor', (s: unknown) => STATE_COLORS[s as TcpState] ?? '#999');
 const template = hbs.compile(read('report.hbs'), { strict: false, preventIndent: true });
 const CSS = read('assets/report.css');
+const SCRIPT = read('assets/report.js');
+
 /**
  * Findings shown as full cards, in rank order; the ones after are rows of a compact table (rank,
  * severity, title, endpoint, count, summary), each in full in the JSON result. Ladder diagrams are
  * drawn for carded findings only (the ladder limit is lower anyway).
  */
 export const FINDING_CARDS = 100;
-const SCRIPT = read('assets/report.js');
 
 type Safe = InstanceType<typeof Handlebars.SafeString>;
 const safe = (html: string): Safe => new hbs.SafeString(html);

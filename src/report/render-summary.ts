@@ -16,9 +16,10 @@ export interface SummaryOptions {
   readonly reportPath?: string;
 }
 
-/** Renders the summary as newline-terminated text. */
 /** Capture-quality items the summary's facts line already states (see renderSummary). */
 const SAID_BY_FACTS: ReadonlySet<QualityItemId> = new Set<QualityItemId>(['capture-drops', 'snaplen-truncated', 'timestamps-backwards', 'partial-capture']);
+
+/** Renders the summary as newline-terminated text. */
 
 export function renderSummary(report: AnalysisReport, options: SummaryOptions): string {
   const colors = pc.createColors(options.color);

@@ -5,13 +5,13 @@
  * once; `connection-refused`, `reset`, `syn-dropped` and `syn-retransmit` leave them out, so a scan
  * does not read as many broken services.
  */
-import type { FlowList, FlowRecord, FlowSummary } from '../tcp/types.ts';
+import type { FlowList, FlowSummary } from '../tcp/types.ts';
 import { flowIndex } from './aggregates.ts';
 import type { Probe } from './aggregates.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { PortScanOptions } from './options.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
-import { endpointText, ipField, makeFinding, plural, timeRange } from './util.ts';
+import { endpointText, ipField, makeFinding, plural } from './util.ts';
 
 /** A connection that looks like a probe: no payload either way, and not a normal close. */
 export function isProbe(flow: FlowSummary): boolean {

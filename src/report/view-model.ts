@@ -10,7 +10,7 @@
 import { scaleLinear } from 'd3-scale';
 import type { AnalysisReport } from './model.ts';
 import type { Finding, Severity } from '../diagnose/types.ts';
-import type { FlowList, FlowRecord, FlowSummary, Side, TcpState } from '../tcp/types.ts';
+import type { FlowRecord, FlowSummary, Side, TcpState } from '../tcp/types.ts';
 import { addressKeyText, addressKeyWord, clientAddressKey, recordAt, scanFlows, serverAddressKey, summaryAt } from '../tcp/flow-summary.ts';
 import { STATE_ORDER } from './svg/common.ts';
 import { packetSeconds } from '../tcp/packet-seconds.ts';
@@ -924,7 +924,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   let binned = earlyBins === undefined ? undefined : new BinnedFlows(earlyBins, flowCount, useRows, isNamed, opts.trackedHosts);
 
   let fi = 0;
-  // Both passes read summaries (see FlowList.scan) and build a record only for a flow they keep.
+  // The scan reads summaries (see FlowList.scan) and builds a record only for a flow it keeps.
   scanFlows(flows, (flow, position) => {
     if (flow.startSeconds < earliestStart) earliestStart = flow.startSeconds;
     if (flow.endSeconds > lastEnd) lastEnd = flow.endSeconds;

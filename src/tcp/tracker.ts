@@ -825,7 +825,6 @@ export class FlowTracker {
     tsSec: number,
     tsNanos: number,
   ): void {
-    const t = packetSeconds(tsSec, tsNanos);
     const c = f.client;
     const accepted =
       seg.payloadLength > 0 ||
@@ -860,7 +859,6 @@ export class FlowTracker {
     tsSec: number,
     tsNanos: number,
   ): void {
-    const t = packetSeconds(tsSec, tsNanos);
     if (fromClient) f.counts.rstClient++;
     else f.counts.rstServer++;
     snd.rstSent = true;

@@ -76,6 +76,8 @@ const F_IPV4 = 64;
 
 /** Bytes per page of encoded records. A record larger than a page gets a page of its own. */
 const PAGE_BYTES = 1 << 20;
+/** No page to write into yet: the first record moves to a new page at once. */
+const NO_PAGE = new Uint8Array(0);
 /** Flows per page of the slot index. */
 const SLOT_PAGE_BITS = 16;
 const SLOT_PAGE = 1 << SLOT_PAGE_BITS;
@@ -161,22 +163,44 @@ function isRoutine(f: FlowState, reason: FlowRecord['closeReason'], handshake: H
 // ---------------------------------------------------------------------------------------------
 // Byte writer / reader over one scratch buffer (encoding) and the pages (decoding).
 
+/**
+ * Writes one record at a time into `buf` from `start` on: the store's current page (so a record
+ * is encoded where it stays, not copied there), or a scratch buffer. A record that outgrows
+ * `buf` moves, as written so far, to a new buffer of at least `growMin` bytes, and the caller
+ * finds it there (`buf` changed, `start` 0). Positions inside a record are relative to `start`.
+ */
 class Writer {
-  buf = new Uint8Array(4096);
+  buf: Uint8Array = NO_PAGE;
   pos = 0;
+  /** Where the record being written begins in `buf`. */
+  start = 0;
+  /** Size of the buffer a record moves to when it outgrows `buf` (at least twice what it needs). */
+  private growMin = 0;
   private readonly f64 = new Float64Array(1);
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
   private readonly varint = new Uint8Array(8);
 
-  reset(): void {
-    this.pos = 0;
+  /** Starts a record at `start` of `buf`. */
+  begin(buf: Uint8Array, start: number, growMin: number): void {
+    this.buf = buf;
+    this.pos = start;
+    this.start = start;
+    this.growMin = growMin;
+  }
+
+  /** Bytes of the record written so far. */
+  get length(): number {
+    return this.pos - this.start;
   }
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
-    next.set(this.buf.subarray(0, this.pos));
+    const used = this.pos - this.start;
+    const next = new Uint8Array(Math.max(this.growMin, 2 * (used + n)));
+    next.set(this.buf.subarray(this.start, this.pos));
     this.buf = next;
+    this.start = 0;
+    this.pos = used;
   }
 
   /** Unsigned integer 0 .. 2^53-1, LEB128. */
@@ -202,10 +226,12 @@ class Writer {
     this.pos = p;
   }
 
-  /** Inserts `v` (as {@link uint}) at byte `at`, moving the bytes written since then up. */
-  insertUint(at: number, v: number): void {
-    const end = this.pos;
+  /** Inserts `v` (as {@link uint}) at byte `offset` of the record, moving the bytes written since then up. */
+  insertUint(offset: number, v: number): void {
+    const endOffset = this.pos - this.start;
     this.uint(v);
+    const at = this.start + offset;
+    const end = this.start + endOffset;
     const size = this.pos - end;
     const b = this.buf;
     // The varint was written at the end: rotate it in front of the bytes from `at` (through a
@@ -672,6 +698,8 @@ export interface FlowStoreOptions {
    * counted in `segmentsOmitted`. See FlowTrackerOptions.keepRoutineSamplesOfFirstFlows.
    */
   readonly keepRoutineSamplesOfFirstFlows: number;
+  /** Bytes per page of encoded records. Default 1 MiB; tests use small pages so records cross page ends. */
+  readonly pageBytes?: number;
 }
 
 /**
@@ -681,7 +709,9 @@ export interface FlowStoreOptions {
  */
 export class FlowStore implements FlowList {
   private readonly pages: Uint8Array[] = [];
-  private pageUsed = PAGE_BYTES;
+  private readonly pageBytes: number;
+  /** Bytes used of the last page (a full page, when there is none, so the first record starts one). */
+  private pageUsed: number;
   /** Per slot: page index and byte offset of its record (EMPTY_SLOT when not filled). */
   private readonly slotPage: Uint32Array[] = [];
   private readonly slotOffset: Uint32Array[] = [];
@@ -694,6 +724,8 @@ export class FlowStore implements FlowList {
   /** String ids of Zeek histories by ZeekSession.firstHistoryKey. */
   private readonly historyIds = new Map<number, number>();
   private readonly writer = new Writer();
+  /** Where {@link record} encodes (grown as needed). */
+  private scratchBytes: Uint8Array = new Uint8Array(4096);
   private readonly reader = new Reader();
   private readonly iso: IsoFormatter;
   private readonly intern = new Interner();
@@ -711,6 +743,8 @@ export class FlowStore implements FlowList {
 
   constructor(readonly options: FlowStoreOptions) {
     this.iso = new IsoFormatter(options.tsPrecisionDigits);
+    this.pageBytes = options.pageBytes ?? PAGE_BYTES;
+    this.pageUsed = this.pageBytes;
   }
 
   private newScratch(): ScratchFlow {
@@ -759,21 +793,18 @@ export class FlowStore implements FlowList {
    */
   put(slot: number, f: FlowState, reason: FlowRecord['closeReason'], endT: number): void {
     const w = this.writer;
-    w.reset();
+    // Encoded in place at the end of the current page; a record that does not fit there moves to
+    // a new page as it is written (see Writer), leaving the rest of this one unused.
+    let pageIndex = this.pages.length - 1;
+    const current = this.pageUsed < this.pageBytes ? this.pages[pageIndex]! : NO_PAGE;
+    w.begin(current, current === NO_PAGE ? 0 : this.pageUsed, this.pageBytes);
     this.encode(w, f, reason, endT);
-    const len = w.pos;
-    if (this.pageUsed + len > PAGE_BYTES) {
-      this.pages.push(new Uint8Array(Math.max(PAGE_BYTES, len)));
-      this.pageUsed = 0;
+    if (w.buf !== current) {
+      this.pages.push(w.buf);
+      pageIndex = this.pages.length - 1;
     }
-    const pageIndex = this.pages.length - 1;
-    const page = this.pages[pageIndex]!;
-    // Most records are a few hundred bytes: a loop copies those faster than a subarray view and
-    // set() (which allocates the view).
-    const from = w.buf;
-    const at = this.pageUsed;
-    if (len <= 512) for (let i = 0; i < len; i++) page[at + i] = from[i]!;
-    else page.set(from.subarray(0, len), at);
+    const at = w.start;
+    const len = w.pos - at;
     const sp = slot >>> SLOT_PAGE_BITS;
     while (this.slotPage.length <= sp) {
       this.slotPage.push(new Uint32Array(SLOT_PAGE).fill(EMPTY_SLOT));
@@ -784,8 +815,8 @@ export class FlowStore implements FlowList {
     this.slotFirstFrame[sp]![so] = f.firstFrame;
     if (this.slotPage[sp]![so] === EMPTY_SLOT) this.filled++;
     this.slotPage[sp]![so] = pageIndex;
-    this.slotOffset[sp]![so] = this.pageUsed;
-    this.pageUsed += len;
+    this.slotOffset[sp]![so] = at;
+    this.pageUsed = w.pos;
     this.encodedBytes += len;
     if (slot >= this.slots) this.slots = slot + 1;
   }
@@ -888,7 +919,7 @@ export class FlowStore implements FlowList {
   static fromParts(options: FlowStoreOptions, parts: FlowStoreParts): FlowStore {
     const store = new FlowStore(options);
     store.pages.push(...parts.pages);
-    store.pageUsed = PAGE_BYTES; // never appended to
+    store.pageUsed = store.pageBytes; // never appended to
     store.slotPage.push(...parts.slotPage);
     store.slotOffset.push(...parts.slotOffset);
     store.slotFirstFrame.push(...parts.slotFirstFrame);
@@ -908,8 +939,9 @@ export class FlowStore implements FlowList {
    */
   record(f: FlowState, reason: FlowRecord['closeReason'], endT: number): FlowRecord {
     const w = this.writer;
-    w.reset();
+    w.begin(this.scratchBytes, 0, 2 * this.scratchBytes.length);
     this.encode(w, f, reason, endT);
+    this.scratchBytes = w.buf;
     const r = this.reader;
     r.buf = w.buf;
     r.pos = 0;
@@ -1036,13 +1068,13 @@ export class FlowStore implements FlowList {
 
     w.uint(trLength / TRANSITION_FIELDS);
     // Their byte length goes first, so a summary steps over them in one move (see read).
-    const transitionsAt = w.pos;
+    const transitionsAt = w.length;
     for (let at = 0; at + TRANSITION_FIELDS <= trLength; at += TRANSITION_FIELDS) {
       w.uint(tr[at]! - f.firstFrame);
       w.time(tr[at + 1]!, tr[at + 2]!, f.firstSec, f.firstNanos);
       w.uint(tr[at + 3]!);
     }
-    w.insertUint(transitionsAt, w.pos - transitionsAt);
+    w.insertUint(transitionsAt, w.length - transitionsAt);
 
     if (dropSamples) {
       w.uint(0);

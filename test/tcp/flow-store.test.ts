@@ -20,7 +20,7 @@ import { fillSegment, Harness } from './helpers.ts';
 /** Feeds a capture to two trackers: one emitting records, one filling a store. */
 async function bothPaths(path: string, pageBytes?: number): Promise<{ records: FlowRecord[]; store: FlowStore }> {
   const records: FlowRecord[] = [];
-  const store = new FlowStore({ tsPrecisionDigits: 6, keepRoutineSamplesOfFirstFlows: 64, pageBytes });
+  const store = new FlowStore({ tsPrecisionDigits: 6, keepRoutineSamplesOfFirstFlows: 64, ...(pageBytes === undefined ? {} : { pageBytes }) });
   const a = new FlowTracker({ tsPrecisionDigits: 6 }, (f) => records.push(f));
   const b = new FlowTracker({ tsPrecisionDigits: 6 }, store);
   const seg = createTcpSegment();

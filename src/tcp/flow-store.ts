@@ -161,7 +161,7 @@ function isRoutine(f: FlowState, reason: FlowRecord['closeReason'], handshake: H
 }
 
 // ---------------------------------------------------------------------------------------------
-// Byte writer / reader over one scratch buffer (encoding) and the pages (decoding).
+// Byte writer (into the pages, or a scratch buffer) and reader (of either).
 
 /**
  * Writes one record at a time into `buf` from `start` on: the store's current page (so a record

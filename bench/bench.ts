@@ -138,6 +138,7 @@ for (const [file, what] of [
   ['one-long-connection.test.ts', 'one connection of 10 M segments'],
   ['large-pipe.test.ts', 'a 4.56 GB capture through a pipe'],
   ['capture-artefacts.test.ts', 'duplicates, clock steps, two interfaces'],
+  ['many-long-connections.test.ts', '16,000 long connections open at once'],
 ] as const) {
   const m = timed(what, [process.execPath, '--import', 'tsx', join(here, '..', 'test', 'scale', file)]);
   console.log(`${what.padEnd(36)} ${m.seconds.toFixed(1).padStart(6)} s ${m.peakRssMb.toFixed(0).padStart(6)} MB peak RSS   ${m.ok ? 'pass' : (m.note ?? 'failed')}`);

@@ -54,7 +54,12 @@ export class Float64Slabs {
 
   /** Twice the capacity of `array`, its first `used` numbers copied; `array` is given back. */
   grow(array: Float64Array, used: number): Float64Array {
-    const next = this.take(array.length * 2);
+    return this.resize(array, used, array.length * 2);
+  }
+
+  /** An array of `length` numbers with the first `used` of `array` (used <= length); `array` is given back. */
+  resize(array: Float64Array, used: number, length: number): Float64Array {
+    const next = this.take(length);
     // A loop, not set(subarray(...)): the arrays are short, and subarray builds a view each time.
     for (let i = 0; i < used; i++) next[i] = array[i]!;
     this.give(array);

@@ -168,12 +168,62 @@ export function transitionCode(isClient: boolean, inferred: boolean, from: TcpSt
   return (isClient ? 1 : 0) | (inferred ? 2 : 0) | (stateCode(from) << 2) | (stateCode(to) << 6);
 }
 
-/** Number of numbers per stored segment sample (see {@link FlowState.samples}). */
-export const SAMPLE_FIELDS = 10;
 /**
- * Capacity (entries) of a new FlowState's transition and sample arrays; they double as needed.
- * Small, because a flood of SYNs from distinct tuples fills the live table (maxLiveFlows) with
- * flows of one packet each: 4 and 2 entries keep a live flow near 1 KB instead of 3.
+ * Numbers per stored segment sample (see {@link FlowState.samples}), packed so that each stays an
+ * exact integer below 2^53: [0] frame, [1] tsSec, [2] tsNanos + 1e9 × (flags + 512 × (retx + 8 ×
+ * fromClient)), [3] seq, [4] ack (-1: no ACK), [5] payload length + 2^32 × window (flags take 9
+ * bits, retx 3, the payload length is below 2^32, the raw window 16 bits). Six numbers where ten
+ * were: a long-lived connection keeps maxHeadSamples + maxTailSamples (64) of them while live, so
+ * a capture of many concurrent connections spent most of its memory here. See packSampleWord and
+ * unpackSample.
+ */
+export const SAMPLE_FIELDS = 6;
+/** See {@link SAMPLE_FIELDS}: the third number of a sample. */
+export function packSampleWord(tsNanos: number, flags: number, retx: number, fromClient: boolean): number {
+  return tsNanos + 1e9 * (flags + 512 * (retx + (fromClient ? 8 : 0)));
+}
+/** See {@link SAMPLE_FIELDS}: the sixth number of a sample. */
+export function packSampleLength(len: number, window: number): number {
+  return len + 4294967296 * window;
+}
+/** A stored sample's fields (see {@link SAMPLE_FIELDS}), filled in place by {@link unpackSample}. */
+export interface UnpackedSample {
+  frame: number;
+  tsSec: number;
+  tsNanos: number;
+  fromClient: boolean;
+  flags: number;
+  retx: number;
+  seq: number;
+  /** -1: no ACK. */
+  ack: number;
+  len: number;
+  window: number;
+}
+/** Unpacks the sample at `at` of `arr` into `out`. */
+export function unpackSample(arr: Float64Array, at: number, out: UnpackedSample): void {
+  out.frame = arr[at]!;
+  out.tsSec = arr[at + 1]!;
+  const word = arr[at + 2]!;
+  // Exact: both are integers below 2^53, and the quotient is at least 1e-9 away from the next
+  // integer, far more than the division's rounding error (below 2^-40 here).
+  const high = Math.floor(word / 1e9);
+  out.tsNanos = word - high * 1e9;
+  out.flags = high & 511;
+  out.retx = (high >>> 9) & 7;
+  out.fromClient = (high >>> 12) !== 0;
+  out.seq = arr[at + 3]!;
+  out.ack = arr[at + 4]!;
+  const lengths = arr[at + 5]!;
+  const window = Math.floor(lengths / 4294967296);
+  out.window = window;
+  out.len = lengths - window * 4294967296;
+}
+/**
+ * Capacity (entries) of a new FlowState's transition and sample arrays. Small, because a flood of
+ * SYNs from distinct tuples fills the live table (maxLiveFlows) with flows of one packet each: 4
+ * and 2 entries keep a live flow near 1 KB instead of 3. Transitions double as needed; samples
+ * triple up to maxHeadSamples (see FlowTracker.sample).
  */
 const INITIAL_TRANSITIONS = 4;
 const INITIAL_SAMPLES = 2;
@@ -300,7 +350,7 @@ export class FlowState implements FlowTableEntry<FlowState> {
    * a half-close, which keeps the flow's segment samples (the half-close detector reads them).
    */
   dataAfterPeerFin = false;
-  /** First samples, SAMPLE_FIELDS numbers each: frame, sec, nanos, fromClient, flags, seq, ack|-1, len, window, retx. */
+  /** First samples, SAMPLE_FIELDS numbers each (packed, see there). */
   samples: Float64Array;
   /** Numbers used in `samples` (SAMPLE_FIELDS per sample). */
   samplesLength = 0;

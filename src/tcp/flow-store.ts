@@ -27,8 +27,8 @@
 import { formatAddress } from '../decode/address-text.ts';
 import { flagsToText } from '../decode/flags-text.ts';
 import { relativeSeq, seqDiff, seqLt } from '../flow/seq.ts';
-import { SAMPLE_FIELDS, STATE_BY_CODE, stateCode, TRANSITION_FIELDS } from './flow-state.ts';
-import type { EndpointTrack, FlowState } from './flow-state.ts';
+import { SAMPLE_FIELDS, STATE_BY_CODE, stateCode, TRANSITION_FIELDS, unpackSample } from './flow-state.ts';
+import type { EndpointTrack, FlowState, UnpackedSample } from './flow-state.ts';
 import { IsoFormatter } from './iso-time.ts';
 import { packetSeconds } from './packet-seconds.ts';
 import { addressKeyOfWords } from './flow-summary.ts';
@@ -724,6 +724,10 @@ export class FlowStore implements FlowList {
   /** String ids of Zeek histories by ZeekSession.firstHistoryKey. */
   private readonly historyIds = new Map<number, number>();
   private readonly writer = new Writer();
+  /** A sample being encoded, unpacked (see unpackSample). */
+  private readonly unpacked: UnpackedSample = {
+    frame: 0, tsSec: 0, tsNanos: 0, fromClient: false, flags: 0, retx: 0, seq: 0, ack: 0, len: 0, window: 0,
+  };
   /** Where {@link record} encodes (grown as needed). */
   private scratchBytes: Uint8Array = new Uint8Array(4096);
   private readonly reader = new Reader();
@@ -1098,19 +1102,21 @@ export class FlowStore implements FlowList {
     }
   }
 
-  /** One sample: frame, sec, nanos, fromClient, flags, seq, ack|-1, len, window, retx (see FlowState.samples). */
+  /** One sample (see SAMPLE_FIELDS for how the tracker packs it). */
   private encodeSample(w: Writer, f: FlowState, arr: Float64Array, at: number): void {
-    const fromClient = arr[at + 3] === 1;
+    const x = this.unpacked;
+    unpackSample(arr, at, x);
+    const fromClient = x.fromClient;
     const ep = fromClient ? f.client : f.server;
     const peer = fromClient ? f.server : f.client;
-    const ackNumber = arr[at + 6]!;
-    w.uint(arr[at]! - f.firstFrame);
-    w.time(arr[at + 1]!, arr[at + 2]!, f.firstSec, f.firstNanos);
-    w.uint((fromClient ? 1 : 0) | (arr[at + 9]! << 1) | (arr[at + 4]! << 4));
-    w.uint(relativeSeq(arr[at + 5]!, ep.base));
+    const ackNumber = x.ack;
+    w.uint(x.frame - f.firstFrame);
+    w.time(x.tsSec, x.tsNanos, f.firstSec, f.firstNanos);
+    w.uint((fromClient ? 1 : 0) | (x.retx << 1) | (x.flags << 4));
+    w.uint(relativeSeq(x.seq, ep.base));
     w.uint(ackNumber < 0 ? 0 : (peer.seqKnown ? relativeSeq(ackNumber, peer.base) : ackNumber) + 1);
-    w.uint(arr[at + 7]!);
-    w.uint(arr[at + 8]!);
+    w.uint(x.len);
+    w.uint(x.window);
   }
 
   /**

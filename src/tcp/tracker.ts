@@ -23,6 +23,8 @@ import { seqDiff, seqGt, seqGte, seqLt, seqMax } from '../flow/seq.ts';
 import {
   EndpointTrack,
   FlowState,
+  packSampleLength,
+  packSampleWord,
   RETX_DATA,
   RETX_FIN,
   RETX_KEEPALIVE,
@@ -913,9 +915,15 @@ export class FlowTracker {
     const o = this.options;
     let arr: Float64Array;
     let at: number;
-    if (f.samplesLength < o.maxHeadSamples * SAMPLE_FIELDS) {
+    const headNumbers = o.maxHeadSamples * SAMPLE_FIELDS;
+    if (f.samplesLength < headNumbers) {
       at = f.samplesLength;
-      if (at + SAMPLE_FIELDS > f.samples.length) f.samples = this.slabs.grow(f.samples, at);
+      // Tripled up to the head's size, never past it: a flow's outgrown arrays wait in the slabs
+      // for flows of their size, and when many long connections grow at once (a busy server's
+      // capture) no flow asks for them again (doubling 2 → 64 samples left 60 behind per flow).
+      if (at + SAMPLE_FIELDS > f.samples.length) {
+        f.samples = this.slabs.resize(f.samples, at, Math.min(headNumbers, 3 * f.samples.length));
+      }
       arr = f.samples;
       f.samplesLength = at + SAMPLE_FIELDS;
     } else {
@@ -930,13 +938,9 @@ export class FlowTracker {
     }
     arr[at] = frame;
     arr[at + 1] = tsSec;
-    arr[at + 2] = tsNanos;
-    arr[at + 3] = fromClient ? 1 : 0;
-    arr[at + 4] = flags;
-    arr[at + 5] = seq;
-    arr[at + 6] = ackNumber;
-    arr[at + 7] = len;
-    arr[at + 8] = window;
-    arr[at + 9] = retx;
+    arr[at + 2] = packSampleWord(tsNanos, flags, retx, fromClient);
+    arr[at + 3] = seq;
+    arr[at + 4] = ackNumber;
+    arr[at + 5] = packSampleLength(len, window);
   }
 }

@@ -12,10 +12,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { analyze } from '../../src/analyze.ts';
-import { PcapWriter } from '../../src/capture/index.ts';
-import { createTcpFrameFields, TcpFrameWriter } from '../../src/synth/index.ts';
 import { DEFAULT_FLOW_TRACKER_OPTIONS } from '../../src/tcp/index.ts';
 import { TCP_ACK, TCP_PSH, TCP_SYN } from '../../src/decode/types.ts';
+import { SyntheticCapture } from '../support/synthetic-capture.ts';
 
 const CONNECTIONS = Number(process.env['TCPMORTEM_SCALE_CONNECTIONS'] ?? 16_000);
 const ROUNDS = 40;
@@ -24,11 +23,8 @@ const RSS_LIMIT_BYTES = 300 * 1024 * 1024;
 const SERVER: [number, number, number, number] = [0, 0, 0xffff, 0xc0000250];
 
 async function* longConnections(connections: number, rounds: number): AsyncGenerator<Uint8Array> {
-  const writer = new PcapWriter({ snapLength: 96 });
-  const frames = new TcpFrameWriter();
-  const f = createTcpFrameFields();
-  const packet = { tsSec: 1_700_000_000, tsNanos: 0, data: new Uint8Array(0) as Uint8Array, originalLength: 0 };
-  let clock = 0;
+  const capture = new SyntheticCapture(96, 20_000); // 20 µs per packet
+  const f = capture.fields;
   let ipId = 0;
   const send = (i: number, fromClient: boolean, flags: number, seq: number, ack: number, payload: number): void => {
     const client: [number, number, number, number] = [0, 0, 0xffff, (0x0a000000 + i) >>> 0];
@@ -41,27 +37,22 @@ async function* longConnections(connections: number, rounds: number): AsyncGener
     f.ack = ack >>> 0;
     f.payloadLength = payload;
     f.ipId = ipId++ & 0xffff;
-    clock += 20_000; // 20 µs per packet
-    packet.tsSec = 1_700_000_000 + Math.floor(clock / 1e9);
-    packet.tsNanos = clock % 1e9;
-    packet.data = frames.write(f, 96);
-    packet.originalLength = frames.originalLength;
-    writer.writePacket(packet);
+    capture.send();
   };
   for (let i = 0; i < connections; i++) {
     send(i, true, TCP_SYN, 1000, 0, 0);
     send(i, false, TCP_SYN | TCP_ACK, 5000, 1001, 0);
     send(i, true, TCP_ACK, 1001, 5001, 0);
-    if (writer.pendingBytes > 1 << 20) yield writer.drain();
+    if (capture.pendingBytes > 1 << 20) yield capture.drain();
   }
   for (let r = 0; r < rounds; r++) {
     for (let i = 0; i < connections; i++) {
       send(i, true, TCP_PSH | TCP_ACK, 1001 + r * 10, 5001 + r * 20, 10);
       send(i, false, TCP_PSH | TCP_ACK, 5001 + r * 20, 1011 + r * 10, 20);
-      if (writer.pendingBytes > 1 << 20) yield writer.drain();
+      if (capture.pendingBytes > 1 << 20) yield capture.drain();
     }
   }
-  yield writer.drain();
+  yield capture.drain();
 }
 
 describe('scale: many long connections open at once', () => {

@@ -107,6 +107,36 @@ describe('flow store', () => {
     }
   });
 
+  it('names every host right when hosts outnumber the address cache (200,000 clients, 65,536 slots)', () => {
+    // Each slot keeps the first address that took it; a host hashed to a taken slot is formatted
+    // every time. Either way its text must be its own.
+    const store = new FlowStore({ tsPrecisionDigits: 6, keepRoutineSamplesOfFirstFlows: 0 });
+    const tracker = new FlowTracker({ tsPrecisionDigits: 6 }, store);
+    const seg = createTcpSegment();
+    const clients = 200_000;
+    const server = { ip: 0xc0000250, port: 80 };
+    for (let i = 0; i < clients; i++) {
+      // SYN and SYN-ACK: answered, so no SYN-flood folding.
+      const client = { ip: 0x0a000000 + i, port: 40_000 };
+      fillSegment(seg, { from: 'c', flags: 'S', seq: i }, client, server);
+      tracker.add(seg, 2 * i + 1, 1_700_000_000, i * 1000);
+      fillSegment(seg, { from: 's', flags: 'SA', seq: 7, ack: i + 1 }, client, server);
+      tracker.add(seg, 2 * i + 2, 1_700_000_000, i * 1000 + 1);
+    }
+    tracker.finish();
+    assert.equal(store.length, clients);
+    const text = (ip: number): string => [ip >>> 24, (ip >>> 16) & 255, (ip >>> 8) & 255, ip & 255].join('.');
+    // Twice over, so the second pass meets the slots the first one filled.
+    for (let pass = 0; pass < 2; pass++) {
+      let i = 0;
+      for (const flow of store) {
+        assert.equal(flow.client.ip, text(0x0a000000 + i), `flow ${flow.id}`);
+        assert.equal(flow.server.ip, '192.0.2.80');
+        i++;
+      }
+    }
+  });
+
   it('keeps numbers past 2^32, IPv6, VLAN keys, backwards clocks and previous incarnations exactly', () => {
     const store = new FlowStore({ tsPrecisionDigits: 9, keepRoutineSamplesOfFirstFlows: 0 });
     const viaRecords: FlowRecord[] = [];

@@ -99,21 +99,24 @@ function* reportJsonPieces(report: AnalysisReport, indent: number): Generator<st
   for (const key of Object.keys(members)) {
     const value = members[key];
     const head = `${firstMember ? '{' : ','}\n${memberPad}${JSON.stringify(key)}: `;
-    if (key === 'flows' && isIterableList(value)) {
-      // One flow at a time: each record is built, stringified and dropped before the next.
+    if ((key === 'flows' && isIterableList(value)) || Array.isArray(value)) {
+      // One item at a time: each flow record is built, stringified and dropped before the next.
+      // Other arrays (findings, detectors) too: whole, the findings of a big capture were
+      // megabytes of text indented again by a regex, strings large enough to go straight to
+      // old space (27 MB of garbage while the benchmark capture's document was written).
       yield head;
       firstMember = false;
-      let firstFlow = true;
-      // Flows are array items two levels below the report: `indent / 2 + 2` levels deep. An odd
-      // indent (no caller uses one) is re-indented the slow way.
+      let firstItem = true;
+      // Items are two levels below the report: `indent / 2 + 2` levels deep. An odd indent (no
+      // caller uses one) is re-indented the slow way.
       const nested = indent % 2 === 0 ? new NestedStringifier(indent / 2 + 2) : undefined;
-      for (const flow of value) {
+      for (const item of value as Iterable<unknown>) {
         const text =
-          nested !== undefined ? nested.stringify(flow) : indentLines(JSON.stringify(flow, null, 2) ?? 'null', itemPad);
-        yield `${firstFlow ? '[' : ','}\n${itemPad}${text}`;
-        firstFlow = false;
+          nested !== undefined ? nested.stringify(item) : indentLines(JSON.stringify(item, null, 2) ?? 'null', itemPad);
+        yield `${firstItem ? '[' : ','}\n${itemPad}${text}`;
+        firstItem = false;
       }
-      yield firstFlow ? '[]' : `\n${memberPad}]`;
+      yield firstItem ? '[]' : `\n${memberPad}]`;
       continue;
     }
     const text = JSON.stringify(value, null, 2) as string | undefined;

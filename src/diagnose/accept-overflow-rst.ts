@@ -13,7 +13,7 @@ import type { AcceptOverflowRstOptions } from './options.ts';
 import { qualityCaveat } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
 import type { Instant } from './util.ts';
-import { isFin, isoFromSeconds, isRst, listenerFilter, makeFinding, maxOf, minOf, plural, round, segmentInstant, segmentSeconds } from './util.ts';
+import { isFin, isoFromSeconds, isRst, makeFinding, maxOf, minOf, plural, round, segmentInstant, segmentSeconds } from './util.ts';
 
 /** What a finding needs of the connection (not its record: an overflow storm resets them all). */
 export type OverflowFlowRef = Pick<FlowRecord, 'id' | 'client' | 'server' | 'start' | 'startSeconds'>;

@@ -10,7 +10,7 @@ import { scanProbeIds } from './port-scan.ts';
 import type { SynRetransmitOptions } from './options.ts';
 import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
-import { formatSeconds, isRst, isSyn, listenerFilter, makeFinding, maxOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+import { isRst, isSyn, listenerFilter, makeFinding, maxOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
 import type { Instant } from './util.ts';
 
 /**

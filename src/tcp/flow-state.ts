@@ -11,7 +11,7 @@
 import type { FlowTableEntry } from '../flow/flow-table.ts';
 import type { Float64Slabs } from './float-slabs.ts';
 import { ZeekEndpoint, ZeekSession } from './history.ts';
-import type { FlowCounts, FlowRecord, Side, TcpState } from './types.ts';
+import type { FlowCounts, FlowRecord, TcpState } from './types.ts';
 
 /**
  * One direction of a flow: what one endpoint sent and where its state machine is. It carries the

@@ -138,8 +138,6 @@ export class FlowTracker {
   };
   private nextId = 1;
   private sweepSec = -Infinity;
-  private lastSec = 0;
-  private lastNanos = 0;
   private lastT = Number.NEGATIVE_INFINITY;
   private finished = false;
 
@@ -247,11 +245,7 @@ export class FlowTracker {
   /** Keeps the latest packet time seen (`lastT`, for the end of capture). */
   private noteLatest(tsSec: number, tsNanos: number): void {
     const t = packetSeconds(tsSec, tsNanos);
-    if (t >= this.lastT) {
-      this.lastT = t;
-      this.lastSec = tsSec;
-      this.lastNanos = tsNanos;
-    }
+    if (t >= this.lastT) this.lastT = t;
   }
 
   /**

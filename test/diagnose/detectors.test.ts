@@ -5,7 +5,6 @@ import type { Finding } from '../../src/diagnose/index.ts';
 import { analyzeSynRetries, classifySynBackoff } from '../../src/diagnose/syn-retransmit.ts';
 import { groupEpisodes, matchOverflowReset } from '../../src/diagnose/accept-overflow-rst.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from '../../src/diagnose/options.ts';
-import { peakOverlap } from '../../src/diagnose/time-wait-churn.ts';
 import type { FlowRecord } from '../../src/tcp/types.ts';
 import { buildFlow, cleanFlow, inputOf, T0 } from './flow-builder.ts';
 import type { Seg } from './flow-builder.ts';

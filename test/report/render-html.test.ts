@@ -6,12 +6,6 @@ import type { AnalysisReport } from '../../src/report/model.ts';
 import { buildSampleReport, buildSyntheticReport } from './sample-report.ts';
 import { ladderSvgs, reportsUnderTest } from './reports.ts';
 
-function embeddedJson(html: string): unknown {
-  const m = /<script type="application\/json" id="tcpmortem-data">([\s\S]*?)<\/script>/.exec(html);
-  assert.ok(m, 'embedded JSON block present');
-  return JSON.parse(m[1] ?? '');
-}
-
 for (const [name, report] of await reportsUnderTest()) {
   describe(`renderHtml (${name})`, () => {
     const html = renderHtml(report);

@@ -10,13 +10,13 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { AcceptOverflowDropOptions } from './options.ts';
 import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
-import type { Instant } from './util.ts';
+import { flowRef, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import type { FlowRef, Instant } from './util.ts';
 
 /** Evidence of one dropped final ACK: the ACK and the SYN-ACK resends after it. */
 export interface DroppedAck {
   /** The connection's id and endpoints (not its record: an overflow can hold every connection). */
-  readonly flow: Pick<FlowRecord, 'id' | 'client' | 'server'>;
+  readonly flow: FlowRef;
   readonly ackFrame: number;
   readonly resendFrames: readonly number[];
   /** The sampled final ACK and SYN-ACK resends, in capture order. */
@@ -50,7 +50,7 @@ export function matchDroppedAck(flow: FlowRecord, minResends: number): DroppedAc
   if (flow.counts.dataBytesServer > 0) return undefined;
   const resendFrames = resends.map((s) => s.frame);
   return {
-    flow: { id: flow.id, client: flow.client, server: flow.server },
+    flow: flowRef(flow),
     ackFrame: ack.frame,
     resendFrames,
     instants: flow.segments.filter((s) => s.frame === ack.frame || resendFrames.includes(s.frame)).map((s) => segmentInstant(flow, s)),

@@ -9,13 +9,13 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { CloseWaitLeakOptions } from './options.ts';
 import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { formatSeconds, hasFlag, ipField, isFin, isRst, makeFinding, maxOf, median, peerOf, plural, round, timeRange } from './util.ts';
-import type { Instant } from './util.ts';
+import { flowRef, formatSeconds, hasFlag, ipField, isFin, isRst, makeFinding, maxOf, median, peerOf, plural, round, timeRange } from './util.ts';
+import type { FlowRef, Instant } from './util.ts';
 
 /** One socket left in CLOSE_WAIT. */
 export interface CloseWaitSocket {
   /** The connection's id and endpoints (not its record: a leak can hold every connection). */
-  readonly flow: Pick<FlowRecord, 'id' | 'client' | 'server'>;
+  readonly flow: FlowRef;
   /** The connection was captured in one direction only (see isOneWayFlow): a quality caveat. */
   readonly oneWay: boolean;
   readonly side: Side;
@@ -90,7 +90,7 @@ export function matchCloseWait(flow: FlowRecord, options: Pick<CloseWaitLeakOpti
         : peerFinal;
     const frames = [peerFin?.frame, enter?.frame, ended === 'capture-end' ? undefined : exit?.frame].filter((n): n is number => n !== undefined);
     const entered = enter !== undefined ? { seconds: enter.tSeconds, iso: enter.ts } : { seconds: flow.endSeconds, iso: flow.end };
-    return { flow: { id: flow.id, client: flow.client, server: flow.server }, oneWay: isOneWayFlow(flow), side, ageSeconds: round(age, 6), peer, ended, frames, entered };
+    return { flow: flowRef(flow), oneWay: isOneWayFlow(flow), side, ageSeconds: round(age, 6), peer, ended, frames, entered };
   }
   return undefined;
 }

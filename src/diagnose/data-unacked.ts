@@ -6,12 +6,12 @@ import type { DataUnackedOptions } from './options.ts';
 import { matchDroppedAck } from './accept-overflow-drop.ts';
 import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { flowFilter, isFin, isRst, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
-import type { Instant } from './util.ts';
+import { flowFilter, flowRef, isFin, isRst, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import type { FlowRef, Instant } from './util.ts';
 
 export interface UnackedData {
   /** The connection's id and endpoints (not its record: a dead path can hold every connection). */
-  readonly flow: Pick<FlowRecord, 'id' | 'client' | 'server'>;
+  readonly flow: FlowRef;
   /** The sampled segments of `frames`, and the connection's end: the finding's time range. */
   readonly instants: readonly Instant[];
   readonly end: Instant;
@@ -47,7 +47,7 @@ export function matchUnackedData(flow: FlowRecord, minBytes: number): UnackedDat
     if (lastData !== undefined && isFin(lastData) && bytes <= lastData.len && flow.counts.finRetransmissions > 0) continue;
     const shown = data.slice(-20);
     return {
-      flow: { id: flow.id, client: flow.client, server: flow.server },
+      flow: flowRef(flow),
       instants: flow.segments.filter((s) => shown.includes(s)).map((s) => segmentInstant(flow, s)),
       end: { seconds: flow.endSeconds, iso: flow.end },
       oneWay: isOneWayFlow(flow),

@@ -7,12 +7,12 @@ import { flowIndex, flowsAt, groupByListener, matchFlows } from './aggregates.ts
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { HalfCloseOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
-import { isFin, makeFinding, flowFilter, plural, segmentInstant, timeRange } from './util.ts';
-import type { Instant } from './util.ts';
+import { flowFilter, flowRef, isFin, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import type { FlowRef, Instant } from './util.ts';
 
 export interface HalfClose {
   /** The connection's id and endpoints (not its record). */
-  readonly flow: Pick<FlowRecord, 'id' | 'client' | 'server'>;
+  readonly flow: FlowRef;
   readonly closer: Side;
   readonly finFrame: number;
   readonly dataFrames: readonly number[];
@@ -78,7 +78,7 @@ export function matchHalfClose(flow: FlowRecord, minBytes: number): HalfClose | 
   const peerFin = peerFinAfter(flow, fin);
   const data = flow.segments.filter((s) => isDataAfterFin(s, fin, peerFin));
   return {
-    flow: { id: flow.id, client: flow.client, server: flow.server },
+    flow: flowRef(flow),
     closer: fin.from,
     finFrame: fin.frame,
     dataFrames: data.map((s) => s.frame),

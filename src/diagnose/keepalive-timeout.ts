@@ -5,13 +5,13 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { KeepaliveTimeoutOptions } from './options.ts';
 import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { flowFilter, formatSeconds, isRst, makeFinding, maxOf, peerOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
-import type { Instant } from './util.ts';
+import { flowFilter, flowRef, formatSeconds, isRst, makeFinding, maxOf, peerOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+import type { FlowRef, Instant } from './util.ts';
 
 /** A connection aborted after unanswered keepalive probes. */
 export interface KeepaliveAbort {
   /** The connection's id and endpoints (not its record). */
-  readonly flow: Pick<FlowRecord, 'id' | 'client' | 'server'>;
+  readonly flow: FlowRef;
   /** The sampled probes and the RST: the finding's time range. */
   readonly instants: readonly Instant[];
   /** Captured in one direction only (see isOneWayFlow): a quality caveat. */
@@ -43,7 +43,7 @@ export function matchKeepaliveAbort(flow: FlowRecord, minUnansweredProbes: numbe
     if (rst === undefined) continue;
     const probeFrames = probes.map((s) => s.frame);
     return {
-      flow: { id: flow.id, client: flow.client, server: flow.server },
+      flow: flowRef(flow),
       instants: flow.segments.filter((s) => probeFrames.includes(s.frame) || s.frame === rst.frame).map((s) => segmentInstant(flow, s)),
       oneWay: isOneWayFlow(flow),
       prober,

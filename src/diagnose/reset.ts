@@ -14,13 +14,10 @@ import { scanProbeIds } from './port-scan.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { ResetOptions } from './options.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
-import { flowFilter, formatSeconds, isFin, isRst, makeFinding, maxOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
-import type { Instant } from './util.ts';
+import { flowFilter, flowRef, formatSeconds, isFin, isRst, makeFinding, maxOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+import type { FlowRef, Instant } from './util.ts';
 
 export type ResetCause = 'handshake' | 'idle-timeout' | 'data-after-close' | 'unread-data' | 'abortive-close';
-
-/** What a finding needs of a connection: its id and endpoints (not its record). */
-export type FlowRef = Pick<FlowRecord, 'id' | 'client' | 'server'>;
 
 /** One reset connection and why. */
 export interface ClassifiedReset {
@@ -62,7 +59,7 @@ export function classifyReset(flow: FlowRecord, idleGapSeconds: number): Classif
   // unread in its receive buffer (RFC 2525 §2.17; Linux sends RST instead of FIN then).
   else if (!senderFin && prev !== undefined && prev.from !== by && prev.len > 0) cause = 'unread-data';
   else cause = 'abortive-close';
-  return { flow: { id: flow.id, client: flow.client, server: flow.server }, cause, by, rstFrame: rst.frame, at: segmentInstant(flow, rst), gapSeconds: round(gap, 6) };
+  return { flow: flowRef(flow), cause, by, rstFrame: rst.frame, at: segmentInstant(flow, rst), gapSeconds: round(gap, 6) };
 }
 
 const CAUSE_TEXT: Record<ResetCause, { summary: string; explanation: string; causes: string[]; checks: string[] }> = {

@@ -10,7 +10,7 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynFloodOptions } from './options.ts';
 import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
-import { endpointText, ipField, makeFinding, plural, round, segmentInstant, timeRange } from './util.ts';
+import { endpointText, flowStart, ipField, makeFinding, plural, round, segmentInstant, timeRange } from './util.ts';
 import type { Instant } from './util.ts';
 
 /** What `syn-flood` keeps of a half-open connection (not its record: a flood can hold millions). */
@@ -88,7 +88,7 @@ export const synFlood: Detector<SynFloodOptions> = {
           synAck: f.counts.synAck,
           synAckRetransmissions: f.counts.synAckRetransmissions,
           startSeconds: f.startSeconds,
-          start: { seconds: f.startSeconds, iso: f.start },
+          start: flowStart(f),
           synFrames: syns.map((s) => s.frame),
           synInstants: syns.map((s) => segmentInstant(f, s)),
           oneWay: isOneWayFlow(f),

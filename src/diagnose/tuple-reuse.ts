@@ -8,7 +8,7 @@ import { clientSyns } from './handshake.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { TupleReuseOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
-import { flowFilter, formatSeconds, isRst, isSyn, makeFinding, maxOf, minOf, plural, segmentInstant, timeRange } from './util.ts';
+import { flowFilter, flowStart, formatSeconds, isRst, isSyn, makeFinding, maxOf, minOf, plural, segmentInstant, timeRange } from './util.ts';
 import type { Instant } from './util.ts';
 
 /** How the reused tuple's SYN was answered. */
@@ -66,7 +66,7 @@ export const tupleReuse: Detector<TupleReuseOptions> = {
       const tw = p.finalState.client === 'TIME_WAIT' || p.finalState.server === 'TIME_WAIT';
       if (!(tw && p.secondsSinceLastPacket < options.timeWaitSeconds)) continue;
       const { answer, frame } = reuseAnswer(f);
-      const start = { seconds: f.startSeconds, iso: f.start };
+      const start = flowStart(f);
       // A routine flow (samples dropped) opened with its SYN: its start is the SYN's instant and frame.
       const dropped = samplesDropped(f);
       const syns = dropped ? [] : clientSyns(f);

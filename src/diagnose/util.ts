@@ -216,6 +216,14 @@ export interface Instant {
   readonly iso: string;
 }
 
+/** What a finding needs of a connection: its id and endpoints (not its record). */
+export type FlowRef = Pick<FlowRecord, 'id' | 'client' | 'server'>;
+
+/** The {@link FlowRef} of a flow. */
+export function flowRef(flow: FlowRecord): FlowRef {
+  return { id: flow.id, client: flow.client, server: flow.server };
+}
+
 /**
  * What a detector keeps of a matched connection instead of its record (see `flowIndex`): its id,
  * its listener, and its evidence segments (frames and instants, in capture order).
@@ -236,7 +244,7 @@ export function connectionEvidence(flow: FlowRecord, segments: readonly SegmentS
     server: flow.server,
     frames: segments.map((s) => s.frame),
     instants: segments.map((s) => segmentInstant(flow, s)),
-    start: { seconds: flow.startSeconds, iso: flow.start },
+    start: flowStart(flow),
   };
 }
 

@@ -20,7 +20,6 @@ export interface SummaryOptions {
 const SAID_BY_FACTS: ReadonlySet<QualityItemId> = new Set<QualityItemId>(['capture-drops', 'snaplen-truncated', 'timestamps-backwards', 'partial-capture']);
 
 /** Renders the summary as newline-terminated text. */
-
 export function renderSummary(report: AnalysisReport, options: SummaryOptions): string {
   const colors = pc.createColors(options.color);
   const sev: Record<Severity | 'ok', (s: string) => string> = {

@@ -18,6 +18,7 @@ import { CaptureFormatError } from '../capture/types.ts';
 import type { AnalysisReport, CaptureFacts } from '../report/model.ts';
 import { SCHEMA } from '../report/model.ts';
 import { renderHtml, renderSummary, anonymizeReport, batchChunks, reportJsonDocument } from '../report/index.ts';
+import { DEFAULT_SUMMARY_FINDINGS } from '../report/render-summary.ts';
 import { matchingFlows, netstatAt } from '../query/index.ts';
 import type { TcpState } from '../tcp/types.ts';
 import { scanFlows } from '../tcp/flow-summary.ts';
@@ -383,6 +384,18 @@ const captureOptions = (y: Argv) =>
       defaultDescription: "the number of cores for captures over 32 MB or stdin, else 1",
     });
 
+/** For the commands that print the terminal summary. */
+const summaryOptions = <T>(y: Argv<T>) =>
+  y.option('max-findings', {
+    type: 'number',
+    default: DEFAULT_SUMMARY_FINDINGS,
+    describe: 'findings the terminal summary lists in full (the rest are counted by kind)',
+    coerce: (n: number) => {
+      if (!(n >= 0)) throw new UsageError("--max-findings must be a number, 0 or more");
+      return n;
+    },
+  });
+
 /** For the commands that take several captures (an audit); a directory stands for the captures in it. */
 const capturesArg = (y: Argv) =>
   captureOptions(
@@ -428,7 +441,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       'analyze <captures..>',
       'full analysis: flows, both endpoints\' states, findings (JSON with --json); several captures or a directory: an audit, each its own result plus a combined summary',
       (y) =>
-        capturesArg(y)
+        summaryOptions(capturesArg(y))
           .option('json', { type: 'boolean', default: false, describe: 'print the tcpmortem/1 JSON document (several captures: one tcpmortem/1-audit document)' })
           .option('output', { alias: 'o', type: 'string', describe: 'write the JSON document to this file (several captures: a directory, one <name>.json each)' })
           .option('fail-on', { choices: ['never', 'info', 'warning', 'error'], default: 'never', describe: 'exit 1 when a finding reaches this severity (several captures: in any of them)' })
@@ -445,7 +458,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           // `-o -` is stdout (yargs hands `-` over as STDIN_TOKEN, see there).
           if (args.output !== undefined) await writeToPath(displayName(args.output), reportJsonDocument(report));
           if (args.json) await writeToStdout(reportJsonDocument(report));
-          else if (args.output === undefined) process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY) }));
+          else if (args.output === undefined) process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY), maxFindings: args['max-findings'] }));
           exitCode = exitCodeFor(report, args['fail-on']);
           return;
         }
@@ -465,7 +478,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       ['report <captures..>', '$0 <captures..>'],
       'write the self-contained HTML report and print a summary; several captures or a directory: one report each in the -o directory',
       (y) =>
-        capturesArg(y)
+        summaryOptions(capturesArg(y))
           .option('output', { alias: 'o', type: 'string', describe: 'HTML file to write (several captures: a directory, one <name>.html each)', defaultDescription: 'tcpmortem-report.html; several captures: tcpmortem-reports' })
           .option('json', { type: 'string', describe: 'also write the tcpmortem/1 JSON document to this file (several captures: a directory)' })
           .option('fail-on', { choices: ['never', 'info', 'warning', 'error'], default: 'never' })
@@ -485,10 +498,10 @@ export async function main(argv: readonly string[]): Promise<number> {
           if (output === '-') {
             // The HTML goes to stdout, so the summary goes to stderr (and not at all with --quiet).
             await writeToStdout([renderHtml(report)]);
-            if (args.quiet !== true) process.stderr.write(renderSummary(report, { color: Boolean(process.stderr.isTTY), reportPath: 'standard output' }));
+            if (args.quiet !== true) process.stderr.write(renderSummary(report, { color: Boolean(process.stderr.isTTY), reportPath: 'standard output', maxFindings: args['max-findings'] }));
           } else {
             writeFileSync(output, renderHtml(report));
-            process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY), reportPath: output }));
+            process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY), reportPath: output, maxFindings: args['max-findings'] }));
           }
           exitCode = exitCodeFor(report, args['fail-on']);
           return;
@@ -509,11 +522,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command(
       'summary <capture>',
       'short terminal summary of the findings',
-      (y) => captureArg(y).option('fail-on', { choices: ['never', 'info', 'warning', 'error'], default: 'never' }),
+      (y) => summaryOptions(captureArg(y)).option('fail-on', { choices: ['never', 'info', 'warning', 'error'], default: 'never' }),
       async (args) => {
         const report = await withOneCapture(args as unknown as CommonArgs, (source, options) => analyze(source, options));
         warnCaptureProblems(report.capture, args.quiet);
-        process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY) }));
+        process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY), maxFindings: args['max-findings'] }));
         exitCode = exitCodeFor(report, args['fail-on']);
       },
     )

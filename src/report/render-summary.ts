@@ -5,7 +5,7 @@
  */
 import pc from 'picocolors';
 import type { AnalysisReport } from './model.ts';
-import type { QualityItemId, Severity } from '../diagnose/types.ts';
+import type { Finding, QualityItemId, Severity } from '../diagnose/types.ts';
 import { rankFindings, verdictOf } from './view-model.ts';
 import { fmtBytes, fmtDuration, fmtInt, plural } from './format.ts';
 
@@ -14,10 +14,46 @@ export interface SummaryOptions {
   readonly color: boolean;
   /** Where the HTML report was written, printed last when set. */
   readonly reportPath?: string;
+  /**
+   * Findings listed in full, most severe first (default {@link DEFAULT_SUMMARY_FINDINGS}); the
+   * rest are counted in one line by kind. `Infinity` lists every one.
+   */
+  readonly maxFindings?: number;
 }
+
+/**
+ * Findings the summary lists in full by default. A busy capture has hundreds (the benchmark
+ * capture: 288, one per service and kind), and four lines each buried the verdict and the report
+ * path under a thousand lines of terminal; the report and the JSON keep every one.
+ */
+export const DEFAULT_SUMMARY_FINDINGS = 10;
 
 /** Capture-quality items the summary's facts line already states (see renderSummary). */
 const SAID_BY_FACTS: ReadonlySet<QualityItemId> = new Set<QualityItemId>(['capture-drops', 'snaplen-truncated', 'timestamps-backwards', 'partial-capture']);
+
+/**
+ * The findings past the summary's limit, in two lines: how many of each severity, and of each kind
+ * (detector id) with its finding count, most first; then where the whole list is.
+ */
+function notShown(rest: readonly Finding[], sev: Record<Severity, (s: string) => string>, hasReport: boolean): string[] {
+  const bySeverity = new Map<Severity, number>();
+  const byId = new Map<string, number>();
+  for (const f of rest) {
+    bySeverity.set(f.severity, (bySeverity.get(f.severity) ?? 0) + 1);
+    byId.set(f.id, (byId.get(f.id) ?? 0) + 1);
+  }
+  const severities = (['error', 'warning', 'info'] as const)
+    .filter((s) => bySeverity.has(s))
+    .map((s) => sev[s](`${fmtInt(bySeverity.get(s)!)} ${s}`));
+  const kinds = [...byId]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([id, n]) => `${id} ×${fmtInt(n)}`);
+  const where = hasReport ? 'all of them are in the report' : 'all of them: tcpmortem report, or analyze --json';
+  return [
+    `  … ${plural(rest.length, 'more finding')} (${severities.join(', ')}): ${kinds.join(', ')}`,
+    `    ${where}; --max-findings N lists more here`,
+  ];
+}
 
 /** Renders the summary as newline-terminated text. */
 export function renderSummary(report: AnalysisReport, options: SummaryOptions): string {
@@ -56,15 +92,17 @@ export function renderSummary(report: AnalysisReport, options: SummaryOptions): 
   lines.push(`${sev[verdict.level](verdict.level === 'ok' ? 'OK' : verdict.level.toUpperCase())}  ${verdict.text}`);
   const ranked = rankFindings(report.findings);
   if (ranked.length > 0) {
+    const shown = Math.max(0, Math.min(ranked.length, Math.floor(options.maxFindings ?? DEFAULT_SUMMARY_FINDINGS)));
     lines.push('');
-    lines.push(colors.bold(`Findings (${ranked.length}):`));
-    for (const f of ranked) {
+    lines.push(colors.bold(shown < ranked.length ? `Findings (${ranked.length}, the first ${shown}):` : `Findings (${ranked.length}):`));
+    for (const f of ranked.slice(0, shown)) {
       const label = f.severity.toUpperCase().padEnd(7);
       lines.push(`  ${sev[f.severity](label)}  ${colors.bold(f.title)}  ${f.endpoint}  ${colors.dim(`[${f.id}] ×${fmtInt(f.count)}`)}`);
       lines.push(`           ${f.summary}`);
       if (f.caveat !== undefined) lines.push(`           ${colors.yellow(`caveat: ${f.caveat}`)}`);
       lines.push(colors.dim(`           wireshark: ${f.wiresharkFilter}`));
     }
+    if (shown < ranked.length) lines.push(...notShown(ranked.slice(shown), sev, options.reportPath !== undefined));
   }
   for (const d of report.detectors) {
     if (d.status === 'error') lines.push(sev.error(`  detector ${d.id} failed: ${d.error ?? 'unknown error'}`));

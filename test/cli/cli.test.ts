@@ -77,6 +77,10 @@ describe('tcpmortem CLI', () => {
   it('usage errors exit 2', () => {
     const r = run(['analyze']);
     assert.equal(r.status, 2);
+    // A bad --max-findings is a usage error in one line, before any capture is read.
+    const bad = run(['summary', '/nonexistent/x.pcap', '--max-findings', 'ten']);
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr.trim(), 'tcpmortem: --max-findings must be a number, 0 or more');
   });
 
   it('info --json and analyze --json read stdin (-) exactly as a file', { skip: sample === undefined ? 'no fixture captures yet' : false }, () => {

@@ -1,13 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderSummary } from '../../src/report/render-summary.ts';
+import { DEFAULT_SUMMARY_FINDINGS, renderSummary } from '../../src/report/render-summary.ts';
+import { rankFindings } from '../../src/report/view-model.ts';
+import type { Finding, Severity } from '../../src/diagnose/types.ts';
 import { buildSampleReport } from './sample-report.ts';
 import { reportsUnderTest } from './reports.ts';
 
 for (const [name, report] of await reportsUnderTest()) {
   describe(`renderSummary (${name})`, () => {
     it('plain text without colour: facts, every finding with count and endpoint, report path', () => {
-      const text = renderSummary(report, { color: false, reportPath: 'out/report.html' });
+      const text = renderSummary(report, { color: false, reportPath: 'out/report.html', maxFindings: Infinity });
       assert.doesNotMatch(text, /\x1b\[/);
       assert.ok(text.includes(report.capture.file));
       assert.ok(text.includes(`${report.flows.length} connection`));
@@ -44,5 +46,44 @@ describe('renderSummary verdict', () => {
     assert.doesNotMatch(text, /started before the capture/, 'info items stay in the report');
     assert.doesNotMatch(text, /dropped 5 packets/, 'drops are said by the facts line');
     assert.match(text, /^OK {2}No problems found/m);
+  });
+});
+
+describe('renderSummary on a busy capture (more findings than it lists)', () => {
+  // 3 errors, 9 warnings and 14 notes of four kinds, counts falling: 26 findings in all.
+  const base = buildSampleReport();
+  const template = base.findings[0]!;
+  const kinds: [string, Severity, number][] = [['accept-overflow-rst', 'error', 3], ['reset', 'warning', 9], ['time-wait-churn', 'info', 10], ['half-close', 'info', 4]];
+  const findings: Finding[] = [];
+  for (const [id, severity, n] of kinds) {
+    for (let i = 0; i < n; i++) {
+      findings.push({ ...template, id, severity, title: `${id} title`, endpoint: `10.0.${findings.length}.1:80`, count: 100 - i });
+    }
+  }
+  const report = { ...base, findings };
+  const ranked = rankFindings(findings);
+
+  it(`lists the ${DEFAULT_SUMMARY_FINDINGS} most severe in full and counts the rest by severity and kind`, () => {
+    const text = renderSummary(report, { color: false, reportPath: 'r.html' });
+    assert.match(text, new RegExp(`^Findings \\(26, the first ${DEFAULT_SUMMARY_FINDINGS}\\):$`, 'm'));
+    for (const [i, f] of ranked.entries()) {
+      const listed = text.includes(`  ${f.endpoint}  [${f.id}]`);
+      assert.equal(listed, i < DEFAULT_SUMMARY_FINDINGS, `${f.id} ${f.endpoint} (rank ${i + 1})`);
+    }
+    // Ranked 11-26: the last 2 warnings, 10 churn and 4 half-close notes.
+    assert.match(text, /^ {2}… 16 more findings \(2 warning, 14 info\): time-wait-churn ×10, half-close ×4, reset ×2$/m);
+    assert.match(text, /all of them are in the report; --max-findings N lists more here$/m);
+    assert.match(text, /Report written to r\.html\n$/);
+  });
+
+  it('--max-findings sets how many are listed; Infinity lists all and no tally line', () => {
+    const three = renderSummary(report, { color: false, maxFindings: 3 });
+    assert.equal(three.split('\n').filter((l) => l.startsWith('  ERROR ') || l.startsWith('  WARNING') || l.startsWith('  INFO ')).length, 3);
+    assert.match(three, /^ {2}… 23 more findings \(9 warning, 14 info\): time-wait-churn ×10, reset ×9, half-close ×4$/m);
+    assert.match(three, /all of them: tcpmortem report, or analyze --json/);
+    const all = renderSummary(report, { color: false, maxFindings: Infinity });
+    assert.match(all, /^Findings \(26\):$/m);
+    assert.doesNotMatch(all, /more finding/);
+    for (const f of findings) assert.ok(all.includes(`  ${f.endpoint}  [${f.id}]`), f.endpoint);
   });
 });

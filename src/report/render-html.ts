@@ -48,6 +48,11 @@ const SCRIPT = read('assets/report.js');
  * drawn for carded findings only (the ladder limit is lower anyway).
  */
 export const FINDING_CARDS = 100;
+/**
+ * From this many findings the findings section opens with a table of their kinds (see
+ * FindingKindView); fewer fit on a screen as they are.
+ */
+export const FINDING_OVERVIEW_FROM = 4;
 
 type Safe = InstanceType<typeof Handlebars.SafeString>;
 const safe = (html: string): Safe => new hbs.SafeString(html);
@@ -226,6 +231,7 @@ function contextOf(view: ReportView): Record<string, unknown> {
     findings,
     moreFindings,
     findingCards: FINDING_CARDS,
+    findingOverview: view.findings.length >= FINDING_OVERVIEW_FROM,
     qualityBanner: view.qualityItems.filter((q) => q.level !== 'info'),
     ladderGroups,
     laddersOmitted: view.laddersOmitted,

@@ -200,6 +200,31 @@ export interface Fact {
 }
 
 /** Everything the templates show. */
+/**
+ * The findings of one kind (detector id), for the overview at the top of the findings: a busy
+ * capture has hundreds of findings (one per service and kind), and what a reader needs first is
+ * which kinds, how many and where.
+ */
+export interface FindingKindView {
+  readonly id: string;
+  /** The title of its most severe, largest finding (a kind's titles may vary by variant). */
+  readonly title: string;
+  /** The most severe of its findings. */
+  readonly severity: Severity;
+  readonly severityLabel: string;
+  /** Findings of this kind (one per endpoint, mostly). */
+  readonly findings: number;
+  /** Sum of their counts (connections, SYNs ... as each detector counts). */
+  readonly occurrences: number;
+  /** Its first findings' endpoints in report order, each with the anchor of its card or row. */
+  readonly endpoints: readonly { readonly endpoint: string; readonly anchor: string }[];
+  /** Findings of this kind past `endpoints`. */
+  readonly moreEndpoints: number;
+}
+
+/** Endpoints named per kind in the findings overview (see FindingKindView). */
+export const OVERVIEW_ENDPOINTS = 4;
+
 export interface ReportView {
   readonly schema: string;
   readonly toolVersion: string;
@@ -207,6 +232,8 @@ export interface ReportView {
   readonly verdict: { readonly level: VerdictLevel; readonly text: string; readonly detail: string };
   readonly findingCounts: Readonly<Record<Severity, number>>;
   readonly findings: readonly FindingView[];
+  /** The findings grouped by kind, in report order of each kind's first finding (see FindingKindView). */
+  readonly findingKinds: readonly FindingKindView[];
   readonly detectorErrors: readonly { readonly id: string; readonly error: string }[];
   readonly capture: {
     readonly file: string;
@@ -262,6 +289,34 @@ export const HANDSHAKE_FAILURE_LABEL: Readonly<Record<string, string>> = {
   half_open: 'half-open (final ACK missing)',
   reset_after_ack: 'reset right after handshake',
 };
+
+/**
+ * The findings grouped by detector id, in the order of each kind's first (highest-ranked) finding,
+ * so the most severe kind comes first. `views` are in rank order.
+ */
+export function findingKindsOf(views: readonly FindingView[]): FindingKindView[] {
+  const kinds = new Map<string, { first: FindingView; findings: number; occurrences: number; endpoints: { endpoint: string; anchor: string }[] }>();
+  for (const v of views) {
+    let kind = kinds.get(v.finding.id);
+    if (kind === undefined) {
+      kind = { first: v, findings: 0, occurrences: 0, endpoints: [] };
+      kinds.set(v.finding.id, kind);
+    }
+    kind.findings += 1;
+    kind.occurrences += v.finding.count;
+    if (kind.endpoints.length < OVERVIEW_ENDPOINTS) kind.endpoints.push({ endpoint: v.finding.endpoint, anchor: v.anchor });
+  }
+  return [...kinds.values()].map((k) => ({
+    id: k.first.finding.id,
+    title: k.first.finding.title,
+    severity: k.first.finding.severity,
+    severityLabel: k.first.severityLabel,
+    findings: k.findings,
+    occurrences: k.occurrences,
+    endpoints: k.endpoints,
+    moreEndpoints: k.findings - k.endpoints.length,
+  }));
+}
 
 /** Findings ranked: severity (error first), then count (largest first), then id and endpoint. */
 export function rankFindings(findings: readonly Finding[]): Finding[] {
@@ -850,6 +905,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   }));
   const findingCounts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
   for (const f of ranked) findingCounts[f.severity] += 1;
+  const findingKinds = findingKindsOf(findingViews);
 
   // Pass 1: capture span, host and service counters, RTTs, table and ladder candidates, and what
   // is binned by time (see BinnedFlows), with the bins the capture's own span gives.
@@ -1231,6 +1287,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     verdict: verdictOf(report),
     findingCounts,
     findings: findingViews,
+    findingKinds,
     detectorErrors: report.detectors
       .filter((d) => d.status === 'error')
       .map((d) => ({ id: d.id, error: d.error ?? 'unknown error' })),

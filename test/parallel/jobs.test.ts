@@ -12,10 +12,9 @@ import { Readable } from 'node:stream';
 import { analyze } from '../../src/analyze.ts';
 import type { AnalyzeOptions } from '../../src/analyze.ts';
 import { CaptureFormatError } from '../../src/capture/index.ts';
-import { PcapWriter } from '../../src/capture/writer.ts';
-import { generateConversations } from '../../src/synth/index.ts';
 import { sampledSegmentCount, scanFlows } from '../../src/tcp/index.ts';
 import { CAPTURES_DIR, CORPUS_DIR, corpusPresent, REPO_ROOT } from '../support/analyze-file.ts';
+import { conversationsPcap } from '../support/synthetic-capture.ts';
 
 async function run(bytes: Uint8Array, jobs: number, extra: Partial<AnalyzeOptions> = {}): Promise<string> {
   const report = await analyze(Readable.from([bytes]), { file: 'x', jobs, ...extra });
@@ -24,31 +23,19 @@ async function run(bytes: Uint8Array, jobs: number, extra: Partial<AnalyzeOption
 
 /** A pcap of `conversations` generated connections (fixed seed), with tuple reuse and RSTs. */
 function syntheticCapture(conversations: number): Uint8Array {
-  const writer = new PcapWriter({ snapLength: 96 });
-  const rec: { tsSec: number; tsNanos: number; data: Uint8Array; originalLength: number } = { tsSec: 0, tsNanos: 0, data: new Uint8Array(0), originalLength: 0 };
-  generateConversations(
-    {
-      seed: 99,
-      conversations,
-      concurrency: 64,
-      snapLength: 96,
-      rstRate: 0.1,
-      retransmitRate: 0.05,
-      synRetransmitRate: 0.05,
-      exchanges: [1, 2],
-      responseBytes: [100, 4000],
-      // Gaps long enough that some conversations idle out or linger across sweeps.
-      meanGapMicros: 200_000,
-    },
-    (tsSec, tsNanos, frame, originalLength) => {
-      rec.tsSec = tsSec;
-      rec.tsNanos = tsNanos;
-      rec.data = frame;
-      rec.originalLength = originalLength;
-      writer.writePacket(rec);
-    },
-  );
-  return writer.drain();
+  return conversationsPcap({
+    seed: 99,
+    conversations,
+    concurrency: 64,
+    snapLength: 96,
+    rstRate: 0.1,
+    retransmitRate: 0.05,
+    synRetransmitRate: 0.05,
+    exchanges: [1, 2],
+    responseBytes: [100, 4000],
+    // Gaps long enough that some conversations idle out or linger across sweeps.
+    meanGapMicros: 200_000,
+  });
 }
 
 describe('--jobs gives the result of one thread', () => {

@@ -1,11 +1,27 @@
 /**
- * A pcap written as it is read, for the scale tests: TCP frames from our frame writer, a fixed
+ * Test captures of our own making. {@link conversationsPcap}: a whole pcap of generated
+ * conversations (fixed seed), in memory. {@link SyntheticCapture}: a pcap written as it is read, for the scale tests: TCP frames from our frame writer, a fixed
  * step apart in packet time from 1,700,000,000 s. Set `fields` (addresses, ports, flags, seq,
  * ack, payload length, IP id), call {@link send}; a generator yields {@link drain} whenever
  * {@link pendingBytes} passes a megabyte, so a capture of millions of packets never sits in memory.
  */
 import { PcapWriter } from '../../src/capture/index.ts';
-import { createTcpFrameFields, TcpFrameWriter } from '../../src/synth/index.ts';
+import { createTcpFrameFields, generateConversations, TcpFrameWriter } from '../../src/synth/index.ts';
+import type { ConversationOptions } from '../../src/synth/index.ts';
+
+/** The pcap (Ethernet, `snapLength`) of the conversations `options` describe, in one buffer. */
+export function conversationsPcap(options: Partial<ConversationOptions> & { readonly snapLength: number }): Uint8Array {
+  const writer = new PcapWriter({ snapLength: options.snapLength });
+  const rec: { tsSec: number; tsNanos: number; data: Uint8Array; originalLength: number } = { tsSec: 0, tsNanos: 0, data: new Uint8Array(0), originalLength: 0 };
+  generateConversations(options, (tsSec, tsNanos, frame, originalLength) => {
+    rec.tsSec = tsSec;
+    rec.tsNanos = tsNanos;
+    rec.data = frame;
+    rec.originalLength = originalLength;
+    writer.writePacket(rec);
+  });
+  return writer.drain();
+}
 
 export class SyntheticCapture {
   readonly fields = createTcpFrameFields();

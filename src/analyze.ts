@@ -32,6 +32,9 @@ import type { AnalysisReport, CaptureFacts, InterfaceFacts } from './report/mode
 import { compareTimestamps, formatIsoTimestamp } from './common/time.ts';
 import { DuplicateFilter } from './dedupe/duplicate-filter.ts';
 import { MergedFlowList, ShardedTracker } from './parallel/sharded-tracker.ts';
+import { diagnoseInThread } from './parallel/diagnose-thread.ts';
+import { DEFAULT_VIEW_OPTIONS, scanFlowsForView } from './report/view-model.ts';
+import type { FlowViewPass, ReportViewOptions } from './report/view-model.ts';
 import { VERSION } from './version.ts';
 
 /** Options of {@link analyze} and {@link inspectCapture}. */
@@ -369,5 +372,46 @@ export async function analyze(
     findings: diagnosis.findings,
     detectors: diagnosis.detectors,
     quality: diagnosis.quality,
+  };
+}
+
+/** Options of {@link diagnoseForReport}. */
+export interface DiagnoseForReportOptions {
+  /** Threads (`--jobs`): with more than one, the diagnosis runs on a second one. Default 1. */
+  readonly jobs?: number;
+  readonly diagnose?: DiagnoseOptions;
+  /** The caps the report will be rendered with (the view pass depends on them). */
+  readonly view?: Partial<ReportViewOptions>;
+}
+
+/**
+ * The diagnosis of an analysis made with `skipDiagnosis`, for a report: with `jobs > 1` the
+ * detectors run in a worker thread (see diagnoseInThread) while this thread makes the report
+ * view's pass over the flows ({@link scanFlowsForView}), which does not need the findings; give
+ * that pass to `renderHtml` with the same view caps. Otherwise (one job, few flows, or a list of
+ * records) the detectors run here and there is no pass (renderHtml makes it). Either way the
+ * findings are those {@link analyze} gives, and the report renders byte for byte the same.
+ */
+export async function diagnoseForReport(
+  report: AnalysisReport,
+  options: DiagnoseForReportOptions = {},
+): Promise<{ readonly report: AnalysisReport; readonly viewPass: FlowViewPass | undefined }> {
+  const view = options.view ?? {};
+  const swimlaneRows = view.maxSwimlaneRows ?? DEFAULT_VIEW_OPTIONS.maxSwimlaneRows;
+  const input = { flows: report.flows, capture: report.capture };
+  // A few hundred flows render in milliseconds: not worth a thread (and their swimlane rows are
+  // flagged by finding, so the pass needs the findings; see scanFlowsForView).
+  const pending = (options.jobs ?? 1) > 1 && report.flows.length > swimlaneRows ? diagnoseInThread(input, options.diagnose) : undefined;
+  let viewPass: FlowViewPass | undefined;
+  let diagnosis;
+  if (pending === undefined) {
+    diagnosis = runDetectors(input, options.diagnose);
+  } else {
+    viewPass = scanFlowsForView(report, view);
+    diagnosis = await pending;
+  }
+  return {
+    report: { ...report, findings: diagnosis.findings, detectors: diagnosis.detectors, quality: diagnosis.quality },
+    viewPass,
   };
 }

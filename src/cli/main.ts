@@ -12,7 +12,7 @@ import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
-import { analyze, inspectCapture } from '../analyze.ts';
+import { analyze, diagnoseForReport, inspectCapture } from '../analyze.ts';
 import type { AnalyzeOptions } from '../analyze.ts';
 import { CaptureFormatError } from '../capture/types.ts';
 import type { AnalysisReport, CaptureFacts } from '../report/model.ts';
@@ -489,18 +489,22 @@ export async function main(argv: readonly string[]): Promise<number> {
           const output = displayName(args.output ?? 'tcpmortem-report.html');
           const json = args.json === undefined ? undefined : displayName(args.json);
           if (json === '-' && output === '-') throw new UsageError('-o - and --json - cannot both write to standard output');
-          const report = finalize(
-            await withOneCapture({ ...args, capture: inputs[0]?.path ?? '' }, (source, options) => analyze(source, options)),
-            args.anonymize,
+          // With several jobs the diagnosis runs on a second core beside the report's pass over the
+          // flows (see diagnoseForReport); an anonymised report is mapped first, so it does not.
+          const { report: analyzed, viewPass } = await withOneCapture({ ...args, capture: inputs[0]?.path ?? '' }, async (source, options) =>
+            args.anonymize === undefined
+              ? diagnoseForReport(await analyze(source, { ...options, skipDiagnosis: true }), { jobs: options.jobs ?? 1 })
+              : { report: await analyze(source, options), viewPass: undefined },
           );
+          const report = finalize(analyzed, args.anonymize);
           warnCaptureProblems(report.capture, args.quiet);
           if (json !== undefined) await writeToPath(json, reportJsonDocument(report));
           if (output === '-') {
             // The HTML goes to stdout, so the summary goes to stderr (and not at all with --quiet).
-            await writeToStdout([renderHtml(report)]);
+            await writeToStdout([renderHtml(report, {}, viewPass)]);
             if (args.quiet !== true) process.stderr.write(renderSummary(report, { color: Boolean(process.stderr.isTTY), reportPath: 'standard output', maxFindings: args['max-findings'] }));
           } else {
-            writeFileSync(output, renderHtml(report));
+            writeFileSync(output, renderHtml(report, {}, viewPass));
             process.stdout.write(renderSummary(report, { color: Boolean(process.stdout.isTTY), reportPath: output, maxFindings: args['max-findings'] }));
           }
           exitCode = exitCodeFor(report, args['fail-on']);

@@ -24,7 +24,8 @@
  *
  * @module
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker } from './start-worker.ts';
 import type { TcpSegment } from '../decode/types.ts';
 import { flowHash } from '../flow/flow-key.ts';
 import { FlowStore } from '../tcp/flow-store.ts';
@@ -53,10 +54,6 @@ const WORKER_YOUNG_GENERATION_MB = 8;
  * ahead of the shards either way; a deeper queue only holds more of the capture in flight).
  */
 const MAX_QUEUED_BATCHES = 8;
-
-/** Running from the TypeScript sources (tests, through tsx): the worker needs the same loader. */
-const FROM_SOURCE = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(FROM_SOURCE ? './shard-worker.ts' : './shard-worker.js', import.meta.url);
 
 interface Shard {
   readonly worker: Worker;
@@ -97,13 +94,7 @@ export class ShardedTracker {
     // Functions cannot cross threads; onWeird is a per-packet hook of the single tracker only.
     delete (perShard as { onWeird?: unknown }).onWeird;
     for (let i = 0; i < jobs; i++) {
-      const worker = FROM_SOURCE
-        ? // tsx's loader must be registered inside the worker before the TypeScript entry loads.
-          new Worker(
-            `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL.href)}); });`,
-            { eval: true },
-          )
-        : new Worker(WORKER_URL, { resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+      const worker = startWorker('shard-worker', WORKER_YOUNG_GENERATION_MB);
       const shard: Shard = { worker, words: new Uint32Array(BATCH_ENTRIES * ENTRY_WORDS), entries: 0, queued: 0, done: undefined, spare: [] };
       worker.on('message', (m: FromShard) => this.onMessage(shard, m));
       worker.on('error', (e: Error) => this.fail(e));
@@ -284,6 +275,11 @@ export class MergedFlowList implements FlowList {
 
   get length(): number {
     return this.shardOf.length;
+  }
+
+  /** The stores merged (see flow-list-parts.ts: another thread merges them again, the same way). */
+  storeList(): readonly FlowStore[] {
+    return this.stores;
   }
 
   at(index: number): FlowRecord | undefined {

@@ -13,7 +13,7 @@ import Handlebars from 'handlebars';
 import type { AnalysisReport } from './model.ts';
 import type { TcpState } from '../tcp/types.ts';
 import { buildReportView } from './view-model.ts';
-import type { ReportView, ReportViewOptions, StateSeries } from './view-model.ts';
+import type { FlowViewPass, ReportView, ReportViewOptions, StateSeries } from './view-model.ts';
 import { sanitizeJson } from './sanitize-json.ts';
 import { fmtDuration, fmtInt, fmtMs, fmtRelSeconds, plural } from './format.ts';
 import { renderLadder } from './svg/ladder.ts';
@@ -248,7 +248,10 @@ function contextOf(view: ReportView): Record<string, unknown> {
  * Renders the report as one self-contained HTML document. Pure: the same report (and options)
  * always give byte-identical output. Everything from the capture is escaped (handlebars for
  * HTML, {@link sanitizeJson} for the embedded JSON, `escapeXml` in the SVG).
+ *
+ * @param viewPass - the view's pass over `report.flows` when already made (see diagnoseForReport),
+ *   with the same `options`; made here otherwise.
  */
-export function renderHtml(report: AnalysisReport, options: RenderHtmlOptions = {}): string {
-  return template(contextOf(buildReportView(report, options)));
+export function renderHtml(report: AnalysisReport, options: RenderHtmlOptions = {}, viewPass?: FlowViewPass): string {
+  return template(contextOf(buildReportView(report, options, viewPass)));
 }

@@ -10,7 +10,7 @@
 import { scaleLinear } from 'd3-scale';
 import type { AnalysisReport } from './model.ts';
 import type { Finding, Severity } from '../diagnose/types.ts';
-import type { FlowRecord, FlowSummary, Side, TcpState } from '../tcp/types.ts';
+import type { FlowList, FlowRecord, FlowSummary, Side, TcpState } from '../tcp/types.ts';
 import { addressKeyText, addressKeyWord, clientAddressKey, recordAt, scanFlows, serverAddressKey, summaryAt } from '../tcp/flow-summary.ts';
 import { STATE_ORDER } from './svg/common.ts';
 import { packetSeconds } from '../tcp/packet-seconds.ts';
@@ -352,7 +352,7 @@ export function verdictOf(report: AnalysisReport): { level: VerdictLevel; text: 
  * seconds since the epoch (+Infinity and -Infinity when there are no flows): {@link
  * buildReportView} gathers both in its first pass.
  */
-function timeBinsOfSpan(report: AnalysisReport, earliestStart: number, lastEnd: number): TimeBins {
+function timeBinsOfSpan(report: Pick<AnalysisReport, 'capture'>, earliestStart: number, lastEnd: number): TimeBins {
   let origin = Number.POSITIVE_INFINITY;
   const first = report.capture.firstTs;
   if (first !== null) {
@@ -828,85 +828,56 @@ interface ServiceAcc {
 }
 
 /**
- * Builds the view model. Pure and deterministic: same report, same view.
- *
- * Reads `report.flows` in one scan of summaries (see `scanFlows`), and builds records only for
- * bounded sets of flows it shows: up to `maxTableRows` failed flows and the first `maxTableRows`
- * flows (the table candidates, kept from the scan), and, after it, the flows named by findings
- * that get a ladder or a table row (findings may name tens of thousands; the scan keeps only their
- * positions). Records are matched by `id`.
- * - The scan gathers the capture span, host and service counters, RTTs, the table and ladder
- *   candidates, and bins by time (series, populations, swimlane rows, each flow's bins) with the
- *   span the capture facts give; a second scan bins again only when the flows' span differs (see
- *   BinnedFlows; a clock stepping back, a hand-edited result).
- * - The shown services' charts and RTTs come from per-flow columns the scan filled; the shown
- *   hosts' counts and populations from the server hosts it tracked, or from a second look at only
- *   the flows of the other candidate hosts (found by per-flow address key columns).
- * No per-flow objects or closures in the scan; everything per connection (table rows, swimlane
- * rows, ladders) is capped before it is built. Per-flow columns: 21 bytes a flow.
+ * What the report view reads off every flow, in one pass over the list (two when its span gives
+ * other time bins than the capture's, see BinnedFlows) plus a look at the busiest hosts' flows:
+ * the time bins and series, both sides' populations, services, RTTs, hosts, the first and the
+ * failed flows' records for the table. It does not depend on the findings, so it can run while
+ * the detectors do (see diagnoseInThread); only the named flows' positions and the swimlane's
+ * flagged rows do, and those are noted here only when `isNamed` is given.
  */
-export function buildReportView(report: AnalysisReport, options: Partial<ReportViewOptions> = {}): ReportView {
+export interface FlowViewPass {
+  readonly flowCount: number;
+  /** One swimlane row per flow (few flows); the rows' `flagged` needs `isNamed`. */
+  readonly useRows: boolean;
+  readonly bins: TimeBins;
+  readonly binned: BinnedFlows;
+  readonly rttAll: Float64Array;
+  readonly rttCount: number;
+  readonly services: ServiceAcc[];
+  /** Per position: its service (index in `services`) and its RTT (NaN: none). */
+  readonly flowService: Int32Array;
+  readonly flowRtt: Float64Array;
+  readonly failedFlows: readonly FlowRecord[];
+  readonly headFlows: readonly FlowRecord[];
+  readonly midstream: number;
+  readonly candidateNames: readonly string[];
+  readonly candidateCounts: readonly number[];
+  readonly candidatePops: readonly Population[];
+  /** Whether `isNamed` was given: then the positions and built records of the named flows. */
+  readonly namedNoted: boolean;
+  readonly namedPosition: ReadonlyMap<number, number>;
+  readonly namedRecords: ReadonlyMap<number, FlowRecord>;
+}
+
+/**
+ * The pass of {@link FlowViewPass} over `report.flows`. Without `isNamed` (the findings are not
+ * known yet), a list of at most `maxSwimlaneRows` flows cannot be passed over: its swimlane rows
+ * are flagged by finding (make the pass with the findings then, it is small).
+ */
+export function scanFlowsForView(
+  report: Pick<AnalysisReport, 'flows' | 'capture'>,
+  options: Partial<ReportViewOptions> = {},
+  isNamed?: (id: number) => boolean,
+): FlowViewPass {
   const opts: ReportViewOptions = { ...DEFAULT_VIEW_OPTIONS, ...options };
   const flows = report.flows;
   const flowCount = flows.length;
-  const ranked = rankFindings(report.findings);
-
-  // Connections named by findings (findings may name tens of thousands), and whether a flow id
-  // is one of them, tested per flow in both passes: by a bitmap over the ids an analysis gives
-  // (1 .. flow count), by the map for any other id a hand-edited result may hold.
-  const findingsOfFlow = new Map<number, string[]>();
-  const namedBitmap = new Uint8Array(flowCount + 1);
-  for (const f of ranked) {
-    for (const id of f.flows) {
-      const list = findingsOfFlow.get(id);
-      if (list === undefined) {
-        findingsOfFlow.set(id, [f.id]);
-        if (Number.isInteger(id) && id >= 0 && id <= flowCount) namedBitmap[id] = 1;
-      } else if (!list.includes(f.id)) {
-        list.push(f.id);
-      }
-    }
-  }
-  const isNamed = (id: number): boolean =>
-    Number.isInteger(id) && id >= 0 && id <= flowCount ? namedBitmap[id] === 1 : findingsOfFlow.has(id);
-  /**
-   * Positions of the flows named by findings, by id (pass 1). Their records are built only for
-   * the ones shown (ladders and table rows), by {@link namedFlow}: findings may name tens of
-   * thousands of flows.
-   */
   const namedPosition = new Map<number, number>();
   const namedRecords = new Map<number, FlowRecord>();
-  const namedFlow = (id: number): FlowRecord | undefined => {
-    let record = namedRecords.get(id);
-    if (record !== undefined) return record;
-    const position = namedPosition.get(id);
-    if (position === undefined) return undefined;
-    record = recordAt(flows, position);
-    namedRecords.set(id, record);
-    return record;
-  };
-
-  // Findings.
-  const findingViews: FindingView[] = ranked.map((finding, i) => ({
-    finding,
-    rank: i + 1,
-    anchor: `finding-${i + 1}`,
-    severityLabel: SEVERITY_LABEL[finding.severity],
-    framesText: frameList(finding.frames, finding.framesTotal),
-    flowsText:
-      finding.flows.length === 0
-        ? ''
-        : finding.flows.slice(0, 12).join(', ') +
-          (finding.flows.length > 12 ? ` … (${fmtInt(finding.flows.length)} listed)` : ''),
-    timeText: finding.firstTs === finding.lastTs ? finding.firstTs : `${finding.firstTs} → ${finding.lastTs}`,
-    details: Object.keys(finding.details ?? {})
-      .sort()
-      .map((key) => ({ key, value: truncate(JSON.stringify(finding.details?.[key]) ?? '', 300) })),
-  }));
-  const findingCounts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
-  for (const f of ranked) findingCounts[f.severity] += 1;
-  const findingKinds = findingKindsOf(findingViews);
-
+  if (isNamed === undefined && flowCount <= opts.maxSwimlaneRows) {
+    throw new Error(`a pass over ${flowCount} flows draws their swimlane rows, which needs the findings (isNamed)`);
+  }
+  const named = isNamed ?? ((): boolean => false);
   // Pass 1: capture span, host and service counters, RTTs, table and ladder candidates, and what
   // is binned by time (see BinnedFlows), with the bins the capture's own span gives.
   let earliestStart = Number.POSITIVE_INFINITY;
@@ -977,7 +948,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     report.capture.firstTs === null || Number.isNaN(lastPacketSeconds)
       ? undefined
       : timeBinsOfSpan(report, Number.POSITIVE_INFINITY, lastPacketSeconds);
-  let binned = earlyBins === undefined ? undefined : new BinnedFlows(earlyBins, flowCount, useRows, isNamed, opts.trackedHosts);
+  let binned = earlyBins === undefined ? undefined : new BinnedFlows(earlyBins, flowCount, useRows, named, opts.trackedHosts);
 
   let fi = 0;
   // The scan reads summaries (see FlowList.scan) and builds a record only for a flow it keeps.
@@ -985,7 +956,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     if (flow.startSeconds < earliestStart) earliestStart = flow.startSeconds;
     if (flow.endSeconds > lastEnd) lastEnd = flow.endSeconds;
     let record: FlowRecord | undefined;
-    if (isNamed(flow.id)) namedPosition.set(flow.id, position);
+    if (named(flow.id)) namedPosition.set(flow.id, position);
     if (headFlows.length < opts.maxTableRows) headFlows.push((record ??= recordAt(flows, position)));
     if (flow.handshake === 'not_seen') midstream += 1;
     if (flow.rttMs !== undefined) {
@@ -1048,7 +1019,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const bins = timeBinsOfSpan(report, earliestStart, lastEnd);
   if (binned === undefined || !sameBins(binned.bins, bins)) {
     // Pass 2, only when the flows' span gives other bins than the guess: bin again with them.
-    const again = new BinnedFlows(bins, flowCount, useRows, isNamed, opts.trackedHosts);
+    const again = new BinnedFlows(bins, flowCount, useRows, named, opts.trackedHosts);
     binned = again;
     fi = 0;
     scanFlows(flows, (flow) => {
@@ -1057,43 +1028,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     });
   }
   const binnedFlows = binned;
-  const origin = bins.originSeconds;
   const captureEnd = binnedFlows.captureEnd;
-  const rel = (epoch: number): number => epoch - origin;
-  const n = bins.count;
-
-  // Services: those named by findings first, then by connections.
-  const findingsByEndpoint = new Map<string, { id: string; severity: Severity }[]>();
-  for (const f of ranked) {
-    const list = findingsByEndpoint.get(f.endpoint) ?? [];
-    if (!list.some((x) => x.id === f.id)) list.push({ id: f.id, severity: f.severity });
-    findingsByEndpoint.set(f.endpoint, list);
-  }
-  const serviceKeys = services.map((s) => fmtEndpoint(s.ip, s.port));
-  const shownServices = topK(
-    services.length,
-    opts.maxServices,
-    (a, c) =>
-      (findingsByEndpoint.has(serviceKeys[c]!) ? 1 : 0) - (findingsByEndpoint.has(serviceKeys[a]!) ? 1 : 0) ||
-      services[c]!.connections - services[a]!.connections ||
-      (serviceKeys[a]! < serviceKeys[c]! ? -1 : 1),
-  );
-  for (const si of shownServices) {
-    const acc = services[si]!;
-    acc.opened = new Array<number>(n).fill(0);
-    acc.reset = new Array<number>(n).fill(0);
-    acc.rtt = [];
-  }
-  // The shown services' charts and RTTs, from the per-position columns, in flow order.
-  for (let p = 0; p < flowCount; p += 1) {
-    const acc = services[flowService[p]!]!;
-    if (acc.opened === null || acc.reset === null || acc.rtt === null) continue;
-    acc.opened[binnedFlows.startBin[p]!]! += 1;
-    const resetBin = binnedFlows.resetBin[p]!;
-    if (resetBin >= 0) acc.reset[resetBin]! += 1;
-    const rtt = flowRtt[p]!;
-    if (!Number.isNaN(rtt)) acc.rtt.push(rtt);
-  }
 
   // Host candidates (for the virtual netstat), each with an exact count and population.
   const candidateKeys = sketchNames.map((key) => ({ key, name: addressKeyText(key) })).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0));
@@ -1150,6 +1085,175 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
       scanFlows(flows, countSide);
     }
   }
+  return {
+    flowCount,
+    useRows,
+    bins,
+    binned: binnedFlows,
+    rttAll,
+    rttCount,
+    services,
+    flowService,
+    flowRtt,
+    failedFlows,
+    headFlows,
+    midstream,
+    candidateNames,
+    candidateCounts,
+    candidatePops,
+    namedNoted: isNamed !== undefined,
+    namedPosition,
+    namedRecords,
+  };
+}
+
+/**
+ * Notes the position of each flow id of `ids` found in `flows` (an analysis's list holds flow
+ * `id` at position `id - 1`; any other list is scanned once for the ids not found that way).
+ */
+function notePositions(flows: FlowList, ids: Iterable<number>, out: Map<number, number>): void {
+  const missing = new Set<number>();
+  for (const id of ids) {
+    const p = id - 1;
+    if (Number.isInteger(p) && p >= 0 && p < flows.length && summaryAt(flows, p)?.id === id) out.set(id, p);
+    else missing.add(id);
+  }
+  if (missing.size === 0) return;
+  scanFlows(flows, (flow, position) => {
+    if (missing.has(flow.id) && !out.has(flow.id)) out.set(flow.id, position);
+  });
+}
+
+/**
+ * Builds the view model. Pure and deterministic: same report, same view.
+ *
+ * Reads `report.flows` in one scan of summaries (see `scanFlows`), and builds records only for
+ * bounded sets of flows it shows: up to `maxTableRows` failed flows and the first `maxTableRows`
+ * flows (the table candidates, kept from the scan), and, after it, the flows named by findings
+ * that get a ladder or a table row (findings may name tens of thousands; the scan keeps only their
+ * positions). Records are matched by `id`.
+ * - The scan gathers the capture span, host and service counters, RTTs, the table and ladder
+ *   candidates, and bins by time (series, populations, swimlane rows, each flow's bins) with the
+ *   span the capture facts give; a second scan bins again only when the flows' span differs (see
+ *   BinnedFlows; a clock stepping back, a hand-edited result).
+ * - The shown services' charts and RTTs come from per-flow columns the scan filled; the shown
+ *   hosts' counts and populations from the server hosts it tracked, or from a second look at only
+ *   the flows of the other candidate hosts (found by per-flow address key columns).
+ * No per-flow objects or closures in the scan; everything per connection (table rows, swimlane
+ * rows, ladders) is capped before it is built. Per-flow columns: 21 bytes a flow.
+ */
+export function buildReportView(report: AnalysisReport, options: Partial<ReportViewOptions> = {}, pass?: FlowViewPass): ReportView {
+  const opts: ReportViewOptions = { ...DEFAULT_VIEW_OPTIONS, ...options };
+  const flows = report.flows;
+  const flowCount = flows.length;
+  const ranked = rankFindings(report.findings);
+
+  // Connections named by findings (findings may name tens of thousands), and whether a flow id
+  // is one of them, tested per flow in both passes: by a bitmap over the ids an analysis gives
+  // (1 .. flow count), by the map for any other id a hand-edited result may hold.
+  const findingsOfFlow = new Map<number, string[]>();
+  const namedBitmap = new Uint8Array(flowCount + 1);
+  for (const f of ranked) {
+    for (const id of f.flows) {
+      const list = findingsOfFlow.get(id);
+      if (list === undefined) {
+        findingsOfFlow.set(id, [f.id]);
+        if (Number.isInteger(id) && id >= 0 && id <= flowCount) namedBitmap[id] = 1;
+      } else if (!list.includes(f.id)) {
+        list.push(f.id);
+      }
+    }
+  }
+  const isNamed = (id: number): boolean =>
+    Number.isInteger(id) && id >= 0 && id <= flowCount ? namedBitmap[id] === 1 : findingsOfFlow.has(id);
+  /**
+   * Positions of the flows named by findings, by id (pass 1). Their records are built only for
+   * the ones shown (ladders and table rows), by {@link namedFlow}: findings may name tens of
+   * thousands of flows.
+   */
+  const namedPosition = new Map<number, number>();
+  const namedRecords = new Map<number, FlowRecord>();
+  const namedFlow = (id: number): FlowRecord | undefined => {
+    let record = namedRecords.get(id);
+    if (record !== undefined) return record;
+    const position = namedPosition.get(id);
+    if (position === undefined) return undefined;
+    record = recordAt(flows, position);
+    namedRecords.set(id, record);
+    return record;
+  };
+
+  // Findings.
+  const findingViews: FindingView[] = ranked.map((finding, i) => ({
+    finding,
+    rank: i + 1,
+    anchor: `finding-${i + 1}`,
+    severityLabel: SEVERITY_LABEL[finding.severity],
+    framesText: frameList(finding.frames, finding.framesTotal),
+    flowsText:
+      finding.flows.length === 0
+        ? ''
+        : finding.flows.slice(0, 12).join(', ') +
+          (finding.flows.length > 12 ? ` … (${fmtInt(finding.flows.length)} listed)` : ''),
+    timeText: finding.firstTs === finding.lastTs ? finding.firstTs : `${finding.firstTs} → ${finding.lastTs}`,
+    details: Object.keys(finding.details ?? {})
+      .sort()
+      .map((key) => ({ key, value: truncate(JSON.stringify(finding.details?.[key]) ?? '', 300) })),
+  }));
+  const findingCounts: Record<Severity, number> = { error: 0, warning: 0, info: 0 };
+  for (const f of ranked) findingCounts[f.severity] += 1;
+  const findingKinds = findingKindsOf(findingViews);
+
+  // The pass over every flow (see scanFlowsForView): given, or made here with the findings'
+  // named flows noted as it goes.
+  const flowPass = pass ?? scanFlowsForView(report, opts, isNamed);
+  if (flowPass.flowCount !== flowCount) throw new Error('the flow pass was made over another flow list');
+  const { rttAll, rttCount, services, flowService, flowRtt, failedFlows, headFlows, midstream, bins, candidateNames, candidateCounts, candidatePops } = flowPass;
+  const binnedFlows = flowPass.binned;
+  const useRows = flowPass.useRows;
+  if (flowPass.namedNoted) {
+    for (const [id, position] of flowPass.namedPosition) namedPosition.set(id, position);
+    for (const [id, record] of flowPass.namedRecords) namedRecords.set(id, record);
+  } else {
+    notePositions(flows, findingsOfFlow.keys(), namedPosition);
+  }
+  const origin = bins.originSeconds;
+  const rel = (epoch: number): number => epoch - origin;
+  const n = bins.count;
+
+  // Services: those named by findings first, then by connections.
+  const findingsByEndpoint = new Map<string, { id: string; severity: Severity }[]>();
+  for (const f of ranked) {
+    const list = findingsByEndpoint.get(f.endpoint) ?? [];
+    if (!list.some((x) => x.id === f.id)) list.push({ id: f.id, severity: f.severity });
+    findingsByEndpoint.set(f.endpoint, list);
+  }
+  const serviceKeys = services.map((s) => fmtEndpoint(s.ip, s.port));
+  const shownServices = topK(
+    services.length,
+    opts.maxServices,
+    (a, c) =>
+      (findingsByEndpoint.has(serviceKeys[c]!) ? 1 : 0) - (findingsByEndpoint.has(serviceKeys[a]!) ? 1 : 0) ||
+      services[c]!.connections - services[a]!.connections ||
+      (serviceKeys[a]! < serviceKeys[c]! ? -1 : 1),
+  );
+  for (const si of shownServices) {
+    const acc = services[si]!;
+    acc.opened = new Array<number>(n).fill(0);
+    acc.reset = new Array<number>(n).fill(0);
+    acc.rtt = [];
+  }
+  // The shown services' charts and RTTs, from the per-position columns, in flow order.
+  for (let p = 0; p < flowCount; p += 1) {
+    const acc = services[flowService[p]!]!;
+    if (acc.opened === null || acc.reset === null || acc.rtt === null) continue;
+    acc.opened[binnedFlows.startBin[p]!]! += 1;
+    const resetBin = binnedFlows.resetBin[p]!;
+    if (resetBin >= 0) acc.reset[resetBin]! += 1;
+    const rtt = flowRtt[p]!;
+    if (!Number.isNaN(rtt)) acc.rtt.push(rtt);
+  }
+
   const topHosts = topK(
     candidateNames.length,
     opts.maxHosts,

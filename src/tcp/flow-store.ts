@@ -164,6 +164,16 @@ function isRoutine(f: FlowState, reason: FlowRecord['closeReason'], handshake: H
 // Byte writer (into the pages, or a scratch buffer) and reader (of either).
 
 /**
+ * Bytes in shared memory. A store's pages and slot tables live in SharedArrayBuffers so that
+ * another thread can read the same flows while this one does (see {@link FlowStore.shareParts}:
+ * the diagnosis runs beside the report's pass over the flows); written only by the store's
+ * own thread, before it is shared.
+ */
+function sharedBytes(length: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(length));
+}
+
+/**
  * Writes one record at a time into `buf` from `start` on: the store's current page (so a record
  * is encoded where it stays, not copied there), or a scratch buffer. A record that outgrows
  * `buf` moves, as written so far, to a new buffer of at least `growMin` bytes, and the caller
@@ -196,7 +206,7 @@ class Writer {
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const used = this.pos - this.start;
-    const next = new Uint8Array(Math.max(this.growMin, 2 * (used + n)));
+    const next = sharedBytes(Math.max(this.growMin, 2 * (used + n)));
     next.set(this.buf.subarray(this.start, this.pos));
     this.buf = next;
     this.start = 0;
@@ -815,9 +825,9 @@ export class FlowStore implements FlowList {
     const len = w.pos - at;
     const sp = slot >>> SLOT_PAGE_BITS;
     while (this.slotPage.length <= sp) {
-      this.slotPage.push(new Uint32Array(SLOT_PAGE).fill(EMPTY_SLOT));
-      this.slotOffset.push(new Uint32Array(SLOT_PAGE));
-      this.slotFirstFrame.push(new Float64Array(SLOT_PAGE));
+      this.slotPage.push(new Uint32Array(new SharedArrayBuffer(SLOT_PAGE * 4)).fill(EMPTY_SLOT));
+      this.slotOffset.push(new Uint32Array(new SharedArrayBuffer(SLOT_PAGE * 4)));
+      this.slotFirstFrame.push(new Float64Array(new SharedArrayBuffer(SLOT_PAGE * 8)));
     }
     const so = slot & (SLOT_PAGE - 1);
     this.slotFirstFrame[sp]![so] = f.firstFrame;
@@ -903,10 +913,25 @@ export class FlowStore implements FlowList {
 
   /**
    * The store's buffers and tables, to move it to another thread (`transfer` lists the buffers to
-   * hand over; the store must not be used afterwards).
+   * hand over; the store must not be used afterwards). Its pages and slot tables are shared memory
+   * (see sharedBytes): those are shared with the receiver, not moved.
    */
   exportParts(): { parts: FlowStoreParts; transfer: ArrayBuffer[] } {
-    const parts: FlowStoreParts = {
+    const parts = this.shareParts();
+    const transfer: ArrayBuffer[] = [];
+    for (const list of [this.pages, this.slotPage, this.slotOffset, this.slotFirstFrame]) {
+      for (const a of list) if (!(a.buffer instanceof SharedArrayBuffer)) transfer.push(a.buffer as ArrayBuffer);
+    }
+    return { parts, transfer };
+  }
+
+  /**
+   * The store's buffers and tables for a reader in another thread, this store staying usable: its
+   * pages and slot tables are shared memory, so a message carries them without a copy (the
+   * strings are copied). The store must not be written to while the reader reads.
+   */
+  shareParts(): FlowStoreParts {
+    return {
       pages: this.pages,
       slotPage: this.slotPage,
       slotOffset: this.slotOffset,
@@ -916,11 +941,6 @@ export class FlowStore implements FlowList {
       strings: this.strings,
       encodedBytes: this.encodedBytes,
     };
-    const transfer: ArrayBuffer[] = [];
-    for (const list of [this.pages, this.slotPage, this.slotOffset, this.slotFirstFrame]) {
-      for (const a of list) transfer.push(a.buffer as ArrayBuffer);
-    }
-    return { parts, transfer };
   }
 
   /** A read-only store over parts made by {@link exportParts} (possibly in another thread). */

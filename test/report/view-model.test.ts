@@ -11,10 +11,11 @@ import fc from 'fast-check';
 import { analyze } from '../../src/analyze.ts';
 import { PcapWriter } from '../../src/capture/writer.ts';
 import { TCP_ACK, TCP_FIN, TCP_SYN } from '../../src/decode/types.ts';
-import { buildReportView, rttStatsOf } from '../../src/report/view-model.ts';
+import { buildReportView, rttStatsOf, scanFlowsForView } from '../../src/report/view-model.ts';
 import type { ReportView } from '../../src/report/view-model.ts';
 import type { AnalysisReport } from '../../src/report/model.ts';
 import { buildTcpFrame } from '../../src/synth/index.ts';
+import { scenarioReport } from './reports.ts';
 import type { FlowRecord } from '../../src/tcp/types.ts';
 
 interface Connection {
@@ -136,5 +137,25 @@ describe('report view model', () => {
       { numRuns: 2000 },
     );
     assert.equal(rttStatsOf([]), null);
+  });
+});
+
+describe('the view pass made before the findings (see diagnoseForReport)', () => {
+  it('a list whose ids are not its positions: the named flows are found by a scan, the view is the same', async () => {
+    const base = await scenarioReport('churn');
+    // The records newest first: flow id N at position 0, so `id - 1` is the wrong position for all
+    // but the middle one.
+    const flows = [...base.flows].reverse();
+    const report: AnalysisReport = { ...base, flows };
+    assert.ok(report.findings.some((f) => f.flows.length > 0), 'findings name flows');
+    const view = { maxSwimlaneRows: 1 };
+    const pass = scanFlowsForView(report, view);
+    assert.equal(pass.namedNoted, false);
+    assert.deepEqual(buildReportView(report, view, pass), buildReportView(report, view));
+  });
+
+  it('refuses a list small enough for swimlane rows (those are flagged by finding)', async () => {
+    const report = await scenarioReport('close-wait-leak');
+    assert.throws(() => scanFlowsForView(report), /needs the findings/);
   });
 });

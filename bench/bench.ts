@@ -64,7 +64,9 @@ console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? '?'}, ${(totalmem
 if (spawnSync('npm', ['run', 'build'], { stdio: 'inherit', cwd: join(here, '..') }).status !== 0) throw new Error('build failed');
 const node = [process.execPath, join(here, 'run-stage.mjs')];
 const results: Measured[] = [];
-let split: { analyzeSeconds?: number; diagnoseSeconds?: number; renderSeconds?: number } = {};
+type Split = { analyzeSeconds?: number; diagnoseSeconds?: number; renderSeconds?: number; diagnoseAndPassSeconds?: number };
+let split: Split = {};
+let splitJobs2: Split = {};
 // `analyze` runs on one thread; `analyze --jobs 2` shards flow tracking over two worker threads.
 for (const [stage, name] of [
   ['read-decode', 'tcpmortem read-decode'],
@@ -72,12 +74,14 @@ for (const [stage, name] of [
   ['analyze-jobs2', 'tcpmortem analyze --jobs 2'],
   ['diagnose', 'tcpmortem diagnose'],
   ['report', 'tcpmortem report'],
+  ['report-jobs2', 'tcpmortem report --jobs 2'],
 ] as const) {
   const m = timed(name, [...node, stage, capture]);
   let stageSeconds = m.seconds;
   try {
-    const parsed = JSON.parse(m.stdout.trim().split('\n').pop() ?? '{}') as { seconds?: number; packets?: number; analyzeSeconds?: number; diagnoseSeconds?: number; renderSeconds?: number };
+    const parsed = JSON.parse(m.stdout.trim().split('\n').pop() ?? '{}') as Split & { seconds?: number; packets?: number };
     if (stage === 'report') split = parsed;
+    if (stage === 'report-jobs2') splitJobs2 = parsed;
     if (parsed.seconds !== undefined) stageSeconds = parsed.seconds;
     results.push({ ...m, seconds: stageSeconds, ...(parsed.packets !== undefined ? { packets: parsed.packets } : {}) });
   } catch {
@@ -107,6 +111,14 @@ const rs = split.renderSeconds ?? Number.NaN;
 console.log(`\nin one process: analysis ${a.toFixed(2)} s, diagnosis ${d.toFixed(2)} s, rendering ${rs.toFixed(2)} s`);
 console.log(`diagnosis adds ${((d / a) * 100).toFixed(1)}% to the analysis time`);
 console.log(`rendering adds ${((rs / (a + d)) * 100).toFixed(1)}% to the analysis + diagnosis time`);
+// With 2 jobs the detectors run in a worker thread beside the report's pass over the flows (see
+// diagnoseForReport): rendering's own work is the same, but it overlaps the diagnosis. What it
+// adds is the wall time past the diagnosis alone (the single-thread figure above).
+const a2 = splitJobs2.analyzeSeconds ?? Number.NaN;
+const dp = splitJobs2.diagnoseAndPassSeconds ?? Number.NaN;
+const r2 = splitJobs2.renderSeconds ?? Number.NaN;
+console.log(`with 2 jobs (tcpmortem report's default here): analysis ${a2.toFixed(2)} s, diagnosis beside the report's pass over the flows ${dp.toFixed(2)} s, HTML ${r2.toFixed(2)} s`);
+console.log(`with 2 jobs, rendering adds ${(((dp + r2 - d) / (a2 + d)) * 100).toFixed(1)}% to the analysis + diagnosis time (the diagnosis alone: ${d.toFixed(2)} s, above)`);
 const reportSize = existsSync(`${capture}.html`) ? statSync(`${capture}.html`).size / 1e6 : Number.NaN;
 console.log(`report size: ${reportSize.toFixed(2)} MB`);
 const single = byName('tcpmortem analyze');

@@ -32,7 +32,7 @@ import type { AnalysisReport, CaptureFacts, InterfaceFacts } from './report/mode
 import { compareTimestamps, formatIsoTimestamp } from './common/time.ts';
 import { DuplicateFilter } from './dedupe/duplicate-filter.ts';
 import { MergedFlowList, ShardedTracker } from './parallel/sharded-tracker.ts';
-import { diagnoseInThread } from './parallel/diagnose-thread.ts';
+import { DiagnosisThread } from './parallel/diagnose-thread.ts';
 import { DEFAULT_VIEW_OPTIONS, scanFlowsForView } from './report/view-model.ts';
 import type { FlowViewPass, ReportViewOptions } from './report/view-model.ts';
 import { VERSION } from './version.ts';
@@ -382,6 +382,16 @@ export interface DiagnoseForReportOptions {
   readonly diagnose?: DiagnoseOptions;
   /** The caps the report will be rendered with (the view pass depends on them). */
   readonly view?: Partial<ReportViewOptions>;
+  /**
+   * Called on this thread once its pass over the flows is made, when the diagnosis thread is
+   * still at work: for work that needs neither (`prepareRenderer`). Not called on one thread.
+   */
+  readonly whileWaiting?: () => void;
+  /**
+   * A diagnosis thread started before the analysis (so its start overlaps it); used when the
+   * diagnosis runs on a second thread, closed otherwise. Default: one started when needed.
+   */
+  readonly thread?: DiagnosisThread;
 }
 
 /**
@@ -401,13 +411,20 @@ export async function diagnoseForReport(
   const input = { flows: report.flows, capture: report.capture };
   // A few hundred flows render in milliseconds: not worth a thread (and their swimlane rows are
   // flagged by finding, so the pass needs the findings; see scanFlowsForView).
-  const pending = (options.jobs ?? 1) > 1 && report.flows.length > swimlaneRows ? diagnoseInThread(input, options.diagnose) : undefined;
+  const twoThreads = (options.jobs ?? 1) > 1 && report.flows.length > swimlaneRows;
+  const thread = twoThreads ? (options.thread ?? new DiagnosisThread()) : undefined;
+  const pending = thread?.run(input, options.diagnose);
+  if (pending === undefined) {
+    thread?.close();
+    options.thread?.close();
+  }
   let viewPass: FlowViewPass | undefined;
   let diagnosis;
   if (pending === undefined) {
     diagnosis = runDetectors(input, options.diagnose);
   } else {
     viewPass = scanFlowsForView(report, view);
+    options.whileWaiting?.();
     diagnosis = await pending;
   }
   return {

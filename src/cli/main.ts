@@ -13,11 +13,12 @@ import type { Readable } from 'node:stream';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
 import { analyze, diagnoseForReport, inspectCapture } from '../analyze.ts';
+import { DiagnosisThread } from '../parallel/diagnose-thread.ts';
 import type { AnalyzeOptions } from '../analyze.ts';
 import { CaptureFormatError } from '../capture/types.ts';
 import type { AnalysisReport, CaptureFacts } from '../report/model.ts';
 import { SCHEMA } from '../report/model.ts';
-import { renderHtml, renderSummary, anonymizeReport, batchChunks, reportJsonDocument } from '../report/index.ts';
+import { prepareRenderer, renderHtml, renderSummary, anonymizeReport, batchChunks, reportJsonDocument } from '../report/index.ts';
 import { DEFAULT_SUMMARY_FINDINGS } from '../report/render-summary.ts';
 import { matchingFlows, netstatAt } from '../query/index.ts';
 import type { TcpState } from '../tcp/types.ts';
@@ -491,11 +492,19 @@ export async function main(argv: readonly string[]): Promise<number> {
           if (json === '-' && output === '-') throw new UsageError('-o - and --json - cannot both write to standard output');
           // With several jobs the diagnosis runs on a second core beside the report's pass over the
           // flows (see diagnoseForReport); an anonymised report is mapped first, so it does not.
-          const { report: analyzed, viewPass } = await withOneCapture({ ...args, capture: inputs[0]?.path ?? '' }, async (source, options) =>
-            args.anonymize === undefined
-              ? diagnoseForReport(await analyze(source, { ...options, skipDiagnosis: true }), { jobs: options.jobs ?? 1 })
-              : { report: await analyze(source, options), viewPass: undefined },
-          );
+          const { report: analyzed, viewPass } = await withOneCapture({ ...args, capture: inputs[0]?.path ?? '' }, async (source, options) => {
+            if (args.anonymize !== undefined) return { report: await analyze(source, options), viewPass: undefined };
+            const jobs = options.jobs ?? 1;
+            // Started now, so that loading it overlaps the analysis.
+            const thread = jobs > 1 ? new DiagnosisThread() : undefined;
+            try {
+              const bare = await analyze(source, { ...options, skipDiagnosis: true });
+              return await diagnoseForReport(bare, { jobs, whileWaiting: prepareRenderer, ...(thread === undefined ? {} : { thread }) });
+            } catch (error) {
+              thread?.close();
+              throw error;
+            }
+          });
           const report = finalize(analyzed, args.anonymize);
           warnCaptureProblems(report.capture, args.quiet);
           if (json !== undefined) await writeToPath(json, reportJsonDocument(report));

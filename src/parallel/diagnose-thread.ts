@@ -34,39 +34,71 @@ export type DiagnoseReply = { readonly type: 'done'; readonly result: DiagnoseRe
 const WORKER_YOUNG_GENERATION_MB = 8;
 
 /**
- * Starts the diagnosis of `input` in a worker thread and returns its result to come; undefined
- * when it cannot run there (a list of records rather than an analysis's store, or detectors given
- * as functions): run `runDetectors` in this thread then. Rejects when the worker fails.
+ * A worker thread for one diagnosis, started ahead of it: loading the worker's modules takes
+ * ~75 ms, which a caller can overlap with the analysis by starting the thread first. It does not
+ * keep the process alive until {@link run}; {@link close} it when it is not used.
+ */
+export class DiagnosisThread {
+  private readonly worker = startWorker('diagnose-worker', WORKER_YOUNG_GENERATION_MB);
+  private used = false;
+
+  constructor() {
+    this.worker.unref();
+  }
+
+  /**
+   * Starts the diagnosis of `input` there and returns its result to come; undefined when it cannot
+   * run there (a list of records rather than an analysis's store, or detectors given as
+   * functions): run `runDetectors` in this thread then (and close this one). Rejects when the
+   * worker fails. Once per thread; it ends with the result.
+   */
+  run(input: { readonly flows: FlowList; readonly capture: CaptureFacts }, options: DiagnoseOptions = {}): Promise<DiagnoseResult> | undefined {
+    if (this.used) throw new Error('DiagnosisThread.run called twice');
+    if (options.detectors !== undefined) return undefined;
+    const flows = shareFlowList(input.flows);
+    if (flows === undefined) return undefined;
+    this.used = true;
+    const worker = this.worker;
+    worker.ref();
+    const request: DiagnoseRequest = { flows, capture: input.capture, options };
+    worker.postMessage(request);
+    return new Promise<DiagnoseResult>((resolve, reject) => {
+      let settled = false;
+      worker.once('message', (reply: DiagnoseReply) => {
+        settled = true;
+        void worker.terminate();
+        if (reply.type === 'done') resolve(reply.result);
+        else reject(new Error(`diagnosis thread failed: ${reply.message}`));
+      });
+      worker.once('error', (error: Error) => {
+        if (settled) return;
+        settled = true;
+        void worker.terminate();
+        reject(error);
+      });
+      worker.once('exit', (code) => {
+        if (!settled) {
+          settled = true;
+          reject(new Error(`diagnosis thread exited with code ${code}`));
+        }
+      });
+    });
+  }
+
+  /** Stops the thread (when {@link run} was not called, or to abandon it). */
+  close(): void {
+    void this.worker.terminate();
+  }
+}
+
+/**
+ * {@link DiagnosisThread.run} on a thread started now (see there); undefined when the diagnosis
+ * cannot run in a thread.
  */
 export function diagnoseInThread(
   input: { readonly flows: FlowList; readonly capture: CaptureFacts },
   options: DiagnoseOptions = {},
 ): Promise<DiagnoseResult> | undefined {
-  if (options.detectors !== undefined) return undefined;
-  const flows = shareFlowList(input.flows);
-  if (flows === undefined) return undefined;
-  const worker = startWorker('diagnose-worker', WORKER_YOUNG_GENERATION_MB);
-  const request: DiagnoseRequest = { flows, capture: input.capture, options };
-  worker.postMessage(request);
-  return new Promise<DiagnoseResult>((resolve, reject) => {
-    let settled = false;
-    worker.once('message', (reply: DiagnoseReply) => {
-      settled = true;
-      void worker.terminate();
-      if (reply.type === 'done') resolve(reply.result);
-      else reject(new Error(`diagnosis thread failed: ${reply.message}`));
-    });
-    worker.once('error', (error: Error) => {
-      if (settled) return;
-      settled = true;
-      void worker.terminate();
-      reject(error);
-    });
-    worker.once('exit', (code) => {
-      if (!settled) {
-        settled = true;
-        reject(new Error(`diagnosis thread exited with code ${code}`));
-      }
-    });
-  });
+  if (options.detectors !== undefined || shareFlowList(input.flows) === undefined) return undefined;
+  return new DiagnosisThread().run(input, options);
 }

@@ -1,7 +1,7 @@
 /** Public surface of the report stage: the `tcpmortem/1` contract and its renderers. */
 export { SCHEMA } from './model.ts';
 export type { AnalysisReport, CaptureFacts, InterfaceFacts, WarningFacts } from './model.ts';
-export { renderHtml } from './render-html.ts';
+export { prepareRenderer, renderHtml } from './render-html.ts';
 export type { RenderHtmlOptions } from './render-html.ts';
 export { renderSummary } from './render-summary.ts';
 export type { SummaryOptions } from './render-summary.ts';

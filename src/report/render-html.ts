@@ -10,6 +10,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
+import { SCHEMA } from './model.ts';
 import type { AnalysisReport } from './model.ts';
 import type { TcpState } from '../tcp/types.ts';
 import { buildReportView } from './view-model.ts';
@@ -242,6 +243,30 @@ function contextOf(view: ReportView): Record<string, unknown> {
     tableNote,
     binText,
   };
+}
+
+/** A report of nothing, rendered by {@link prepareRenderer}. */
+const EMPTY_REPORT: AnalysisReport = {
+  schema: SCHEMA,
+  tool: { name: 'tcpmortem', version: '0' },
+  capture: {
+    file: '', format: 'pcap', compressed: false, byteOrder: '', version: '', sections: 0, interfaces: [], linkTypes: [],
+    packets: 0, tcpPackets: 0, bytes: 0, capturedBytes: 0, firstTs: null, lastTs: null, durationSeconds: 0, drops: null,
+    truncatedPackets: 0, timestampsBackwards: 0, skipped: {}, anomalies: {}, warnings: [], partial: false, comments: [],
+  },
+  flows: [],
+  findings: [],
+  detectors: [],
+};
+
+/**
+ * Compiles the templates ahead of the first {@link renderHtml} (handlebars compiles a template and
+ * its partials on first use: ~0.1 s), by rendering a report of nothing. For a caller with time to
+ * spare before it can render: `tcpmortem report` while the diagnosis thread finishes (see
+ * diagnoseForReport's `whileWaiting`).
+ */
+export function prepareRenderer(): void {
+  template(contextOf(buildReportView(EMPTY_REPORT)));
 }
 
 /**

@@ -841,8 +841,6 @@ export interface FlowViewPass {
   readonly useRows: boolean;
   readonly bins: TimeBins;
   readonly binned: BinnedFlows;
-  readonly rttAll: Float64Array;
-  readonly rttCount: number;
   readonly services: ServiceAcc[];
   /** Per position: its service (index in `services`) and its RTT (NaN: none). */
   readonly flowService: Int32Array;
@@ -850,9 +848,14 @@ export interface FlowViewPass {
   readonly failedFlows: readonly FlowRecord[];
   readonly headFlows: readonly FlowRecord[];
   readonly midstream: number;
-  readonly candidateNames: readonly string[];
-  readonly candidateCounts: readonly number[];
-  readonly candidatePops: readonly Population[];
+  /** Both sides' state populations over the bins (see Population). */
+  readonly clientSeries: StateSeries[];
+  readonly serverSeries: StateSeries[];
+  /** The busiest hosts (`maxHosts`), each with its population, and whether more were counted. */
+  readonly hosts: ReportView['hosts'];
+  readonly hostsOmitted: boolean;
+  /** The handshake RTTs of all flows. */
+  readonly rtt: RttStats | null;
   /** Whether `isNamed` was given: then the positions and built records of the named flows. */
   readonly namedNoted: boolean;
   readonly namedPosition: ReadonlyMap<number, number>;
@@ -1085,22 +1088,31 @@ export function scanFlowsForView(
       scanFlows(flows, countSide);
     }
   }
+  const topHosts = topK(
+    candidateNames.length,
+    opts.maxHosts,
+    (a, c) => candidateCounts[c]! - candidateCounts[a]! || (candidateNames[a]! < candidateNames[c]! ? -1 : 1),
+  );
   return {
     flowCount,
     useRows,
     bins,
     binned: binnedFlows,
-    rttAll,
-    rttCount,
     services,
     flowService,
     flowRtt,
     failedFlows,
     headFlows,
     midstream,
-    candidateNames,
-    candidateCounts,
-    candidatePops,
+    clientSeries: binnedFlows.clientPop.series(),
+    serverSeries: binnedFlows.serverPop.series(),
+    hosts: topHosts.map((h) => ({
+      host: candidateNames[h]!,
+      connections: candidateCounts[h]!,
+      series: candidatePops[h]!.series(),
+    })),
+    hostsOmitted: candidateNames.length > topHosts.length,
+    rtt: rttStatsOf(rttAll.subarray(0, rttCount)),
     namedNoted: isNamed !== undefined,
     namedPosition,
     namedRecords,
@@ -1208,7 +1220,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   // named flows noted as it goes.
   const flowPass = pass ?? scanFlowsForView(report, opts, isNamed);
   if (flowPass.flowCount !== flowCount) throw new Error('the flow pass was made over another flow list');
-  const { rttAll, rttCount, services, flowService, flowRtt, failedFlows, headFlows, midstream, bins, candidateNames, candidateCounts, candidatePops } = flowPass;
+  const { services, flowService, flowRtt, failedFlows, headFlows, midstream, bins } = flowPass;
   const binnedFlows = flowPass.binned;
   const useRows = flowPass.useRows;
   if (flowPass.namedNoted) {
@@ -1254,12 +1266,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     if (!Number.isNaN(rtt)) acc.rtt.push(rtt);
   }
 
-  const topHosts = topK(
-    candidateNames.length,
-    opts.maxHosts,
-    (a, c) => candidateCounts[c]! - candidateCounts[a]! || (candidateNames[a]! < candidateNames[c]! ? -1 : 1),
-  );
-  const { opened, closed, reset, synRetx, synAckRetx, clientPop, serverPop, swimRows } = binnedFlows;
+  const { opened, closed, reset, synRetx, synAckRetx, swimRows } = binnedFlows;
 
   const serviceViews: ServiceView[] = shownServices.map((si) => {
     const acc = services[si]!;
@@ -1355,8 +1362,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     };
   });
 
-  const clientSeries = clientPop.series();
-  const serverSeries = serverPop.series();
+  const { clientSeries, serverSeries } = flowPass;
   const swimlane: SwimlaneView = useRows
     ? {
         mode: 'rows',
@@ -1410,13 +1416,9 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
     bins,
     series: { opened, closed, reset, synRetransmissions: synRetx, synAckRetransmissions: synAckRetx },
     population: { client: clientSeries, server: serverSeries },
-    hosts: topHosts.map((h) => ({
-      host: candidateNames[h]!,
-      connections: candidateCounts[h]!,
-      series: candidatePops[h]!.series(),
-    })),
-    hostsOmitted: candidateNames.length > topHosts.length,
-    rtt: rttStatsOf(rttAll.subarray(0, rttCount)),
+    hosts: flowPass.hosts,
+    hostsOmitted: flowPass.hostsOmitted,
+    rtt: flowPass.rtt,
     ladders,
     ladderRefs,
     laddersOmitted,

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { analyze, diagnoseForReport } from '../../src/analyze.ts';
+import { DiagnosisThread } from '../../src/parallel/diagnose-thread.ts';
 import { renderHtml } from '../../src/report/render-html.ts';
 import type { ReportViewOptions } from '../../src/report/view-model.ts';
 import { reportJsonDocument } from '../../src/report/json-writer.ts';
@@ -22,10 +23,12 @@ async function jsonOf(report: Parameters<typeof reportJsonDocument>[0]): Promise
 }
 
 /** One thread (analyze with its detectors, renderHtml's own pass) against two (see the module comment). */
-async function compare(bytes: Uint8Array, jobs: number, view: Partial<ReportViewOptions> = {}): Promise<{ flows: number; findings: number; pass: boolean }> {
+async function compare(bytes: Uint8Array, jobs: number, view: Partial<ReportViewOptions> = {}, prestart = false): Promise<{ flows: number; findings: number; pass: boolean }> {
   const one = await analyze(Readable.from([bytes]), { file: 'x.pcap', jobs: 1 });
+  // Started before the analysis, as the CLI does.
+  const thread = prestart ? new DiagnosisThread() : undefined;
   const bare = await analyze(Readable.from([bytes]), { file: 'x.pcap', jobs, skipDiagnosis: true });
-  const { report: two, viewPass } = await diagnoseForReport(bare, { jobs: 2, view });
+  const { report: two, viewPass } = await diagnoseForReport(bare, { jobs: 2, view, ...(thread === undefined ? {} : { thread }) });
   assert.equal(await jsonOf(two), await jsonOf(one), 'the JSON document (findings included)');
   assert.equal(renderHtml(two, view, viewPass), renderHtml(one, view), 'the HTML report');
   return { flows: one.flows.length, findings: one.findings.length, pass: viewPass !== undefined };
@@ -35,7 +38,7 @@ describe('diagnosis on a second core gives the result of one thread', () => {
   it('4,000 generated connections (resets, SYN retransmissions, many services), tracked with 1 and 2 jobs', async () => {
     const bytes = conversationsPcap({ seed: 7, conversations: 4000, concurrency: 64, snapLength: 128, rstRate: 0.2, synRetransmitRate: 0.05, exchanges: [1, 2], responseBytes: [100, 3000] });
     for (const jobs of [1, 2]) {
-      const r = await compare(bytes, jobs);
+      const r = await compare(bytes, jobs, {}, jobs === 2);
       assert.ok(r.pass, 'the view pass was made beside the diagnosis');
       assert.ok(r.flows >= 4000 && r.findings >= 20, `${r.flows} flows, ${r.findings} findings`);
     }
@@ -43,7 +46,7 @@ describe('diagnosis on a second core gives the result of one thread', () => {
 
   it('a capture of a few hundred flows or fewer stays on one thread (its swimlane rows need the findings)', async () => {
     const bytes = conversationsPcap({ seed: 3, conversations: 200, snapLength: 128 });
-    const r = await compare(bytes, 2);
+    const r = await compare(bytes, 2, {}, true);
     assert.equal(r.pass, false);
   });
 

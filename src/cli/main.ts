@@ -381,7 +381,7 @@ const captureOptions = (y: Argv) =>
     .option('jobs', {
       alias: 'j',
       type: 'number',
-      describe: 'worker threads for flow tracking; the result is the same for any value',
+      describe: 'threads: flow tracking on N workers, and for report the diagnosis beside the report pass; the result is the same for any value',
       defaultDescription: "the number of cores for captures over 32 MB or stdin, else 1",
     });
 

@@ -20,18 +20,21 @@ export interface FlowListParts {
 }
 
 /**
- * The parts of an analysis's flow list (a FlowStore or a MergedFlowList), or undefined for any
- * other list (an array of records, read from a JSON result): those are not shared.
+ * The parts of an analysis's flow list (a FlowStore or a MergedFlowList) in shared memory (see
+ * FlowStoreOptions.sharedMemory), or undefined for any other list (an array of records, read from
+ * a JSON result; a store of one job): those are not shared.
  */
 export function shareFlowList(flows: FlowList): FlowListParts | undefined {
-  if (flows instanceof FlowStore) return { options: flows.options, stores: [flows.shareParts()], merged: false };
-  if (flows instanceof MergedFlowList) {
-    const stores = flows.storeList();
-    const options = stores[0]?.options;
-    if (options === undefined) return undefined;
-    return { options, stores: stores.map((s) => s.shareParts()), merged: true };
+  const stores = flows instanceof FlowStore ? [flows] : flows instanceof MergedFlowList ? flows.storeList() : [];
+  const options = stores[0]?.options;
+  if (options === undefined) return undefined;
+  const parts: FlowStoreParts[] = [];
+  for (const store of stores) {
+    const p = store.shareParts();
+    if (p === undefined) return undefined;
+    parts.push(p);
   }
-  return undefined;
+  return { options, stores: parts, merged: flows instanceof MergedFlowList };
 }
 
 /** The flow list of {@link shareFlowList}'s parts, in this thread: the same flows, in the same order. */

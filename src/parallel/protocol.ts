@@ -13,7 +13,7 @@
  */
 import type { TcpSegment } from '../decode/types.ts';
 import type { FlowTrackerOptions } from '../tcp/options.ts';
-import type { FlowStoreParts } from '../tcp/flow-store.ts';
+import type { FlowStoreOptions, FlowStoreParts } from '../tcp/flow-store.ts';
 import type { SynFoldEntry } from '../tcp/syn-folds.ts';
 
 /** Words per packed entry (a segment, or a tick). */
@@ -116,7 +116,7 @@ export function entryFrame(words: Uint32Array, at: number): number {
 
 /** Reader → shard. */
 export type ToShard =
-  | { readonly type: 'init'; readonly flow: Partial<FlowTrackerOptions>; readonly tsPrecisionDigits: number; readonly keepRoutineSamplesOfFirstFlows: number }
+  | { readonly type: 'init'; readonly flow: Partial<FlowTrackerOptions>; readonly store: FlowStoreOptions }
   | { readonly type: 'batch'; readonly words: Uint32Array; readonly entries: number }
   | { readonly type: 'finish'; readonly endSec: number; readonly endNanos: number };
 

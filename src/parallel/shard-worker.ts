@@ -27,11 +27,8 @@ port.on('message', (message: ToShard) => {
   try {
     switch (message.type) {
       case 'init':
-        store = new FlowStore({
-          tsPrecisionDigits: message.tsPrecisionDigits,
-          keepRoutineSamplesOfFirstFlows: message.keepRoutineSamplesOfFirstFlows,
-        });
-        tracker = new FlowTracker({ ...message.flow, tsPrecisionDigits: message.tsPrecisionDigits }, store);
+        store = new FlowStore(message.store);
+        tracker = new FlowTracker({ ...message.flow, tsPrecisionDigits: message.store.tsPrecisionDigits }, store);
         break;
       case 'batch': {
         const t = tracker!;

@@ -83,7 +83,8 @@ export class ShardedTracker {
 
   constructor(jobs: number, flow: Partial<FlowTrackerOptions>, tsPrecisionDigits: number) {
     const keep = flow.keepRoutineSamplesOfFirstFlows ?? DEFAULT_FLOW_TRACKER_OPTIONS.keepRoutineSamplesOfFirstFlows;
-    this.storeOptions = { tsPrecisionDigits, keepRoutineSamplesOfFirstFlows: keep };
+    // Shared memory: the report's diagnosis may then run on a second thread (see diagnoseForReport).
+    this.storeOptions = { tsPrecisionDigits, keepRoutineSamplesOfFirstFlows: keep, sharedMemory: true };
     const perShard: Partial<FlowTrackerOptions> = {
       ...flow,
       maxLiveFlows: Math.ceil((flow.maxLiveFlows ?? DEFAULT_FLOW_TRACKER_OPTIONS.maxLiveFlows) / jobs),
@@ -101,7 +102,7 @@ export class ShardedTracker {
       worker.on('exit', (code) => {
         if (shard.done === undefined && code !== 0) this.fail(new Error(`flow shard ${i} exited with code ${code}`));
       });
-      const init: ToShard = { type: 'init', flow: perShard, tsPrecisionDigits, keepRoutineSamplesOfFirstFlows: keep };
+      const init: ToShard = { type: 'init', flow: perShard, store: this.storeOptions };
       worker.postMessage(init);
       this.shards.push(shard);
     }

@@ -164,10 +164,10 @@ function isRoutine(f: FlowState, reason: FlowRecord['closeReason'], handshake: H
 // Byte writer (into the pages, or a scratch buffer) and reader (of either).
 
 /**
- * Bytes in shared memory. A store's pages and slot tables live in SharedArrayBuffers so that
- * another thread can read the same flows while this one does (see {@link FlowStore.shareParts}:
- * the diagnosis runs beside the report's pass over the flows); written only by the store's
- * own thread, before it is shared.
+ * Bytes in shared memory: a store made with `sharedMemory` keeps its pages and slot tables in
+ * SharedArrayBuffers, so that another thread can read the same flows while this one does (see
+ * {@link FlowStore.shareParts}: the diagnosis runs beside the report's pass over the flows);
+ * written only by the store's own thread, before it is shared.
  */
 function sharedBytes(length: number): Uint8Array {
   return new Uint8Array(new SharedArrayBuffer(length));
@@ -186,16 +186,19 @@ class Writer {
   start = 0;
   /** Size of the buffer a record moves to when it outgrows `buf` (at least twice what it needs). */
   private growMin = 0;
+  /** Whether a buffer the writer allocates is shared memory (see sharedBytes). */
+  private shared = false;
   private readonly f64 = new Float64Array(1);
   private readonly f64Bytes = new Uint8Array(this.f64.buffer);
   private readonly varint = new Uint8Array(8);
 
-  /** Starts a record at `start` of `buf`. */
-  begin(buf: Uint8Array, start: number, growMin: number): void {
+  /** Starts a record at `start` of `buf`; a buffer it moves to is shared memory when `shared`. */
+  begin(buf: Uint8Array, start: number, growMin: number, shared: boolean): void {
     this.buf = buf;
     this.pos = start;
     this.start = start;
     this.growMin = growMin;
+    this.shared = shared;
   }
 
   /** Bytes of the record written so far. */
@@ -206,7 +209,8 @@ class Writer {
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const used = this.pos - this.start;
-    const next = sharedBytes(Math.max(this.growMin, 2 * (used + n)));
+    const size = Math.max(this.growMin, 2 * (used + n));
+    const next = this.shared ? sharedBytes(size) : new Uint8Array(size);
     next.set(this.buf.subarray(this.start, this.pos));
     this.buf = next;
     this.start = 0;
@@ -714,6 +718,14 @@ export interface FlowStoreOptions {
   readonly keepRoutineSamplesOfFirstFlows: number;
   /** Bytes per page of encoded records. Default 1 MiB; tests use small pages so records cross page ends. */
   readonly pageBytes?: number;
+  /**
+   * Pages and slot tables in shared memory, so another thread can read the flows while this one
+   * does (see {@link FlowStore.shareParts}). Default false: V8 does not count shared memory
+   * towards its collection heuristics as it counts ArrayBuffers, and with ~100 MB of shared
+   * pages the diagnosis of the benchmark capture peaked at 285-292 MB instead of 243-245 MB;
+   * `analyze` sets it only for several jobs, where the diagnosis can then run on a second thread.
+   */
+  readonly sharedMemory?: boolean;
 }
 
 /**
@@ -815,7 +827,7 @@ export class FlowStore implements FlowList {
     // a new page as it is written (see Writer), leaving the rest of this one unused.
     let pageIndex = this.pages.length - 1;
     const current = this.pageUsed < this.pageBytes ? this.pages[pageIndex]! : NO_PAGE;
-    w.begin(current, current === NO_PAGE ? 0 : this.pageUsed, this.pageBytes);
+    w.begin(current, current === NO_PAGE ? 0 : this.pageUsed, this.pageBytes, this.options.sharedMemory === true);
     this.encode(w, f, reason, endT);
     if (w.buf !== current) {
       this.pages.push(w.buf);
@@ -825,9 +837,10 @@ export class FlowStore implements FlowList {
     const len = w.pos - at;
     const sp = slot >>> SLOT_PAGE_BITS;
     while (this.slotPage.length <= sp) {
-      this.slotPage.push(new Uint32Array(new SharedArrayBuffer(SLOT_PAGE * 4)).fill(EMPTY_SLOT));
-      this.slotOffset.push(new Uint32Array(new SharedArrayBuffer(SLOT_PAGE * 4)));
-      this.slotFirstFrame.push(new Float64Array(new SharedArrayBuffer(SLOT_PAGE * 8)));
+      const shared = this.options.sharedMemory === true;
+      this.slotPage.push(new Uint32Array(shared ? new SharedArrayBuffer(SLOT_PAGE * 4) : new ArrayBuffer(SLOT_PAGE * 4)).fill(EMPTY_SLOT));
+      this.slotOffset.push(new Uint32Array(shared ? new SharedArrayBuffer(SLOT_PAGE * 4) : new ArrayBuffer(SLOT_PAGE * 4)));
+      this.slotFirstFrame.push(new Float64Array(shared ? new SharedArrayBuffer(SLOT_PAGE * 8) : new ArrayBuffer(SLOT_PAGE * 8)));
     }
     const so = slot & (SLOT_PAGE - 1);
     this.slotFirstFrame[sp]![so] = f.firstFrame;
@@ -917,7 +930,7 @@ export class FlowStore implements FlowList {
    * (see sharedBytes): those are shared with the receiver, not moved.
    */
   exportParts(): { parts: FlowStoreParts; transfer: ArrayBuffer[] } {
-    const parts = this.shareParts();
+    const parts = this.parts();
     const transfer: ArrayBuffer[] = [];
     for (const list of [this.pages, this.slotPage, this.slotOffset, this.slotFirstFrame]) {
       for (const a of list) if (!(a.buffer instanceof SharedArrayBuffer)) transfer.push(a.buffer as ArrayBuffer);
@@ -927,10 +940,16 @@ export class FlowStore implements FlowList {
 
   /**
    * The store's buffers and tables for a reader in another thread, this store staying usable: its
-   * pages and slot tables are shared memory, so a message carries them without a copy (the
-   * strings are copied). The store must not be written to while the reader reads.
+   * pages and slot tables are shared memory (`sharedMemory`), so a message carries them without a
+   * copy (the strings are copied). Undefined for a store not in shared memory. The store must not
+   * be written to while the reader reads.
    */
-  shareParts(): FlowStoreParts {
+  shareParts(): FlowStoreParts | undefined {
+    const all = [...this.pages, ...this.slotPage, ...this.slotOffset, ...this.slotFirstFrame];
+    return all.every((a) => a.buffer instanceof SharedArrayBuffer) ? this.parts() : undefined;
+  }
+
+  private parts(): FlowStoreParts {
     return {
       pages: this.pages,
       slotPage: this.slotPage,
@@ -967,7 +986,7 @@ export class FlowStore implements FlowList {
    */
   record(f: FlowState, reason: FlowRecord['closeReason'], endT: number): FlowRecord {
     const w = this.writer;
-    w.begin(this.scratchBytes, 0, 2 * this.scratchBytes.length);
+    w.begin(this.scratchBytes, 0, 2 * this.scratchBytes.length, false);
     this.encode(w, f, reason, endT);
     this.scratchBytes = w.buf;
     const r = this.reader;

@@ -14,7 +14,9 @@ import { renderHtml } from '../../src/report/render-html.ts';
 import type { ReportViewOptions } from '../../src/report/view-model.ts';
 import { reportJsonDocument } from '../../src/report/json-writer.ts';
 import { conversationsPcap } from '../support/synthetic-capture.ts';
-import { reportsUnderTest } from '../report/reports.ts';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CAPTURES_DIR } from '../support/analyze-file.ts';
 
 async function jsonOf(report: Parameters<typeof reportJsonDocument>[0]): Promise<string> {
   let text = '';
@@ -39,7 +41,8 @@ describe('diagnosis on a second core gives the result of one thread', () => {
     const bytes = conversationsPcap({ seed: 7, conversations: 4000, concurrency: 64, snapLength: 128, rstRate: 0.2, synRetransmitRate: 0.05, exchanges: [1, 2], responseBytes: [100, 3000] });
     for (const jobs of [1, 2]) {
       const r = await compare(bytes, jobs, {}, jobs === 2);
-      assert.ok(r.pass, 'the view pass was made beside the diagnosis');
+      // One job keeps the flows in ordinary memory (see FlowStoreOptions.sharedMemory): no thread.
+      assert.equal(r.pass, jobs === 2, 'the view pass was made beside the diagnosis');
       assert.ok(r.flows >= 4000 && r.findings >= 20, `${r.flows} flows, ${r.findings} findings`);
     }
   });
@@ -56,13 +59,10 @@ describe('diagnosis on a second core gives the result of one thread', () => {
     const view = { maxSwimlaneRows: 1, maxTableRows: 2, maxHosts: 1, maxServices: 1, trackedHosts: 1 };
     let passed = 0;
     let expected = 0;
-    for (const [name, report] of await reportsUnderTest()) {
-      if (report.flows.length > view.maxSwimlaneRows) expected += 1;
-      const bare = { ...report, findings: [], detectors: [] };
-      const { report: two, viewPass } = await diagnoseForReport(bare, { jobs: 2, view });
-      assert.equal(await jsonOf(two), await jsonOf(report), name);
-      assert.equal(renderHtml(two, view, viewPass), renderHtml(report, view), name);
-      if (viewPass !== undefined) passed += 1;
+    for (const file of readdirSync(CAPTURES_DIR).filter((f) => f.endsWith('.pcap')).sort()) {
+      const r = await compare(readFileSync(join(CAPTURES_DIR, file)), 2, view);
+      if (r.flows > view.maxSwimlaneRows) expected += 1;
+      if (r.pass) passed += 1;
     }
     assert.equal(passed, expected);
     assert.ok(passed >= 8, `${passed} scenarios took the two-thread path`);

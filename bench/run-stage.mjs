@@ -35,7 +35,7 @@ if (stage === 'read-decode') {
 } else if (stage === 'report-jobs2') {
   // Started before the analysis, as the CLI does (loading it overlaps the analysis).
   const thread = new DiagnosisThread();
-  const bare = await analyze(source(), { file, skipDiagnosis: true, jobs: 2 });
+  const bare = await analyze(source(), { file, skipDiagnosis: true, jobs: 2, sharedMemory: true });
   packets = bare.capture.packets;
   split.analyzeSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();

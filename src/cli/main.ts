@@ -498,7 +498,8 @@ export async function main(argv: readonly string[]): Promise<number> {
             // Started now, so that loading it overlaps the analysis.
             const thread = jobs > 1 ? new DiagnosisThread() : undefined;
             try {
-              const bare = await analyze(source, { ...options, skipDiagnosis: true });
+              // Shared memory with several jobs: the diagnosis then reads the flows from a second thread.
+              const bare = await analyze(source, { ...options, skipDiagnosis: true, sharedMemory: jobs > 1 });
               return await diagnoseForReport(bare, { jobs, whileWaiting: prepareRenderer, ...(thread === undefined ? {} : { thread }) });
             } catch (error) {
               thread?.close();

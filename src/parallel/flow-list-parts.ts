@@ -22,7 +22,7 @@ export interface FlowListParts {
 /**
  * The parts of an analysis's flow list (a FlowStore or a MergedFlowList) in shared memory (see
  * FlowStoreOptions.sharedMemory), or undefined for any other list (an array of records, read from
- * a JSON result; a store of one job): those are not shared.
+ * a JSON result; a store not made in shared memory): those are not shared.
  */
 export function shareFlowList(flows: FlowList): FlowListParts | undefined {
   const stores = flows instanceof FlowStore ? [flows] : flows instanceof MergedFlowList ? flows.storeList() : [];

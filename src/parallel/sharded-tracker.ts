@@ -81,10 +81,10 @@ export class ShardedTracker {
   private waiting: (() => void) | undefined;
   private finishing: ((value: void) => void) | undefined;
 
-  constructor(jobs: number, flow: Partial<FlowTrackerOptions>, tsPrecisionDigits: number) {
+  /** @param sharedMemory - the shards' stores in shared memory (see FlowStoreOptions.sharedMemory). */
+  constructor(jobs: number, flow: Partial<FlowTrackerOptions>, tsPrecisionDigits: number, sharedMemory = false) {
     const keep = flow.keepRoutineSamplesOfFirstFlows ?? DEFAULT_FLOW_TRACKER_OPTIONS.keepRoutineSamplesOfFirstFlows;
-    // Shared memory: the report's diagnosis may then run on a second thread (see diagnoseForReport).
-    this.storeOptions = { tsPrecisionDigits, keepRoutineSamplesOfFirstFlows: keep, sharedMemory: true };
+    this.storeOptions = { tsPrecisionDigits, keepRoutineSamplesOfFirstFlows: keep, sharedMemory };
     const perShard: Partial<FlowTrackerOptions> = {
       ...flow,
       maxLiveFlows: Math.ceil((flow.maxLiveFlows ?? DEFAULT_FLOW_TRACKER_OPTIONS.maxLiveFlows) / jobs),

@@ -722,8 +722,9 @@ export interface FlowStoreOptions {
    * Pages and slot tables in shared memory, so another thread can read the flows while this one
    * does (see {@link FlowStore.shareParts}). Default false: V8 does not count shared memory
    * towards its collection heuristics as it counts ArrayBuffers, and with ~100 MB of shared
-   * pages the diagnosis of the benchmark capture peaked at 285-292 MB instead of 243-245 MB;
-   * `analyze` sets it only for several jobs, where the diagnosis can then run on a second thread.
+   * pages the diagnosis of the benchmark capture peaked at 285-292 MB instead of 243-245 MB; only
+   * `tcpmortem report` with several jobs asks for it (AnalyzeOptions.sharedMemory), where the
+   * diagnosis then runs on a second thread.
    */
   readonly sharedMemory?: boolean;
 }

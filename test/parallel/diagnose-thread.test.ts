@@ -29,7 +29,8 @@ async function compare(bytes: Uint8Array, jobs: number, view: Partial<ReportView
   const one = await analyze(Readable.from([bytes]), { file: 'x.pcap', jobs: 1 });
   // Started before the analysis, as the CLI does.
   const thread = prestart ? new DiagnosisThread() : undefined;
-  const bare = await analyze(Readable.from([bytes]), { file: 'x.pcap', jobs, skipDiagnosis: true });
+  // Shared memory, as the CLI asks for with several jobs (one job: no second thread anyway).
+  const bare = await analyze(Readable.from([bytes]), { file: 'x.pcap', jobs, skipDiagnosis: true, sharedMemory: jobs > 1 });
   const { report: two, viewPass } = await diagnoseForReport(bare, { jobs: 2, view, ...(thread === undefined ? {} : { thread }) });
   assert.equal(await jsonOf(two), await jsonOf(one), 'the JSON document (findings included)');
   assert.equal(renderHtml(two, view, viewPass), renderHtml(one, view), 'the HTML report');

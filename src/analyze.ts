@@ -404,7 +404,7 @@ export interface DiagnoseForReportOptions {
 
 /**
  * The diagnosis of an analysis made with `skipDiagnosis`, for a report: with `jobs > 1` the
- * detectors run in a worker thread (see diagnoseInThread) while this thread makes the report
+ * detectors run in a worker thread (see DiagnosisThread) while this thread makes the report
  * view's pass over the flows ({@link scanFlowsForView}), which does not need the findings; give
  * that pass to `renderHtml` with the same view caps. Otherwise (one job, few flows, or a list of
  * records) the detectors run here and there is no pass (renderHtml makes it). Either way the
@@ -422,10 +422,7 @@ export async function diagnoseForReport(
   const twoThreads = (options.jobs ?? 1) > 1 && report.flows.length > swimlaneRows;
   const thread = twoThreads ? (options.thread ?? new DiagnosisThread()) : undefined;
   const pending = thread?.run(input, options.diagnose);
-  if (pending === undefined) {
-    thread?.close();
-    options.thread?.close();
-  }
+  if (pending === undefined) (thread ?? options.thread)?.close();
   let viewPass: FlowViewPass | undefined;
   let diagnosis;
   if (pending === undefined) {

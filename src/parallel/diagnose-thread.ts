@@ -90,15 +90,3 @@ export class DiagnosisThread {
     void this.worker.terminate();
   }
 }
-
-/**
- * {@link DiagnosisThread.run} on a thread started now (see there); undefined when the diagnosis
- * cannot run in a thread.
- */
-export function diagnoseInThread(
-  input: { readonly flows: FlowList; readonly capture: CaptureFacts },
-  options: DiagnoseOptions = {},
-): Promise<DiagnoseResult> | undefined {
-  if (options.detectors !== undefined || shareFlowList(input.flows) === undefined) return undefined;
-  return new DiagnosisThread().run(input, options);
-}

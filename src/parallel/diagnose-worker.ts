@@ -1,5 +1,5 @@
 /**
- * The diagnosis in a worker thread (see diagnoseInThread): receives the flow list as shared
+ * The diagnosis in a worker thread (see DiagnosisThread): receives the flow list as shared
  * parts and the capture facts, runs every detector, posts the result back.
  *
  * @module
@@ -18,7 +18,7 @@ port.once('message', (request: DiagnoseRequest) => {
     const result = runDetectors({ flows: flowListFromParts(request.flows), capture: request.capture }, request.options);
     reply = { type: 'done', result };
   } catch (error) {
-    reply = { type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) };
+    reply = { type: 'error', message: error instanceof Error ? error.message : String(error) };
   }
   port.postMessage(reply);
 });

@@ -2,7 +2,7 @@
  * A flow list handed to another thread without copying its flows: the stores' pages and slot
  * tables are shared memory (see FlowStore.shareParts), so the receiver reads the same bytes. Used
  * to run the diagnosis on a second core while the report's pass over the flows runs on the first
- * (see diagnoseInThread).
+ * (see DiagnosisThread).
  *
  * @module
  */

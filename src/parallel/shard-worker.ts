@@ -55,6 +55,6 @@ port.on('message', (message: ToShard) => {
       }
     }
   } catch (error) {
-    send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
   }
 });

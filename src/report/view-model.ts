@@ -832,7 +832,7 @@ interface ServiceAcc {
  * other time bins than the capture's, see BinnedFlows) plus a look at the busiest hosts' flows:
  * the time bins and series, both sides' populations, services, RTTs, hosts, the first and the
  * failed flows' records for the table. It does not depend on the findings, so it can run while
- * the detectors do (see diagnoseInThread); only the named flows' positions and the swimlane's
+ * the detectors do (see DiagnosisThread); only the named flows' positions and the swimlane's
  * flagged rows do, and those are noted here only when `isNamed` is given.
  */
 export interface FlowViewPass {
@@ -1153,6 +1153,10 @@ function notePositions(flows: FlowList, ids: Iterable<number>, out: Map<number, 
  *   the flows of the other candidate hosts (found by per-flow address key columns).
  * No per-flow objects or closures in the scan; everything per connection (table rows, swimlane
  * rows, ladders) is capped before it is built. Per-flow columns: 21 bytes a flow.
+ *
+ * @param pass - that scan when already made ({@link scanFlowsForView} over `report.flows`, with
+ *   the same options; possibly before the findings were known, see diagnoseForReport); made here
+ *   otherwise.
  */
 export function buildReportView(report: AnalysisReport, options: Partial<ReportViewOptions> = {}, pass?: FlowViewPass): ReportView {
   const opts: ReportViewOptions = { ...DEFAULT_VIEW_OPTIONS, ...options };

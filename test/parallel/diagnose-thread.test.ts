@@ -69,3 +69,22 @@ describe('diagnosis on a second core gives the result of one thread', () => {
     assert.ok(passed >= 8, `${passed} scenarios took the two-thread path`);
   });
 });
+
+describe('a failure in the diagnosis thread', () => {
+  it('rejects with one line (no stack trace), and a thread that is not used is closed', async () => {
+    const bytes = conversationsPcap({ seed: 5, conversations: 400, snapLength: 128 });
+    const bare = await analyze(Readable.from([bytes]), { file: 'x.pcap', jobs: 2, skipDiagnosis: true, sharedMemory: true });
+    // Capture facts the detectors cannot read: the worker's runDetectors throws.
+    const pending = new DiagnosisThread().run({ flows: bare.flows, capture: null as unknown as typeof bare.capture });
+    assert.ok(pending !== undefined, 'the flows are shared');
+    await assert.rejects(pending, (error: Error) => {
+      assert.match(error.message, /^diagnosis thread failed: /);
+      assert.doesNotMatch(error.message, /\n/);
+      return true;
+    });
+    // Records (not an analysis's store) cannot be shared: no thread runs, the caller diagnoses.
+    const unused = new DiagnosisThread();
+    assert.equal(unused.run({ flows: [...bare.flows], capture: bare.capture }), undefined);
+    unused.close();
+  });
+});

@@ -40,7 +40,7 @@ describe('close-wait-leak', () => {
     assert.deepEqual(f.flows, [1, 2, 3]);
     assert.equal(f.details?.['medianAgeSeconds'], 20);
     assert.equal(f.details?.['oldestAgeSeconds'], 30);
-    assert.match(f.summary, /3 connections of 10\.0\.0\.2:8080 stayed in CLOSE_WAIT on the server \(median 20 s, oldest 30 s\).*3 peer in FIN_WAIT_2/);
+    assert.match(f.summary, /3 connections of 10\.0\.0\.2:8080 stayed in CLOSE_WAIT on the server \(median 20 s, oldest 30 s\).*3 peers in FIN_WAIT_2/);
     assert.ok(f.checks.some((c) => c.includes('lsof -p PID | grep CLOSE_WAIT')));
     assert.equal(f.wiresharkFilter, 'frame.number in {103 104 203 204 303 304}');
   });

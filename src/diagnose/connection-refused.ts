@@ -4,7 +4,7 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import { scanProbeIds } from './port-scan.ts';
 import type { ConnectionRefusedOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
-import { connectionEvidence, isRst, isSyn, listenerFilter, makeFinding, plural, timeRange } from './util.ts';
+import { connectionEvidence, isRst, isSyn, listenerFilter, makeFinding, plural, timeRange, wasWere } from './util.ts';
 import type { ConnectionEvidence } from './util.ts';
 
 export const connectionRefused: Detector<ConnectionRefusedOptions> = {
@@ -30,7 +30,7 @@ export const connectionRefused: Detector<ConnectionRefusedOptions> = {
       const instants = flows.flatMap((r) => r.instants);
       findings.push(
         makeFinding(connectionRefused, {
-          summary: `${plural(flows.length, 'connection attempt')} to ${endpoint} were answered by RST/ACK (connection refused).`,
+          summary: `${plural(flows.length, 'connection attempt')} to ${endpoint} ${wasWere(flows.length)} answered by RST/ACK (connection refused).`,
           explanation:
             'A SYN that arrives for a port with no listening socket is answered with a RST whose ACK acknowledges the SYN (RFC 9293 §3.10.7.1, segment arrives in CLOSED state). ' +
             'The client\'s connect() fails at once with ECONNREFUSED. A firewall with a "reject with tcp-reset" rule produces the same packets.',

@@ -7,7 +7,7 @@ import { flowIndex, flowsAt, groupByListener, matchFlows } from './aggregates.ts
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { HalfCloseOptions } from './options.ts';
 import type { Detector, Finding } from './types.ts';
-import { flowFilter, flowRef, isFin, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import { flowFilter, flowRef, isFin, makeFinding, plural, segmentInstant, timeRange, wasWere } from './util.ts';
 import type { FlowRef, Instant } from './util.ts';
 
 export interface HalfClose {
@@ -105,7 +105,7 @@ export const halfClose: Detector<HalfCloseOptions> = {
       const closers = [...new Set(group.map((m) => m.closer))].join(' and ');
       findings.push(
         makeFinding(halfClose, {
-          summary: `${plural(group.length, 'connection')} of ${endpoint} were half-closed by the ${closers}, and the other side sent ${plural(bytes, 'more byte')} after that FIN.`,
+          summary: `${plural(group.length, 'connection')} of ${endpoint} ${wasWere(group.length)} half-closed by the ${closers}, and the other side sent ${plural(bytes, 'more byte')} after that FIN.`,
           explanation:
             'A FIN only says "I will send no more" (RFC 9293 §3.6): the other direction stays open until its own FIN. Protocols use this deliberately (shutdown(SHUT_WR) to mark the end of a request). ' +
             'The receiving side is in CLOSE_WAIT while it keeps sending, which is normal here and not a socket leak as long as it closes at the end.',

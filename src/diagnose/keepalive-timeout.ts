@@ -5,7 +5,7 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { KeepaliveTimeoutOptions } from './options.ts';
 import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { flowFilter, flowRef, formatSeconds, isRst, makeFinding, maxOf, peerOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+import { flowFilter, flowRef, formatSeconds, isRst, makeFinding, maxOf, peerOf, plural, round, segmentInstant, segmentSeconds, timeRange, wasWere } from './util.ts';
 import type { FlowRef, Instant } from './util.ts';
 
 /** A connection aborted after unanswered keepalive probes. */
@@ -70,7 +70,7 @@ export const keepaliveTimeout: Detector<KeepaliveTimeoutOptions> = {
       const instants = group.flatMap((m) => m.instants);
       findings.push(
         makeFinding(keepaliveTimeout, {
-          summary: `${plural(group.length, 'connection')} of ${endpoint} were aborted after ${plural(probes, 'unanswered keepalive probe')} (probing for up to ${formatSeconds(maxOf(group.map((m) => m.probingSeconds)))}).`,
+          summary: `${plural(group.length, 'connection')} of ${endpoint} ${wasWere(group.length)} aborted after ${plural(probes, 'unanswered keepalive probe')} (probing for up to ${formatSeconds(maxOf(group.map((m) => m.probingSeconds)))}).`,
           explanation:
             'An idle connection with SO_KEEPALIVE sends probes (a segment at snd_nxt-1 with 0 or 1 byte) that any live peer must ACK (RFC 9293 §3.8.4, RFC 1122 §4.2.3.6). ' +
             'Linux sends net.ipv4.tcp_keepalive_probes probes (default 9) net.ipv4.tcp_keepalive_intvl apart (default 75 s) after tcp_keepalive_time of idleness (default 7200 s), then resets the connection and reports ETIMEDOUT. ' +

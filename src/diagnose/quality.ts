@@ -6,7 +6,7 @@ import type { FlowRecord, FlowSummary } from '../tcp/types.ts';
 import { flowIndex } from './aggregates.ts';
 import { clientActsConnected } from './handshake.ts';
 import type { CaptureQuality, DetectorInput, QualityItem } from './types.ts';
-import { plural } from './util.ts';
+import { plural, wasWere } from './util.ts';
 
 /**
  * Anomaly names (from the reader/decoder or the flow tracker) that mean the same packet was
@@ -56,7 +56,7 @@ export function assessCaptureQuality(input: DetectorInput): CaptureQuality {
       id: 'one-direction-missing',
       severity: 'warning',
       count: oneWay,
-      message: `${plural(oneWay, 'connection')} show packets in one direction only: missing answers there say nothing about the peer.`,
+      message: `${plural(oneWay, 'connection')} ${oneWay === 1 ? 'shows' : 'show'} packets in one direction only: missing answers there say nothing about the peer.`,
     });
   }
   if (capture.drops !== null && capture.drops > 0) {
@@ -72,7 +72,7 @@ export function assessCaptureQuality(input: DetectorInput): CaptureQuality {
       id: 'snaplen-truncated',
       severity: 'info',
       count: capture.truncatedPackets,
-      message: `${plural(capture.truncatedPackets, 'packet')} were cut by the snapshot length: payload lengths come from the IP header, payload bytes are not available.`,
+      message: `${plural(capture.truncatedPackets, 'packet')} ${wasWere(capture.truncatedPackets)} cut by the snapshot length: payload lengths come from the IP header, payload bytes are not available.`,
     });
   }
   const dups = duplicateFrames(input);
@@ -81,7 +81,7 @@ export function assessCaptureQuality(input: DetectorInput): CaptureQuality {
       id: 'duplicate-frames',
       severity: 'warning',
       count: dups,
-      message: `${plural(dups, 'packet')} were captured twice (several interfaces on one path?): a copy can look like a retransmission.`,
+      message: `${plural(dups, 'packet')} ${wasWere(dups)} captured twice (several interfaces on one path?): a copy can look like a retransmission.`,
     });
   }
   if (capture.timestampsBackwards > 0) {
@@ -129,12 +129,12 @@ export function qualityCaveatOf(input: DetectorInput, oneWay: number, kinds: rea
   const { capture } = input;
   if (kinds.includes('absence')) {
     if (capture.drops !== null && capture.drops > 0) reasons.push(`the capture dropped ${plural(capture.drops, 'packet')}`);
-    if (oneWay > 0) reasons.push(`${plural(oneWay, 'connection')} here were captured in one direction only`);
+    if (oneWay > 0) reasons.push(`${plural(oneWay, 'connection')} here ${wasWere(oneWay)} captured in one direction only`);
     if (capture.partial) reasons.push('the capture was cut short');
   }
   if (kinds.includes('repetition')) {
     const dups = duplicateFrames(input);
-    if (dups > 0) reasons.push(`${plural(dups, 'packet')} were captured twice, so a copy may pass for a retransmission`);
+    if (dups > 0) reasons.push(`${plural(dups, 'packet')} ${wasWere(dups)} captured twice, so a copy may pass for a retransmission`);
   }
   if (kinds.includes('timing') && capture.timestampsBackwards > 0) {
     reasons.push(`${plural(capture.timestampsBackwards, 'timestamp')} go backwards`);

@@ -14,7 +14,7 @@ import { scanProbeIds } from './port-scan.ts';
 import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { ResetOptions } from './options.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
-import { flowFilter, flowRef, formatSeconds, isFin, isRst, makeFinding, maxOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+import { flowFilter, flowRef, formatSeconds, isFin, isRst, makeFinding, maxOf, plural, round, segmentInstant, segmentSeconds, timeRange, wasWere } from './util.ts';
 import type { FlowRef, Instant } from './util.ts';
 
 export type ResetCause = 'handshake' | 'idle-timeout' | 'data-after-close' | 'unread-data' | 'abortive-close';
@@ -155,7 +155,7 @@ export const reset: Detector<ResetOptions> = {
       const gapText = cause === 'idle-timeout' ? ` after up to ${formatSeconds(maxOf(gaps))} of silence` : '';
       findings.push(
         makeFinding(reset, {
-          summary: `${plural(group.length, 'connection')} of ${endpoint} were reset by the ${bySide} ${text.summary}${gapText}.`,
+          summary: `${plural(group.length, 'connection')} of ${endpoint} ${wasWere(group.length)} reset by the ${bySide} ${text.summary}${gapText}.`,
           explanation: text.explanation,
           causes: text.causes,
           checks: text.checks,

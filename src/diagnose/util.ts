@@ -134,6 +134,11 @@ export function plural(n: number, word: string, pluralWord = `${word}s`): string
   return `${n} ${n === 1 ? word : pluralWord}`;
 }
 
+/** The verb after {@link plural}: "1 connection was", "2 connections were". */
+export function wasWere(n: number): string {
+  return n === 1 ? 'was' : 'were';
+}
+
 /** One severity level lower (error → warning → info → info). */
 export function downgrade(severity: Severity): Severity {
   return severity === 'error' ? 'warning' : 'info';

@@ -78,6 +78,9 @@ for (const [name, report] of await reportsUnderTest()) {
 
     it('has the all-connections timeline, the charts, the services and the connection table', () => {
       assert.match(html, /class="swimlane"|class="density"/);
+      // One row per connection here (few flows), counted in the timeline's label.
+      const n = report.flows.length;
+      if (n <= 300) assert.ok(html.includes(`Timeline of ${n} ${n === 1 ? 'connection' : 'connections'},`), `${n} flows`);
       for (const title of ['Connections opened, closed and reset', 'SYN and SYN-ACK retransmissions']) assert.ok(html.includes(title));
       assert.equal((html.match(/<tr data-id=/g) ?? []).length, Math.min(2000, report.flows.length));
     });

@@ -34,7 +34,7 @@ export function renderSwimlane(rows: readonly SwimlaneRow[], durationSeconds: nu
   const x = scaleLinear()
     .domain([0, durationSeconds > 0 ? durationSeconds : 1])
     .range([LABEL_W, WIDTH - RIGHT]);
-  let out = svgOpen(WIDTH, height, `Timeline of ${rows.length} connections, each side's state over time`, 'swimlane');
+  let out = svgOpen(WIDTH, height, `Timeline of ${rows.length} ${rows.length === 1 ? 'connection' : 'connections'}, each side's state over time`, 'swimlane');
   out += `<text x="8" y="15" fill="#555">upper bar: client, lower: server</text>`;
   out += lg.svg;
   const bar = (iv: StateInterval, y: number, h: number): string => {

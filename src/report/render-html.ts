@@ -242,6 +242,7 @@ function contextOf(view: ReportView): Record<string, unknown> {
     services,
     tableNote,
     binText,
+    binCountText: plural(bins.count, 'bin'),
   };
 }
 

@@ -81,6 +81,8 @@ for (const [name, report] of await reportsUnderTest()) {
       // One row per connection here (few flows), counted in the timeline's label.
       const n = report.flows.length;
       if (n <= 300) assert.ok(html.includes(`Timeline of ${n} ${n === 1 ? 'connection' : 'connections'},`), `${n} flows`);
+      // Counts agree with their nouns wherever the page says "1 …" (9 scenarios have one flow).
+      assert.doesNotMatch(html.replace(/<[^>]*>/g, ' '), /(^|[^\d.,:])1 (connections|handshakes|bins|findings|packets|flows|notes|problems)\b/);
       for (const title of ['Connections opened, closed and reset', 'SYN and SYN-ACK retransmissions']) assert.ok(html.includes(title));
       assert.equal((html.match(/<tr data-id=/g) ?? []).length, Math.min(2000, report.flows.length));
     });

@@ -19,7 +19,7 @@ export function renderRttHistogram(stats: RttStats, title: string, width = 460, 
   const y = scaleLinear().domain([0, maxCount]).nice(4).range([top + plotH, top]);
   let out = svgOpen(width, height, title, 'chart histogram');
   out += `<text x="${left}" y="13" font-weight="600">${escapeXml(title)}</text>`;
-  out += `<text x="${width - right}" y="13" text-anchor="end" fill="#666" font-size="10">${stats.samples} handshakes</text>`;
+  out += `<text x="${width - right}" y="13" text-anchor="end" fill="#666" font-size="10">${stats.samples} ${stats.samples === 1 ? 'handshake' : 'handshakes'}</text>`;
   out += yAxis(y, left, width - right, 4);
   for (const b of stats.histogram) {
     if (b.count === 0) continue;

@@ -6,6 +6,7 @@
 import type { AnalysisReport, CaptureFacts } from '../report/model.ts';
 import type { NetstatSnapshot } from '../query/index.ts';
 import type { FlowRecord } from '../tcp/types.ts';
+import { plural } from '../report/format.ts';
 
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
@@ -85,7 +86,7 @@ function flowRow(f: FlowRecord): string[] {
 }
 
 /**
- * The `flows` table, a line at a time (each with its newline), then the `N flow(s)` footer: the
+ * The `flows` table, a line at a time (each with its newline), then the `N flows` footer: the
  * same text as aligned columns over all rows. Iterates `flows` twice, first to size the columns
  * over every row, then to print, so the memory stays bounded whatever the number of rows; `flows`
  * must yield the same records both times (e.g. `matchingFlows`). Two passes cost a second build
@@ -96,7 +97,7 @@ export function* formatFlowsTable(flows: Iterable<FlowRecord>): Generator<string
   const widths = columnWidths(FLOW_HEADER, rowsOf(flows, () => (count += 1)));
   yield `${columnLine(FLOW_HEADER, widths)}\n`;
   for (const f of flows) yield `${columnLine(flowRow(f), widths)}\n`;
-  yield `${count} flow(s)\n`;
+  yield `${plural(count, 'flow')}\n`;
 }
 
 function* rowsOf(flows: Iterable<FlowRecord>, onRow: () => void): Generator<string[], void, undefined> {

@@ -66,7 +66,7 @@ describe('streamed CLI outputs', async () => {
     assert.equal(r.status, 0, r.stderr);
     const lines = r.stdout.split('\n');
     assert.equal(lines.at(-1), '');
-    assert.equal(lines.at(-2), `${expected.flows.length} flow(s)`);
+    assert.equal(lines.at(-2), `${expected.flows.length.toLocaleString('en-US')} ${expected.flows.length === 1 ? 'flow' : 'flows'}`);
     const rows = lines.slice(0, -2);
     assert.equal(rows.length, expected.flows.length + 1);
     // Every column but the last starts at the same offset on every line: the widths are global.

@@ -426,6 +426,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .exitProcess(false)
     .fail((msg, err) => {
+      // Every command's positional is what it reads: say so instead of yargs' "non-option arguments".
+      if (err === undefined && msg.startsWith('Not enough non-option arguments')) {
+        throw new UsageError('missing what to read: a capture file, or - for standard input (render: a JSON result); see --help');
+      }
       throw err ?? new UsageError(msg);
     })
     .command(

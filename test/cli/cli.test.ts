@@ -77,6 +77,8 @@ describe('tcpmortem CLI', () => {
   it('usage errors exit 2', () => {
     const r = run(['analyze']);
     assert.equal(r.status, 2);
+    // Said in the tool's words, not yargs' ("Not enough non-option arguments: got 0 ...").
+    assert.equal(r.stderr.trim(), 'tcpmortem: missing what to read: a capture file, or - for standard input (render: a JSON result); see --help');
     // A bad --max-findings is a usage error in one line, before any capture is read.
     const bad = run(['summary', '/nonexistent/x.pcap', '--max-findings', 'ten']);
     assert.equal(bad.status, 2);

@@ -1143,7 +1143,8 @@ function notePositions(flows: FlowList, ids: Iterable<number>, out: Map<number, 
  * bounded sets of flows it shows: up to `maxTableRows` failed flows and the first `maxTableRows`
  * flows (the table candidates, kept from the scan), and, after it, the flows named by findings
  * that get a ladder or a table row (findings may name tens of thousands; the scan keeps only their
- * positions). Records are matched by `id`.
+ * positions, or, when it was made before the findings, they are looked up after it: at `id - 1`,
+ * else by one more scan). Records are matched by `id`.
  * - The scan gathers the capture span, host and service counters, RTTs, the table and ladder
  *   candidates, and bins by time (series, populations, swimlane rows, each flow's bins) with the
  *   span the capture facts give; a second scan bins again only when the flows' span differs (see

@@ -525,14 +525,21 @@ class Population implements IntervalSink {
   series(): StateSeries[] {
     const out: StateSeries[] = [];
     const n = this.n;
+    // The last bin reaches past the end of the capture (bins have a "nice" width): its average is
+    // over the part inside the capture, so a population steady to the end is not drawn dropping
+    // in the last bin (no interval reaches past the end, see walkSide).
+    const bins = this.bins;
+    const inside = (bins.durationSeconds - (n - 1) * bins.widthSeconds) / bins.widthSeconds;
+    const lastScale = inside > 0 && inside < 1 ? 1 / inside : 1;
     for (let s = 0; s < STATES; s += 1) {
       if (this.seen[s] === 0) continue;
       const values = new Array<number>(n);
       let running = 0;
       for (let i = 0; i < n; i += 1) {
         running += this.full[s * (n + 1) + i]!;
+        const average = running + this.partial[s * n + i]!;
         // Rounded to 3 decimals so the output never depends on summation order noise.
-        values[i] = Math.round((running + this.partial[s * n + i]!) * 1000) / 1000;
+        values[i] = Math.round((i === n - 1 ? average * lastScale : average) * 1000) / 1000;
       }
       out.push({ state: POPULATION_ORDER[s]!, values });
     }

@@ -159,3 +159,40 @@ describe('the view pass made before the findings (see diagnoseForReport)', () =>
     assert.throws(() => scanFlowsForView(report), /needs the findings/);
   });
 });
+
+describe('the last time bin', () => {
+  it('a population steady to the end of the capture is drawn steady in the last bin, which reaches past the end', async () => {
+    // 5 connections open within the first millisecond, then each sends a byte every 100 ms (and
+    // is acknowledged) until 3.3 s, the capture ending at 3.37 s: ESTABLISHED on both sides all
+    // along, never closed.
+    const writer = new PcapWriter({ snapLength: 262144 });
+    const put = (us: number, src: string, dst: string, srcPort: number, dstPort: number, seq: number, ack: number, flags: number, payloadLength = 0): void => {
+      const data = buildTcpFrame({ src, dst, srcPort, dstPort, seq, ack, flags, payloadLength });
+      writer.writePacket({ tsSec: 1_700_000_000 + Math.floor(us / 1e6), tsNanos: (us % 1e6) * 1000, data, originalLength: data.length });
+    };
+    const sent = [0, 0, 0, 0, 0];
+    for (let i = 0; i < 5; i++) {
+      put(i * 100, '10.0.0.1', '10.0.0.2', 40000 + i, 80, 1000, 0, TCP_SYN);
+      put(i * 100 + 20, '10.0.0.2', '10.0.0.1', 80, 40000 + i, 5000, 1001, TCP_SYN | TCP_ACK);
+      put(i * 100 + 40, '10.0.0.1', '10.0.0.2', 40000 + i, 80, 1001, 5001, TCP_ACK);
+    }
+    for (let us = 100_000; us <= 3_300_000; us += 100_000) {
+      for (let i = 0; i < 5; i++) {
+        put(us + i * 10, '10.0.0.1', '10.0.0.2', 40000 + i, 80, 1001 + sent[i]!, 5001, TCP_ACK, 1);
+        sent[i]! += 1;
+        put(us + i * 10 + 5, '10.0.0.2', '10.0.0.1', 80, 40000 + i, 5001, 1001 + sent[i]!, TCP_ACK);
+      }
+    }
+    // The capture ends at 3.37 s: 0.02 s into a bin of 0.05 s.
+    put(3_370_000, '10.0.0.2', '10.0.0.1', 80, 40000, 5001, 1001 + sent[0]!, TCP_ACK);
+    const report = await reportOf(writer.drain());
+    const view = buildReportView(report);
+    const { bins } = view;
+    assert.ok(bins.count * bins.widthSeconds > bins.durationSeconds + bins.widthSeconds / 10, `the last bin reaches past the end: ${JSON.stringify(bins)}`);
+    for (const side of ['client', 'server'] as const) {
+      const established = view.population[side].find((s) => s.state === 'ESTABLISHED')!.values;
+      // Every bin after the first (the handshakes) averages 5 connections, the last one too.
+      for (let i = 1; i < established.length; i++) assert.equal(established[i], 5, `${side} bin ${i} of ${established.length}`);
+    }
+  });
+});

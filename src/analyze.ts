@@ -26,7 +26,7 @@ import { DEFAULT_FLOW_TRACKER_OPTIONS, FlowStore, FlowTracker } from './tcp/inde
 import type { FlowTrackerOptions } from './tcp/index.ts';
 import type { FlowList } from './tcp/types.ts';
 import { runDetectors } from './diagnose/index.ts';
-import type { DiagnoseOptions } from './diagnose/index.ts';
+import type { DiagnoseOptions, DiagnoseResult } from './diagnose/index.ts';
 import { SCHEMA } from './report/model.ts';
 import type { AnalysisReport, CaptureFacts, InterfaceFacts } from './report/model.ts';
 import { compareTimestamps, formatIsoTimestamp } from './common/time.ts';
@@ -422,10 +422,10 @@ export async function diagnoseForReport(
   const twoThreads = (options.jobs ?? 1) > 1 && report.flows.length > swimlaneRows;
   const thread = twoThreads ? (options.thread ?? new DiagnosisThread()) : undefined;
   const pending = thread?.run(input, options.diagnose);
-  if (pending === undefined) (thread ?? options.thread)?.close();
   let viewPass: FlowViewPass | undefined;
-  let diagnosis;
+  let diagnosis: DiagnoseResult;
   if (pending === undefined) {
+    (thread ?? options.thread)?.close();
     diagnosis = runDetectors(input, options.diagnose);
   } else {
     viewPass = scanFlowsForView(report, view);

@@ -115,7 +115,7 @@ export const closeWaitLeak: Detector<CloseWaitLeakOptions> = {
       for (const m of group) peers[m.peer] = (peers[m.peer] ?? 0) + 1;
       const peerText = Object.entries(peers)
         .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-        .map(([k, n]) => `${n} ${k === 'reset' ? 'reset by the peer' : `${n === 1 ? 'peer' : 'peers'} ${k === 'silent' ? 'silent' : `in ${k}`}`}`)
+        .map(([k, n]) => (k === 'reset' ? `${n} reset by the peer` : `${plural(n, 'peer')} ${k === 'silent' ? 'silent' : `in ${k}`}`))
         .join(', ');
       const endedCount = { 'capture-end': 0, 'peer-reset': 0, 'own-reset': 0 };
       for (const m of group) endedCount[m.ended]++;

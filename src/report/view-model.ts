@@ -1127,20 +1127,22 @@ export function scanFlowsForView(
 }
 
 /**
- * Notes the position of each flow id of `ids` found in `flows` (an analysis's list holds flow
- * `id` at position `id - 1`; any other list is scanned once for the ids not found that way).
+ * The position of each flow id of `ids` found in `flows` (an analysis's list holds flow `id` at
+ * position `id - 1`; any other list is scanned once for the ids not found that way).
  */
-function notePositions(flows: FlowList, ids: Iterable<number>, out: Map<number, number>): void {
+function positionsOf(flows: FlowList, ids: Iterable<number>): Map<number, number> {
+  const out = new Map<number, number>();
   const missing = new Set<number>();
   for (const id of ids) {
     const p = id - 1;
     if (Number.isInteger(p) && p >= 0 && p < flows.length && summaryAt(flows, p)?.id === id) out.set(id, p);
     else missing.add(id);
   }
-  if (missing.size === 0) return;
+  if (missing.size === 0) return out;
   scanFlows(flows, (flow, position) => {
     if (missing.has(flow.id) && !out.has(flow.id)) out.set(flow.id, position);
   });
+  return out;
 }
 
 /**
@@ -1190,22 +1192,6 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   }
   const isNamed = (id: number): boolean =>
     Number.isInteger(id) && id >= 0 && id <= flowCount ? namedBitmap[id] === 1 : findingsOfFlow.has(id);
-  /**
-   * Positions of the flows named by findings, by id (pass 1). Their records are built only for
-   * the ones shown (ladders and table rows), by {@link namedFlow}: findings may name tens of
-   * thousands of flows.
-   */
-  const namedPosition = new Map<number, number>();
-  const namedRecords = new Map<number, FlowRecord>();
-  const namedFlow = (id: number): FlowRecord | undefined => {
-    let record = namedRecords.get(id);
-    if (record !== undefined) return record;
-    const position = namedPosition.get(id);
-    if (position === undefined) return undefined;
-    record = recordAt(flows, position);
-    namedRecords.set(id, record);
-    return record;
-  };
 
   // Findings.
   const findingViews: FindingView[] = ranked.map((finding, i) => ({
@@ -1235,12 +1221,22 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
   const { services, flowService, flowRtt, failedFlows, headFlows, midstream, bins } = flowPass;
   const binnedFlows = flowPass.binned;
   const useRows = flowPass.useRows;
-  if (flowPass.namedNoted) {
-    for (const [id, position] of flowPass.namedPosition) namedPosition.set(id, position);
-    for (const [id, record] of flowPass.namedRecords) namedRecords.set(id, record);
-  } else {
-    notePositions(flows, findingsOfFlow.keys(), namedPosition);
-  }
+  /**
+   * Positions of the flows named by findings, by id (from the pass, or looked up after it when it
+   * was made before the findings). Their records are built only for the ones shown (ladders and
+   * table rows), by {@link namedFlow}: findings may name tens of thousands of flows.
+   */
+  const namedPosition = flowPass.namedNoted ? flowPass.namedPosition : positionsOf(flows, findingsOfFlow.keys());
+  const namedRecords = new Map<number, FlowRecord>(flowPass.namedRecords);
+  const namedFlow = (id: number): FlowRecord | undefined => {
+    let record = namedRecords.get(id);
+    if (record !== undefined) return record;
+    const position = namedPosition.get(id);
+    if (position === undefined) return undefined;
+    record = recordAt(flows, position);
+    namedRecords.set(id, record);
+    return record;
+  };
   const origin = bins.originSeconds;
   const rel = (epoch: number): number => epoch - origin;
   const n = bins.count;

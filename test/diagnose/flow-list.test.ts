@@ -11,17 +11,17 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PcapWriter } from '../../src/capture/index.ts';
+import { Readable } from 'node:stream';
 import { analyze } from '../../src/analyze.ts';
 import { runDetectors } from '../../src/diagnose/index.ts';
 import type { DiagnoseOptions, DiagnoseResult } from '../../src/diagnose/index.ts';
 import { addressHash } from '../../src/tcp/flow-summary.ts';
 import type { CaptureFacts } from '../../src/report/model.ts';
-import { generateConversations } from '../../src/synth/index.ts';
 import type { ConversationOptions } from '../../src/synth/conversation.ts';
 import type { FlowRecord } from '../../src/tcp/types.ts';
 import { analyzeFile, CAPTURES_DIR } from '../support/analyze-file.ts';
 import { FreshFlowList } from '../support/fresh-flow-list.ts';
+import { conversationsPcap } from '../support/synthetic-capture.ts';
 import { buildFlow, captureFacts, cleanFlow, T0 } from './flow-builder.ts';
 
 /**
@@ -59,7 +59,7 @@ async function flowsOf(report: Promise<{ flows: Iterable<FlowRecord>; capture: C
  * resets, SYN and data retransmissions, mostly server-side closes on a few dozen listeners
  * (TIME_WAIT churn), and a cut at the end that leaves connections open.
  */
-const SYNTHETIC: Partial<ConversationOptions> = {
+const SYNTHETIC: Partial<ConversationOptions> & { readonly snapLength: number } = {
   seed: 20241123,
   conversations: 4000,
   concurrency: 64,
@@ -73,21 +73,6 @@ const SYNTHETIC: Partial<ConversationOptions> = {
   exchanges: [1, 2],
   responseBytes: [200, 4000],
 };
-
-function syntheticCapture(): Uint8Array[] {
-  const writer = new PcapWriter({ snapLength: SYNTHETIC.snapLength ?? 65_535 });
-  const chunks: Uint8Array[] = [];
-  generateConversations(SYNTHETIC, (tsSec, tsNanos, frame, originalLength) => {
-    writer.writePacket({ tsSec, tsNanos, data: frame, originalLength });
-    if (writer.pendingBytes >= 1 << 20) chunks.push(writer.drain());
-  });
-  chunks.push(writer.drain());
-  return chunks;
-}
-
-async function* bytesOf(chunks: readonly Uint8Array[]): AsyncGenerator<Uint8Array> {
-  yield* chunks;
-}
 
 describe('diagnosis over a FlowList that builds a fresh record on every access', () => {
   const captures = readdirSync(CAPTURES_DIR)
@@ -111,7 +96,7 @@ describe('diagnosis over a FlowList that builds a fresh record on every access',
     // Analysed once, on first use, for both tests.
     let analysed: Promise<{ flows: FlowRecord[]; capture: CaptureFacts }> | undefined;
     const syntheticFlows = (): Promise<{ flows: FlowRecord[]; capture: CaptureFacts }> =>
-      (analysed ??= flowsOf(analyze(bytesOf(syntheticCapture()), { file: 'synthetic.pcap', skipDiagnosis: true })));
+      (analysed ??= flowsOf(analyze(Readable.from([conversationsPcap(SYNTHETIC)]), { file: 'synthetic.pcap', skipDiagnosis: true })));
 
     it('same findings as over an array, at most one pass plus candidate fetches', async () => {
       const { flows, capture } = await syntheticFlows();

@@ -80,6 +80,15 @@ interface CaptureSource {
   readonly size: number | undefined;
 }
 
+/** What a failed open or read of a file says after its name: short words for the usual errors. */
+function fileErrorText(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return String((err as Error).message);
+}
+
 /** Opens a capture path or `-` (stdin) as chunks of bytes; the size is known for regular files. */
 function openSource(path: string): CaptureSource {
   if (path === STDIN_TOKEN) path = '-';
@@ -95,12 +104,71 @@ function openSource(path: string): CaptureSource {
     size = st.isFile() ? st.size : undefined;
   } catch (err) {
     if (err instanceof UsageError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(`${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : String((err as Error).message)}`);
+    throw new UsageError(`${path}: ${fileErrorText(err)}`);
   }
   const file = readFileChunks(path);
   // Returning the generator early runs its cleanup (after a read in flight) and closes the file.
   return { chunks: file, close: () => void file.return(undefined).catch(() => undefined), size };
+}
+
+/**
+ * The longest string V8 makes (2^29 - 24 UTF-16 units): `render` parses a result as one string,
+ * so a longer JSON document cannot be re-rendered (a capture of ~100,000 connections or more
+ * writes one; `tcpmortem report` renders such a capture straight from the capture instead).
+ */
+const MAX_RESULT_CHARS = 0x1fffffe8;
+
+/** "2.1 GB" / "640 MB": a size for a message. */
+function sizeText(bytes: number): string {
+  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.round(bytes / 1e6)} MB`;
+}
+
+/**
+ * A saved `tcpmortem/1` result from a path or `-` (stdin), parsed. Failures are one-line usage
+ * errors naming the input: unreadable, not JSON (V8's message gives the position), or too large
+ * to parse as one string (see MAX_RESULT_CHARS), said with what to run instead.
+ */
+async function loadResult(name: string): Promise<AnalysisReport> {
+  const tooLarge = (bytes: number): UsageError =>
+    new UsageError(
+      `${name}: too large to re-render (${sizeText(bytes)} of JSON; render reads results up to ${sizeText(MAX_RESULT_CHARS)}): make the report from the capture with tcpmortem report CAPTURE`,
+    );
+  let bytes: Buffer;
+  try {
+    if (name === '-') {
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+        total += chunk.length;
+        // UTF-8 takes at most 3 bytes per UTF-16 unit: past that, no decoding can fit.
+        if (total > 3 * MAX_RESULT_CHARS) {
+          process.stdin.destroy();
+          throw tooLarge(total);
+        }
+        chunks.push(chunk);
+      }
+      bytes = Buffer.concat(chunks);
+    } else {
+      const size = statSync(name).size;
+      if (size > 3 * MAX_RESULT_CHARS) throw tooLarge(size);
+      bytes = readFileSync(name);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${name}: ${fileErrorText(err)}`);
+  }
+  let text: string;
+  try {
+    text = bytes.toString('utf8');
+  } catch {
+    throw tooLarge(bytes.length);
+  }
+  if (text.length > MAX_RESULT_CHARS) throw tooLarge(bytes.length);
+  try {
+    return JSON.parse(text) as AnalysisReport;
+  } catch (err) {
+    throw new UsageError(`${name}: not JSON: ${(err as Error).message}`);
+  }
 }
 
 /**
@@ -553,18 +621,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       're-render a saved tcpmortem/1 JSON result as HTML',
       (y) =>
         y
-          .positional('result', { type: 'string', demandOption: true, describe: 'JSON written by analyze --json / -o' })
+          .positional('result', { type: 'string', demandOption: true, describe: 'JSON written by analyze --json / -o, or - for standard input' })
           .option('output', { alias: 'o', type: 'string', default: 'tcpmortem-report.html' })
           // As on every other command, so a script can pass -q to all of them.
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no message on stdout' }),
       async (args) => {
-        let report: AnalysisReport;
-        try {
-          report = JSON.parse(readFileSync(args.result, 'utf8')) as AnalysisReport;
-        } catch (err) {
-          throw new UsageError(`${args.result}: ${(err as Error).message}`);
-        }
-        if (report.schema !== SCHEMA) throw new UsageError(`${args.result}: not a ${SCHEMA} document (schema: ${String(report.schema)})`);
+        const name = displayName(args.result);
+        const report = await loadResult(name);
+        if (report.schema !== SCHEMA) throw new UsageError(`${name}: not a ${SCHEMA} document (schema: ${String(report.schema)})`);
         const output = displayName(args.output);
         if (output === '-') {
           await writeToStdout([renderHtml(report)]);

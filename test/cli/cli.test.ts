@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, readdirSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, existsSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CAPTURES_DIR, REPO_ROOT } from '../support/analyze-file.ts';
@@ -62,6 +62,10 @@ describe('tcpmortem CLI', () => {
     assert.equal(quiet.status, 0, quiet.stderr);
     assert.equal(quiet.stdout, '');
     assert.equal(readFileSync(again, 'utf8'), readFileSync(file, 'utf8'));
+    // The result can come from stdin too (analyze --json | tcpmortem render -).
+    const piped = run(['render', '-', '-o', '-'], readFileSync(json));
+    assert.equal(piped.status, 0, piped.stderr);
+    assert.equal(piped.stdout, readFileSync(file, 'utf8'));
     const toStdout = run(['report', '-', '-o', '-'], readFileSync(path));
     assert.equal(toStdout.status, 0, toStdout.stderr);
     assert.match(toStdout.stdout, /^<!DOCTYPE html>/i);
@@ -72,6 +76,29 @@ describe('tcpmortem CLI', () => {
     const both = run(['report', path, '-o', '-', '--json', '-']);
     assert.equal(both.status, 2);
     assert.match(both.stderr, /cannot both write to standard output/);
+  });
+
+  it('render says in one line why a result cannot be read: not JSON, missing, or too large (with what to run instead), exit 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tcpmortem-'));
+    const notJson = run(['render', '-', '-o', join(dir, 'a.html')], new TextEncoder().encode('{"schema": "tcpmortem/1", '));
+    assert.equal(notJson.status, 2);
+    assert.match(notJson.stderr, /^tcpmortem: -: not JSON: .+\n$/);
+    const missing = run(['render', join(dir, 'none.json')]);
+    assert.equal(missing.status, 2);
+    assert.equal(missing.stderr, `tcpmortem: ${join(dir, 'none.json')}: no such file\n`);
+    // A sparse file: its size, 1.8 GB, is all render looks at before refusing (V8's longest
+    // string is 2^29 - 24 units; the message used to be V8's own, "Cannot create a string longer
+    // than 0x1fffffe8 characters").
+    const huge = join(dir, 'huge.json');
+    writeFileSync(huge, '');
+    truncateSync(huge, 1_800_000_000);
+    const tooLarge = run(['render', huge, '-o', join(dir, 'b.html')]);
+    assert.equal(tooLarge.status, 2);
+    assert.equal(
+      tooLarge.stderr,
+      `tcpmortem: ${huge}: too large to re-render (1.8 GB of JSON; render reads results up to 537 MB): make the report from the capture with tcpmortem report CAPTURE\n`,
+    );
+    assert.equal(existsSync(join(dir, 'b.html')), false);
   });
 
   it('usage errors exit 2', () => {

@@ -20,8 +20,8 @@ import type { AnalysisReport, CaptureFacts } from '../report/model.ts';
 import { SCHEMA } from '../report/model.ts';
 import { prepareRenderer, renderHtml, renderSummary, anonymizeReport, batchChunks, reportJsonDocument } from '../report/index.ts';
 import { DEFAULT_SUMMARY_FINDINGS } from '../report/render-summary.ts';
-import { matchingFlows, netstatAt } from '../query/index.ts';
-import type { TcpState } from '../tcp/types.ts';
+import { FlowFilterError, matchingFlows, netstatAt, parseFlowFilter } from '../query/index.ts';
+import type { FlowFilter } from '../query/index.ts';
 import { scanFlows } from '../tcp/flow-summary.ts';
 import type { Severity } from '../diagnose/types.ts';
 import { formatAuditSummary, formatFlowsTable, formatFlowsCsv, formatFlowsNdjson, formatInfo, formatNetstat } from './format.ts';
@@ -54,9 +54,16 @@ interface CommonArgs {
  */
 const PARALLEL_FROM_BYTES = 32 * 1024 * 1024;
 
-/** Worker threads for flow tracking: `--jobs`, else by size (see PARALLEL_FROM_BYTES). */
+/** Most worker threads `--jobs` starts (each has its own heap): a larger value means this many. */
+const MAX_JOBS = 64;
+
+/**
+ * Worker threads for flow tracking: `--jobs` (0: the number of cores, as `xz -T0`), else by size
+ * (see PARALLEL_FROM_BYTES).
+ */
 function jobsFor(requested: number | undefined, size: number | undefined): number {
-  if (requested !== undefined && Number.isFinite(requested)) return Math.max(1, Math.min(64, Math.floor(requested)));
+  if (requested === 0) return Math.max(1, Math.min(MAX_JOBS, availableParallelism()));
+  if (requested !== undefined) return Math.min(MAX_JOBS, requested);
   if (size !== undefined && size < PARALLEL_FROM_BYTES) return 1;
   return Math.max(1, availableParallelism());
 }
@@ -449,8 +456,12 @@ const captureOptions = (y: Argv) =>
     .option('jobs', {
       alias: 'j',
       type: 'number',
-      describe: 'threads: flow tracking on N workers, and for report the diagnosis beside the report pass; the result is the same for any value',
+      describe: `threads: flow tracking on N workers, and for report the diagnosis beside the report pass (0: one per core; at most ${MAX_JOBS}); the result is the same for any value`,
       defaultDescription: "the number of cores for captures over 32 MB or stdin, else 1",
+      coerce: (n: number) => {
+        if (!Number.isInteger(n) || n < 0) throw new UsageError('--jobs must be a whole number, 0 (one per core) or more');
+        return n;
+      },
     });
 
 /** For the commands that print the terminal summary. */
@@ -643,21 +654,26 @@ export async function main(argv: readonly string[]): Promise<number> {
       'list connections with both endpoints\' final states',
       (y) =>
         captureArg(y)
-          .option('state', { type: 'string', describe: 'only flows where a side ended in this state (e.g. CLOSE_WAIT)' })
-          .option('port', { type: 'number', describe: 'only flows with this port on either side' })
-          .option('host', { type: 'string', describe: 'only flows with this address on either side' })
+          .option('state', { type: 'string', describe: 'only flows where a side ended in this state (e.g. CLOSE_WAIT, close-wait)' })
+          .option('conn-state', { type: 'string', describe: "only flows with this Zeek conn_state (e.g. REJ, S0)" })
+          .option('port', { type: 'string', describe: 'only flows with this port on either side' })
+          .option('host', { type: 'string', describe: 'only flows with this address on either side (IPv4 or IPv6, any form)' })
           .option('format', { choices: ['table', 'ndjson', 'csv'], default: 'table' }),
       async (args) => {
+        // Checked before the capture is read: a typo is an error, not an empty list after a long read.
+        let filter: FlowFilter;
+        try {
+          filter = parseFlowFilter({ state: args.state, connState: args['conn-state'], port: args.port, host: args.host });
+        } catch (err) {
+          if (err instanceof FlowFilterError) throw new UsageError(err.message);
+          throw err;
+        }
         // Flows and states only: the detectors' findings are not shown, so they do not run.
         const report = await withOneCapture(args as unknown as CommonArgs, (source, options) => analyze(source, { ...options, skipDiagnosis: true }));
         warnCaptureProblems(report.capture, args.quiet);
         // Streamed: rows are written as the flows are read, never collected (the table reads
         // the matches twice, to size its columns first; see formatFlowsTable).
-        const flows = matchingFlows(report.flows, {
-          ...(args.state !== undefined ? { state: args.state.toUpperCase() as TcpState } : {}),
-          ...(args.port !== undefined ? { port: args.port } : {}),
-          ...(args.host !== undefined ? { host: args.host } : {}),
-        });
+        const flows = matchingFlows(report.flows, filter);
         const lines = args.format === 'csv' ? formatFlowsCsv(flows) : args.format === 'ndjson' ? formatFlowsNdjson(flows) : formatFlowsTable(flows);
         await writeToStdout(batchChunks(lines));
       },

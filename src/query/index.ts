@@ -7,8 +7,10 @@
  * summaries (`scanFlows`), builds a record only for a flow it returns, and keeps no reference to
  * a record beyond the call, except {@link filterFlows}, which returns the matches it was asked for.
  */
-import type { FlowList, FlowRecord, FlowSummary, Side, TcpState } from '../tcp/types.ts';
+import type { ConnState, FlowList, FlowRecord, FlowSummary, Side, TcpState } from '../tcp/types.ts';
 import { recordAt, scanFlows } from '../tcp/flow-summary.ts';
+import { parseAddress } from '../decode/address-parse.ts';
+import { formatAddress } from '../decode/address-text.ts';
 
 /** Filters of `tcpmortem flows`; every given criterion must hold. */
 export interface FlowFilter {
@@ -20,6 +22,65 @@ export interface FlowFilter {
   readonly host?: string;
   /** Matches Zeek's conn_state. */
   readonly connState?: string;
+}
+
+/** Every TcpState, in RFC 9293's order (UNKNOWN last): what `--state` accepts. */
+export const TCP_STATE_NAMES: readonly TcpState[] = [
+  'CLOSED', 'LISTEN', 'SYN_SENT', 'SYN_RECEIVED', 'ESTABLISHED', 'FIN_WAIT_1', 'FIN_WAIT_2',
+  'CLOSE_WAIT', 'CLOSING', 'LAST_ACK', 'TIME_WAIT', 'UNKNOWN',
+];
+
+/** Every Zeek conn_state, in the order of Zeek's documentation: what `--conn-state` accepts. */
+export const CONN_STATE_NAMES: readonly ConnState[] = ['S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'RSTR', 'RSTOS0', 'RSTRH', 'SH', 'SHR', 'OTH'];
+
+/** A filter criterion given as text that names no state, port or address; the message says why. */
+export class FlowFilterError extends Error {}
+
+/**
+ * The filter of criteria typed by a person (`tcpmortem flows --state close-wait --host ::1`),
+ * checked and put in the form the flows use, so a typo is an error rather than an empty list:
+ * - `state`: a TcpState in any case, `-` for `_` (`close-wait`, `CLOSE_WAIT`);
+ * - `connState`: a Zeek conn_state in any case (`rej`);
+ * - `port`: a whole number 0-65535;
+ * - `host`: an IPv4 or IPv6 address, in any form (`[::1]`, `0:0::1`, upper-case hex), compared as
+ *   the flows print it (RFC 5952; an IPv4-mapped IPv6 address as IPv4).
+ * @throws FlowFilterError naming the option, the value, and what it accepts.
+ */
+export function parseFlowFilter(text: {
+  readonly state?: string | undefined;
+  readonly connState?: string | undefined;
+  readonly port?: number | string | undefined;
+  readonly host?: string | undefined;
+}): FlowFilter {
+  const filter: { state?: TcpState; connState?: string; port?: number; host?: string } = {};
+  if (text.state !== undefined) {
+    const name = text.state.trim().toUpperCase().replace(/-/g, '_');
+    const state = TCP_STATE_NAMES.find((s) => s === name);
+    if (state === undefined) throw new FlowFilterError(`--state ${text.state}: not a TCP state (one of ${TCP_STATE_NAMES.join(', ')})`);
+    filter.state = state;
+  }
+  if (text.connState !== undefined) {
+    const name = text.connState.trim().toUpperCase();
+    const connState = CONN_STATE_NAMES.find((s) => s === name);
+    if (connState === undefined) throw new FlowFilterError(`--conn-state ${text.connState}: not a Zeek conn_state (one of ${CONN_STATE_NAMES.join(', ')})`);
+    filter.connState = connState;
+  }
+  if (text.port !== undefined) {
+    const port = typeof text.port === 'number' ? text.port : text.port.trim() === '' ? Number.NaN : Number(text.port);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlowFilterError(`--port ${String(text.port)}: not a port (a whole number from 0 to 65535)`);
+    filter.port = port;
+  }
+  if (text.host !== undefined) {
+    const bare = text.host.trim().replace(/^\[(.*)\]$/, '$1');
+    let words: [number, number, number, number];
+    try {
+      words = parseAddress(bare);
+    } catch {
+      throw new FlowFilterError(`--host ${text.host}: not an IPv4 or IPv6 address`);
+    }
+    filter.host = formatAddress(...words);
+  }
+  return filter;
 }
 
 /** Whether `flow` meets every criterion of `filter` (an empty filter matches every flow). */

@@ -3,5 +3,5 @@ export { buildTcpFrame, createTcpFrameFields, frameLength, specToFields, TcpFram
 export type { TcpFrameFields, TcpFrameSpec, TcpOptionsSpec } from './packet-builder.ts';
 export { DEFAULT_CONVERSATION_OPTIONS, generateConversations } from './conversation.ts';
 export type { ConversationOptions, FrameSink, GenerationSummary } from './conversation.ts';
-export { parseAddress } from './address-parse.ts';
+export { parseAddress } from '../decode/address-parse.ts';
 export { Prng } from './prng.ts';

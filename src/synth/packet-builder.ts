@@ -1,5 +1,5 @@
 import { LINKTYPE } from '../decode/types.ts';
-import { isIpv4Mapped, parseAddress } from './address-parse.ts';
+import { isIpv4Mapped, parseAddress } from '../decode/address-parse.ts';
 
 /**
  * Synthetic TCP frames for tests, fixtures and the benchmark.

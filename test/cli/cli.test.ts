@@ -187,4 +187,47 @@ describe('flows and netstat on kernel scenarios (ground truth from ss in each na
     const none = run(['flows', join(CAPTURES_DIR, 'close-wait-leak.pcap'), '--state', 'TIME_WAIT', '--format', 'ndjson']);
     assert.equal(none.stdout, '');
   });
+
+  it('flows filters take what a person types: any case, - for _, an address in any form; a typo is a one-line error before the capture is read', () => {
+    const ids = (args: readonly string[]): number[] => {
+      const r = run(['flows', ...args, '--format', 'ndjson']);
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim().split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as { id: number }).id);
+    };
+    const leak = join(CAPTURES_DIR, 'close-wait-leak.pcap');
+    assert.deepEqual(ids([leak, '--state', 'close-wait']), [1, 2, 3]);
+    assert.deepEqual(ids([leak, '--conn-state', 's2']), [1, 2, 3]);
+    assert.deepEqual(ids([leak, '--conn-state', 'SF']), []);
+    // The flows print fd77::1; the same address typed long-hand, in upper case, or in brackets.
+    const v6 = join(CAPTURES_DIR, 'ipv6-clean.pcap');
+    assert.deepEqual(ids([v6, '--host', 'FD77:0:0:0:0:0:0:1']), [1]);
+    assert.deepEqual(ids([v6, '--host', '[fd77::2]', '--port', '8080']), [1]);
+    assert.deepEqual(ids([v6, '--host', 'fd77::3']), []);
+    // An IPv4 address written as IPv4-mapped IPv6 is the same host (the decoder stores it so).
+    assert.deepEqual(ids([leak, '--host', '::ffff:10.77.0.2']), [1, 2, 3]);
+    for (const [option, value, message] of [
+      ['--state', 'CLOSEWAIT', /^tcpmortem: --state CLOSEWAIT: not a TCP state \(one of CLOSED, .*, UNKNOWN\)\n$/],
+      ['--conn-state', 'XX', /^tcpmortem: --conn-state XX: not a Zeek conn_state \(one of S0, .*, OTH\)\n$/],
+      ['--port', '99999', /^tcpmortem: --port 99999: not a port \(a whole number from 0 to 65535\)\n$/],
+      ['--host', '10.0.0.300', /^tcpmortem: --host 10\.0\.0\.300: not an IPv4 or IPv6 address\n$/],
+    ] as const) {
+      // A capture that does not exist: the filter is refused before the file is opened.
+      const r = run(['flows', '/nonexistent/x.pcap', option, value]);
+      assert.equal(r.status, 2, `${option} ${value}`);
+      assert.match(r.stderr, message);
+    }
+  });
+
+  it('--jobs takes a whole number: 0 means one per core; anything else is a one-line usage error', () => {
+    const leak = join(CAPTURES_DIR, 'close-wait-leak.pcap');
+    const one = run(['analyze', leak, '--json', '--jobs', '1']);
+    const auto = run(['analyze', leak, '--json', '--jobs', '0']);
+    assert.equal(auto.status, 0, auto.stderr);
+    assert.equal(auto.stdout, one.stdout);
+    for (const bad of ['abc', '-1', '2.5']) {
+      const r = run(['analyze', leak, '--json', `--jobs=${bad}`]);
+      assert.equal(r.status, 2, bad);
+      assert.equal(r.stderr, 'tcpmortem: --jobs must be a whole number, 0 (one per core) or more\n');
+    }
+  });
 });

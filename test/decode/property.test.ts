@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ANOMALY, DecodeStatus, createTcpSegment, decodeFrame, decodePacket, formatAddress } from '../../src/decode/index.ts';
 import { buildTcpFrame } from '../../src/synth/packet-builder.ts';
 import type { TcpFrameSpec } from '../../src/synth/packet-builder.ts';
-import { parseAddress } from '../../src/synth/address-parse.ts';
+import { parseAddress } from '../../src/decode/address-parse.ts';
 
 const LINK_TYPES = [0, 1, 12, 14, 101, 108, 113, 228, 229, 276];
 const ANOMALY_NAMES = new Set<string>(Object.values(ANOMALY));

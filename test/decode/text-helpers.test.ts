@@ -16,7 +16,7 @@ import {
   DecodeStatus,
   decodeStatusName,
 } from '../../src/decode/index.ts';
-import { parseAddress } from '../../src/synth/address-parse.ts';
+import { parseAddress } from '../../src/decode/address-parse.ts';
 
 describe('flagsToText', () => {
   it('spells the common combinations as tcpdump/Zeek users expect', () => {

@@ -1,8 +1,9 @@
 /**
  * Parses an IPv4 dotted quad or an IPv6 address (RFC 4291 §2.2 text forms: full, `::`-compressed,
  * trailing dotted quad) into four big-endian 32-bit words, the {@link TcpSegment} layout. IPv4
- * comes out IPv4-mapped (`::ffff:a.b.c.d`). Throws `Error` on anything else: this is test and
- * fixture tooling, and a typo in a recipe should fail loudly.
+ * comes out IPv4-mapped (`::ffff:a.b.c.d`), as the decoder stores it, so `formatAddress` (address-text.ts)
+ * of the words gives the text the flows show. Throws `Error` on anything else: a typo in a
+ * fixture recipe fails loudly, and `tcpmortem flows --host` says the address is not one.
  */
 export function parseAddress(text: string): [number, number, number, number] {
   if (!text.includes(':')) {

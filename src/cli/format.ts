@@ -7,6 +7,8 @@ import type { AnalysisReport, CaptureFacts } from '../report/model.ts';
 import type { NetstatSnapshot } from '../query/index.ts';
 import type { FlowRecord } from '../tcp/types.ts';
 import { plural } from '../report/format.ts';
+import { formatIsoTimestamp, parseIsoTimestamp } from '../common/time.ts';
+import { packetSeconds } from '../tcp/packet-seconds.ts';
 
 function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
@@ -133,9 +135,14 @@ export function* formatFlowsNdjson(flows: Iterable<FlowRecord>): Generator<strin
 
 /** `tcpmortem netstat`: per host, the socket states at the instant, like `ss -tan | awk ...`. */
 export function formatNetstat(snapshot: NetstatSnapshot, report: AnalysisReport): string {
-  const first = report.capture.firstTs !== null ? Date.parse(report.capture.firstTs) / 1000 : snapshot.tSeconds;
-  const at = new Date(Math.floor(snapshot.tSeconds * 1000)).toISOString();
-  let out = `Sockets at ${at} (${(snapshot.tSeconds - first).toFixed(3)} s into the capture)\n`;
+  const firstTs = report.capture.firstTs === null ? undefined : parseIsoTimestamp(report.capture.firstTs);
+  const first = firstTs === undefined ? snapshot.tSeconds : packetSeconds(firstTs.sec, firstTs.nanos);
+  // With the capture's precision (the digits of its first time), as every time tcpmortem prints.
+  const digits = /\.(\d+)Z$/.exec(report.capture.firstTs ?? '')?.[1]?.length ?? 6;
+  const sec = Math.floor(snapshot.tSeconds);
+  const unit = 10 ** (9 - digits);
+  const nanos = Math.min(1e9 - unit, Math.round(((snapshot.tSeconds - sec) * 1e9) / unit) * unit);
+  let out = `Sockets at ${formatIsoTimestamp(sec, nanos, digits)} (${(snapshot.tSeconds - first).toFixed(3)} s into the capture)\n`;
   out += formatColumns(['host', 'state', 'count'], snapshot.rows.map((r) => [r.host, r.state, String(r.count)]));
   if (snapshot.listeners.length > 0) out += `Listeners: ${snapshot.listeners.join(', ')}\n`;
   return out;

@@ -23,6 +23,8 @@ import { DEFAULT_SUMMARY_FINDINGS } from '../report/render-summary.ts';
 import { FlowFilterError, matchingFlows, netstatAt, parseFlowFilter } from '../query/index.ts';
 import type { FlowFilter } from '../query/index.ts';
 import { scanFlows } from '../tcp/flow-summary.ts';
+import { packetSeconds } from '../tcp/packet-seconds.ts';
+import { parseIsoTimestamp } from '../common/time.ts';
 import type { Severity } from '../diagnose/types.ts';
 import { formatAuditSummary, formatFlowsTable, formatFlowsCsv, formatFlowsNdjson, formatInfo, formatNetstat } from './format.ts';
 import type { AuditRow } from './format.ts';
@@ -430,23 +432,44 @@ async function runAudit(
 }
 
 /** The instant `--at` names, in seconds since the epoch; "end" (the default) costs a scan of the flows. */
-function parseAt(at: string | undefined, report: AnalysisReport): number {
-  if (at === undefined || at === 'end') {
-    // The last packet, or a later flow end when the capture's timestamps went backwards. A loop,
-    // not Math.max(...spread): spreading every flow into arguments throws past ~120k flows.
-    let end = report.capture.lastTs !== null ? Date.parse(report.capture.lastTs) / 1000 : 0;
-    scanFlows(report.flows, (f) => {
-      if (f.endSeconds > end) end = f.endSeconds;
-    });
-    return end;
+/** A `--at` value read before the capture: its end, seconds from its start, or a time (epoch seconds). */
+type AtTime = { readonly kind: 'end' } | { readonly kind: 'offset'; readonly seconds: number } | { readonly kind: 'time'; readonly seconds: number };
+
+/** Reads `--at` (checked before the capture is opened, so a typo costs no read). */
+function parseAt(at: string | undefined): AtTime {
+  if (at === undefined || at === 'end') return { kind: 'end' };
+  if (/^[+]?\d+(\.\d+)?s?$/.test(at)) return { kind: 'offset', seconds: Number.parseFloat(at.replace(/[+s]/g, '')) };
+  // ISO 8601 with a date and a time; without a zone it is UTC, as every time tcpmortem prints (so
+  // the same command gives the same answer on any machine). Fractions finer than a millisecond
+  // are kept (Date.parse would drop them).
+  const m = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d)?)(\.\d{1,9})?(Z|[+-]\d\d:?\d\d)?$/i.exec(at.trim());
+  const ms = m === null ? Number.NaN : Date.parse(`${m[1]!}T${m[2]!}${(m[4] ?? 'Z').toUpperCase()}`);
+  if (m === null || Number.isNaN(ms)) {
+    throw new UsageError(`--at ${at}: not a time (use ISO 8601 such as 2024-05-01T10:00:00Z, "end", or seconds from the start like 12.5s)`);
   }
-  if (/^[+]?\d+(\.\d+)?s?$/.test(at)) {
-    const first = report.capture.firstTs !== null ? Date.parse(report.capture.firstTs) / 1000 : 0;
-    return first + Number.parseFloat(at.replace(/[+s]/g, ''));
+  return { kind: 'time', seconds: ms / 1000 + (m[3] === undefined ? 0 : Number(m[3])) };
+}
+
+/**
+ * The packet time (epoch seconds) `at` stands for in this capture; a time outside it is a usage
+ * error (nothing is known of the sockets then), said with the capture's span.
+ */
+function resolveAt(at: AtTime, text: string | undefined, report: AnalysisReport): number {
+  // The last packet, or a later flow end when the capture's timestamps went backwards. A loop,
+  // not Math.max(...spread): spreading every flow into arguments throws past ~120k flows.
+  const firstTs = report.capture.firstTs === null ? undefined : parseIsoTimestamp(report.capture.firstTs);
+  const lastTs = report.capture.lastTs === null ? undefined : parseIsoTimestamp(report.capture.lastTs);
+  const first = firstTs === undefined ? 0 : packetSeconds(firstTs.sec, firstTs.nanos);
+  let end = lastTs === undefined ? 0 : packetSeconds(lastTs.sec, lastTs.nanos);
+  scanFlows(report.flows, (f) => {
+    if (f.endSeconds > end) end = f.endSeconds;
+  });
+  if (at.kind === 'end') return end;
+  const t = at.kind === 'offset' ? first + at.seconds : at.seconds;
+  if (report.capture.firstTs !== null && (t < first || t > end)) {
+    throw new UsageError(`--at ${text ?? ''}: outside the capture, which runs from ${report.capture.firstTs} to ${report.capture.lastTs ?? report.capture.firstTs} (${(end - first).toFixed(3)} s)`);
   }
-  const parsed = Date.parse(at);
-  if (Number.isNaN(parsed)) throw new UsageError(`--at ${at}: not a time (use ISO 8601, "end", or seconds from the start like 12.5s)`);
-  return parsed / 1000;
+  return t;
 }
 
 const captureOptions = (y: Argv) =>
@@ -683,10 +706,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       'what netstat / ss would have shown on each host at a moment of the capture',
       (y) => captureArg(y).option('at', { type: 'string', describe: 'ISO time, seconds from the start (12.5s), or "end" (default)' }),
       async (args) => {
+        const at = parseAt(args.at);
         // States only: the detectors' findings are not shown, so they do not run.
         const report = await withOneCapture(args as unknown as CommonArgs, (source, options) => analyze(source, { ...options, skipDiagnosis: true }));
         warnCaptureProblems(report.capture, args.quiet);
-        process.stdout.write(formatNetstat(netstatAt(report.flows, parseAt(args.at, report)), report));
+        process.stdout.write(formatNetstat(netstatAt(report.flows, resolveAt(at, args.at, report)), report));
       },
     )
     .demandCommand(1, 'name a command or a capture file')

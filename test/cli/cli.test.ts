@@ -12,11 +12,11 @@ import { CAPTURES_DIR, REPO_ROOT } from '../support/analyze-file.ts';
 
 const entry = join(REPO_ROOT, 'src', 'cli', 'entry.ts');
 
-function run(args: readonly string[], input?: Uint8Array): { status: number; stdout: string; stderr: string } {
+function run(args: readonly string[], input?: Uint8Array, env: Readonly<Record<string, string>> = {}): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', entry, ...args], {
     cwd: REPO_ROOT,
     encoding: 'utf8',
-    env: { ...process.env, TZ: 'UTC', FORCE_COLOR: '0' },
+    env: { ...process.env, TZ: 'UTC', FORCE_COLOR: '0', ...env },
     ...(input !== undefined ? { input } : {}),
     maxBuffer: 1 << 28,
   });
@@ -176,6 +176,27 @@ describe('flows and netstat on kernel scenarios (ground truth from ss in each na
     const early = run(['netstat', join(CAPTURES_DIR, 'churn.pcap'), '--at', '0.5s']);
     const e = /^10\.77\.0\.1\s+TIME_WAIT\s+(\d+)$/m.exec(early.stdout);
     assert.ok(Number(e?.[1]) > 0 && Number(e?.[1]) < truth.connections.length);
+  });
+
+  it('netstat --at: an ISO time without a zone is UTC on any machine, the capture\'s precision is kept, a time outside the capture or not a time is a one-line error', () => {
+    const churn = join(CAPTURES_DIR, 'churn.pcap');
+    const info = JSON.parse(run(['info', churn, '--json']).stdout) as { capture: { firstTs: string; lastTs: string } };
+    const first = info.capture.firstTs; // 2026-11-23T20:23:43.781510Z
+    const half = run(['netstat', churn, '--at', '0.5s']);
+    assert.equal(half.status, 0, half.stderr);
+    // The same instant as an ISO time: with Z, and without a zone on a machine in another zone.
+    const instant = new Date(Date.parse(first) + 500).toISOString().replace(/\.(\d{3})Z$/, `.$1${first.slice(23, 26)}Z`);
+    assert.equal(run(['netstat', churn, '--at', instant]).stdout, half.stdout);
+    assert.equal(run(['netstat', churn, '--at', instant.slice(0, -1)], undefined, { TZ: 'America/New_York' }).stdout, half.stdout);
+    assert.match(half.stdout, new RegExp(`^Sockets at ${instant.replace(/[.]/g, '\\.')} \\(0\\.500 s into the capture\\)\n`));
+    // At the first packet's microsecond its SYN is already out (Date.parse kept milliseconds only).
+    assert.match(run(['netstat', churn, '--at', '0s']).stdout, /^10\.77\.0\.1\s+SYN_SENT\s+1$/m);
+    const outside = run(['netstat', churn, '--at', '2020-01-01T00:00:00Z']);
+    assert.equal(outside.status, 2);
+    assert.equal(outside.stderr, `tcpmortem: --at 2020-01-01T00:00:00Z: outside the capture, which runs from ${first} to ${info.capture.lastTs} (1.923 s)\n`);
+    const typo = run(['netstat', '/nonexistent/x.pcap', '--at', 'yesterday']);
+    assert.equal(typo.status, 2);
+    assert.match(typo.stderr, /^tcpmortem: --at yesterday: not a time \(use ISO 8601/);
   });
 
   it('flows --state filters by either side and --format csv has one row per flow', () => {

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import yargs from 'yargs';
 import type { Argv } from 'yargs';
@@ -369,6 +369,30 @@ function ensureDirectory(path: string, option: string): void {
   }
 }
 
+/**
+ * Checks, before a long analysis, that `path` (a file to write; `-` is standard output) can be
+ * created: not a directory, in a directory that exists. Otherwise the analysis ran to its end
+ * and then failed on Node's "ENOENT: no such file or directory, open ...".
+ */
+function checkOutputFile(path: string, option: string, example: string): void {
+  if (path === '-') return;
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    // Not there yet: its directory is checked below.
+  }
+  if (isDirectory) throw new UsageError(`${option} ${path}: is a directory (name a file, such as ${join(path, example)})`);
+  const dir = dirname(resolve(path));
+  let dirIsDirectory = false;
+  try {
+    dirIsDirectory = statSync(dir).isDirectory();
+  } catch {
+    // Missing: said below.
+  }
+  if (!dirIsDirectory) throw new UsageError(`${option} ${path}: no such directory: ${dir}`);
+}
+
 /** The one-line message (without the `tcpmortem: ` prefix) for an error that ends a capture. */
 function errorLine(err: unknown, file: string): string {
   if (err instanceof CaptureFormatError) return `${file}: ${err.message} (at byte ${err.byteOffset})`;
@@ -556,6 +580,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       async (args) => {
         const { inputs, audit } = expandCaptures(args.captures.map(String));
         if (!audit) {
+          if (args.output !== undefined) checkOutputFile(displayName(args.output), '-o', 'result.json');
           const report = finalize(
             await withOneCapture({ ...args, capture: inputs[0]?.path ?? '' }, (source, options) => analyze(source, options)),
             args.anonymize,
@@ -596,6 +621,8 @@ export async function main(argv: readonly string[]): Promise<number> {
           const output = displayName(args.output ?? 'tcpmortem-report.html');
           const json = args.json === undefined ? undefined : displayName(args.json);
           if (json === '-' && output === '-') throw new UsageError('-o - and --json - cannot both write to standard output');
+          checkOutputFile(output, '-o', 'report.html');
+          if (json !== undefined) checkOutputFile(json, '--json', 'result.json');
           // With several jobs the diagnosis runs on a second core beside the report's pass over the
           // flows (see diagnoseForReport); an anonymised report is mapped first, so it does not.
           const { report: analyzed, viewPass } = await withOneCapture({ ...args, capture: inputs[0]?.path ?? '' }, async (source, options) => {
@@ -661,6 +688,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no message on stdout' }),
       async (args) => {
         const name = displayName(args.result);
+        checkOutputFile(displayName(args.output), '-o', 'report.html');
         const report = await loadResult(name);
         if (report.schema !== SCHEMA) throw new UsageError(`${name}: not a ${SCHEMA} document (schema: ${String(report.schema)})`);
         const output = displayName(args.output);

@@ -101,6 +101,27 @@ describe('tcpmortem CLI', () => {
     assert.equal(existsSync(join(dir, 'b.html')), false);
   });
 
+  it('an output that cannot be written is a one-line error before the capture is read, not after the analysis', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tcpmortem-'));
+    const leak = join(CAPTURES_DIR, 'close-wait-leak.pcap');
+    // A capture that does not exist: the output is refused before the capture is opened.
+    for (const [args, expected] of [
+      [['report', '/nonexistent/x.pcap', '-o', join(dir, 'no', 'r.html')], `-o ${join(dir, 'no', 'r.html')}: no such directory: ${join(dir, 'no')}`],
+      [['report', '/nonexistent/x.pcap', '-o', dir], `-o ${dir}: is a directory (name a file, such as ${join(dir, 'report.html')})`],
+      [['report', '/nonexistent/x.pcap', '-o', join(dir, 'r.html'), '--json', join(dir, 'no', 'r.json')], `--json ${join(dir, 'no', 'r.json')}: no such directory: ${join(dir, 'no')}`],
+      [['analyze', '/nonexistent/x.pcap', '-o', dir], `-o ${dir}: is a directory (name a file, such as ${join(dir, 'result.json')})`],
+      [['render', '/nonexistent/r.json', '-o', join(dir, 'no', 'r.html')], `-o ${join(dir, 'no', 'r.html')}: no such directory: ${join(dir, 'no')}`],
+    ] as const) {
+      const r = run(args);
+      assert.equal(r.status, 2, args.join(' '));
+      assert.equal(r.stderr, `tcpmortem: ${expected}\n`);
+    }
+    // A file in a directory that exists is written as before.
+    const ok = run(['analyze', leak, '-o', join(dir, 'r.json')]);
+    assert.equal(ok.status, 0, ok.stderr);
+    assert.equal(existsSync(join(dir, 'r.json')), true);
+  });
+
   it('usage errors exit 2', () => {
     const r = run(['analyze']);
     assert.equal(r.status, 2);

@@ -10,7 +10,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
-import yargs from 'yargs';
+import { createRequire } from 'node:module';
 import type { Argv } from 'yargs';
 import { analyze, diagnoseForReport, inspectCapture } from '../analyze.ts';
 import { DiagnosisThread } from '../parallel/diagnose-thread.ts';
@@ -69,6 +69,13 @@ function jobsFor(requested: number | undefined, size: number | undefined): numbe
   if (size !== undefined && size < PARALLEL_FROM_BYTES) return 1;
   return Math.max(1, availableParallelism());
 }
+
+/**
+ * yargs through its CommonJS build: the ESM build's cliui wraps help text at the column, in the
+ * middle of words ("anomalie" / "s (like capinfos)"); the CommonJS one wraps between words
+ * (wrap-ansi). Same API and version.
+ */
+const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 
 /**
  * yargs turns a lone `-` into an empty string, so `-` (stdin) is swapped for this token before

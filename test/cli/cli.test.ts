@@ -133,6 +133,20 @@ describe('tcpmortem CLI', () => {
     assert.equal(bad.stderr.trim(), 'tcpmortem: --max-findings must be a number, 0 or more');
   });
 
+  it('--help wraps between words', () => {
+    const r = run(['--help']);
+    assert.equal(r.status, 0, r.stderr);
+    // Lines joined again: a description wrapped inside a word would read "anomalie s".
+    const flat = r.stdout.replace(/\s*\n\s*/g, ' ');
+    for (const text of [
+      'capture facts: format, interfaces, packets, times, drops, anomalies (like capinfos)',
+      'full analysis: flows, both endpoints\' states, findings (JSON with --json); several captures or a directory: an audit, each its own result plus a combined summary',
+      'pcap/pcapng files (optionally gzip-compressed), - for stdin, or directories (every *.pcap, *.pcapng, *.cap[.gz] directly inside)',
+    ]) {
+      assert.ok(flat.includes(text), `help shows "${text}" whole`);
+    }
+  });
+
   it('info --json and analyze --json read stdin (-) exactly as a file', { skip: sample === undefined ? 'no fixture captures yet' : false }, () => {
     const path = join(CAPTURES_DIR, sample ?? '');
     const fromFile = run(['info', path, '--json']);

@@ -57,7 +57,7 @@ export function formatInfo(c: CaptureFacts): string {
   out += `Interfaces:\n`;
   for (const i of c.interfaces) {
     const drops = i.drops === undefined ? '' : `, drops if=${i.drops.interface ?? '-'} os=${i.drops.os ?? '-'}`;
-    out += `  #${i.id}${i.name !== undefined ? ` ${i.name}` : ''}: ${i.linkTypeName} (${i.linkType}), snaplen ${i.snapLength}, ts ${i.tsResolution}, ${i.packets} packets${drops}\n`;
+    out += `  #${i.id}${i.name !== undefined ? ` ${i.name}` : ''}: ${i.linkTypeName} (${i.linkType}), snaplen ${i.snapLength}, ts ${i.tsResolution}, ${plural(i.packets, 'packet')}${drops}\n`;
   }
   const skipped = Object.entries(c.skipped);
   if (skipped.length > 0) out += `Not analysed:\n${skipped.map(([k, v]) => `  ${k}: ${v}\n`).join('')}`;

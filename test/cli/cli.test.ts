@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync, writeFileSync, readdirSync, existsSync, trun
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CAPTURES_DIR, REPO_ROOT } from '../support/analyze-file.ts';
+import { conversationsPcap } from '../support/synthetic-capture.ts';
 
 const entry = join(REPO_ROOT, 'src', 'cli', 'entry.ts');
 
@@ -131,6 +132,14 @@ describe('tcpmortem CLI', () => {
     const bad = run(['summary', '/nonexistent/x.pcap', '--max-findings', 'ten']);
     assert.equal(bad.status, 2);
     assert.equal(bad.stderr.trim(), 'tcpmortem: --max-findings must be a number, 0 or more');
+  });
+
+  it('info counts each interface\'s packets in words that agree in number', () => {
+    const one = run(['info', '-'], conversationsPcap({ seed: 1, conversations: 1, maxPackets: 1, snapLength: 128 }));
+    assert.equal(one.status, 0, one.stderr);
+    assert.match(one.stdout, /^ {2}#0: ETHERNET \(1\), snaplen 128, ts 1e-6, 1 packet$/m);
+    const many = run(['info', join(CAPTURES_DIR, 'close-wait-leak.pcap')]);
+    assert.match(many.stdout, /^ {2}#0: ETHERNET \(1\), snaplen \d+, ts 1e-6, 27 packets$/m);
   });
 
   it('--help wraps between words', () => {

@@ -6,7 +6,7 @@ import type { FlowRecord, FlowSummary } from '../tcp/types.ts';
 import { flowIndex } from './aggregates.ts';
 import { clientActsConnected } from './handshake.ts';
 import type { CaptureQuality, DetectorInput, QualityItem } from './types.ts';
-import { plural, wasWere } from './util.ts';
+import { agree, plural, wasWere } from './util.ts';
 
 /**
  * Anomaly names (from the reader/decoder or the flow tracker) that mean the same packet was
@@ -89,7 +89,7 @@ export function assessCaptureQuality(input: DetectorInput): CaptureQuality {
       id: 'timestamps-backwards',
       severity: 'warning',
       count: capture.timestampsBackwards,
-      message: `${plural(capture.timestampsBackwards, 'packet')} have a timestamp earlier than the packet before: time gaps and retry intervals may be off.`,
+      message: `${plural(capture.timestampsBackwards, 'packet')} ${agree(capture.timestampsBackwards, 'has', 'have')} a timestamp earlier than the packet before: time gaps and retry intervals may be off.`,
     });
   }
   if (capture.partial) {
@@ -137,7 +137,7 @@ export function qualityCaveatOf(input: DetectorInput, oneWay: number, kinds: rea
     if (dups > 0) reasons.push(`${plural(dups, 'packet')} ${wasWere(dups)} captured twice, so a copy may pass for a retransmission`);
   }
   if (kinds.includes('timing') && capture.timestampsBackwards > 0) {
-    reasons.push(`${plural(capture.timestampsBackwards, 'timestamp')} go backwards`);
+    reasons.push(`${plural(capture.timestampsBackwards, 'timestamp')} ${agree(capture.timestampsBackwards, 'goes', 'go')} backwards`);
   }
   if (reasons.length === 0) return undefined;
   return `Evidence depends on a capture gap: ${reasons.join('; ')}.`;

@@ -136,7 +136,12 @@ export function plural(n: number, word: string, pluralWord = `${word}s`): string
 
 /** The verb after {@link plural}: "1 connection was", "2 connections were". */
 export function wasWere(n: number): string {
-  return n === 1 ? 'was' : 'were';
+  return agree(n, 'was', 'were');
+}
+
+/** The verb form that agrees with a count of `n`: `one` for 1, `many` otherwise ("has"/"have", "goes"/"go"). */
+export function agree(n: number, one: string, many: string): string {
+  return n === 1 ? one : many;
 }
 
 /** One severity level lower (error → warning → info → info). */

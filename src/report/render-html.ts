@@ -214,7 +214,7 @@ function contextOf(view: ReportView): Record<string, unknown> {
   const t = view.table;
   const tableNote =
     t.omitted > 0
-      ? `${fmtInt(t.rows.length)} of ${fmtInt(t.total)} connections shown: those named by findings first, then failed ones, then the first by id; ${fmtInt(t.omitted)} are left out (the charts and the density timeline count them all).`
+      ? `${fmtInt(t.rows.length)} of ${fmtInt(t.total)} connections shown: those named by findings first, then failed ones, then the first by id; ${fmtInt(t.omitted)} ${t.omitted === 1 ? 'is' : 'are'} left out (the charts and the density timeline count them all).`
       : `All ${plural(t.total, 'connection')}. Click a column to sort.`;
 
   const data = {

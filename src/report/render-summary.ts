@@ -76,9 +76,9 @@ export function renderSummary(report: AnalysisReport, options: SummaryOptions): 
   if (cap.firstTs !== null) lines.push(colors.dim(`  ${cap.firstTs} → ${cap.lastTs ?? ''}`));
   const quality: string[] = [];
   if (cap.partial) quality.push(sev.error('partial: reading stopped early'));
-  if (cap.drops !== null && cap.drops > 0) quality.push(sev.warning(`${fmtInt(cap.drops)} drops reported`));
-  if (cap.truncatedPackets > 0) quality.push(`${fmtInt(cap.truncatedPackets)} packets cut by snaplen`);
-  if (cap.timestampsBackwards > 0) quality.push(sev.warning(`${fmtInt(cap.timestampsBackwards)} timestamps backwards`));
+  if (cap.drops !== null && cap.drops > 0) quality.push(sev.warning(`${plural(cap.drops, 'drop')} reported`));
+  if (cap.truncatedPackets > 0) quality.push(`${plural(cap.truncatedPackets, 'packet')} cut by snaplen`);
+  if (cap.timestampsBackwards > 0) quality.push(sev.warning(`${plural(cap.timestampsBackwards, 'timestamp')} going backwards`));
   if (cap.warnings.length > 0) quality.push(sev.warning(plural(cap.warnings.length, 'reader warning')));
   if (quality.length > 0) lines.push(`  quality: ${quality.join(', ')}`);
   // The capture-quality items that weaken the findings (warning or error) and that the facts

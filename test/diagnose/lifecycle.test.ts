@@ -176,6 +176,11 @@ describe('capture quality and vantage', () => {
         ['timestamps-backwards', 1],
       ],
     );
+    // Verbs agree with a count of 1 as with more.
+    const backwards = (n: number): string | undefined =>
+      assessCaptureQuality(inputOf([oneWay], { timestampsBackwards: n })).items.find((i) => i.id === 'timestamps-backwards')?.message;
+    assert.match(backwards(1) ?? '', /^1 packet has a timestamp earlier than the packet before/);
+    assert.match(backwards(2) ?? '', /^2 packets have a timestamp earlier than the packet before/);
   });
 
   it('duplicated frames put a caveat on retransmission findings', () => {
@@ -183,6 +188,9 @@ describe('capture quality and vantage', () => {
     const [f] = only([flow], 'syn-retransmit', { anomalies: { duplicate_packet: 1 } });
     assert.equal(f?.severity, 'info');
     assert.match(f!.caveat!, /captured twice/);
+    // Retry timing depends on timestamps: a step back is a caveat, its verb agreeing with 1.
+    const [g] = only([flow], 'syn-retransmit', { timestampsBackwards: 1 });
+    assert.match(g?.caveat ?? '', /; 1 timestamp goes backwards\.$|: 1 timestamp goes backwards\.$/);
   });
 
   it('vantage from TTLs and from the handshake RTT split', () => {

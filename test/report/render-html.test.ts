@@ -136,6 +136,12 @@ describe('renderHtml on large captures', () => {
     process.stdout.write(`# 200k flows: ${ms.toFixed(0)} ms, ${(bytes / 1e6).toFixed(2)} MB\n`);
   });
 
+  it('the capped table\'s note agrees in number with what it left out (1 is, 2 are)', () => {
+    const report = buildSyntheticReport(12);
+    assert.match(renderHtml(report, { maxTableRows: 11 }), /11 of 12 connections shown: [^<]*; 1 is left out \(/);
+    assert.match(renderHtml(report, { maxTableRows: 10 }), /10 of 12 connections shown: [^<]*; 2 are left out \(/);
+  });
+
   it(`a thousand findings: ${FINDING_CARDS} cards, the rest as rows of one table, every finding reachable by its anchor`, () => {
     const sample = buildSampleReport();
     const base = sample.findings[0]!;

@@ -33,6 +33,13 @@ describe('renderSummary verdict', () => {
   it('leads with the worst finding', () => {
     assert.match(renderSummary(buildSampleReport(), { color: false }), /^ERROR {2}Accept queue overflow.* on 10\.0\.0\.2:8080 \(\+2 more problems\)$/m);
   });
+  it('says the capture facts in words that agree in number (1 drop, 1 packet, 1 timestamp; 2 drops, 2 packets)', () => {
+    const base = buildSampleReport();
+    const facts = (n: number): string =>
+      renderSummary({ ...base, capture: { ...base.capture, drops: n, truncatedPackets: n, timestampsBackwards: n } }, { color: false });
+    assert.match(facts(1), /^ {2}quality: 1 drop reported, 1 packet cut by snaplen, 1 timestamp going backwards$/m);
+    assert.match(facts(2), /^ {2}quality: 2 drops reported, 2 packets cut by snaplen, 2 timestamps going backwards$/m);
+  });
   it('names the capture-quality warnings the facts line does not (a capture of copies is not just "OK")', () => {
     const base = { ...buildSampleReport(), findings: [] };
     const withItems = (items: { id: string; severity: string; message: string }[]) =>

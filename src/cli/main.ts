@@ -6,7 +6,7 @@
  * 2 usage error or unusable input (not a capture, unreadable file); 130 interrupted with
  * --no-partial.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -18,7 +18,7 @@ import type { AnalyzeOptions } from '../analyze.ts';
 import { CaptureFormatError } from '../capture/types.ts';
 import type { AnalysisReport, CaptureFacts } from '../report/model.ts';
 import { SCHEMA } from '../report/model.ts';
-import { prepareRenderer, renderHtml, renderSummary, anonymizeReport, batchChunks, reportJsonDocument } from '../report/index.ts';
+import { prepareRenderer, renderHtml, renderSummary, anonymizeReport, batchChunks, readResult, reportJsonDocument, ResultFormatError } from '../report/index.ts';
 import { DEFAULT_SUMMARY_FINDINGS } from '../report/render-summary.ts';
 import { FlowFilterError, matchingFlows, netstatAt, parseFlowFilter } from '../query/index.ts';
 import type { FlowFilter } from '../query/index.ts';
@@ -128,63 +128,25 @@ function openSource(path: string): CaptureSource {
 }
 
 /**
- * The longest string V8 makes (2^29 - 24 UTF-16 units): `render` parses a result as one string,
- * so a longer JSON document cannot be re-rendered (a capture of ~100,000 connections or more
- * writes one; `tcpmortem report` renders such a capture straight from the capture instead).
- */
-const MAX_RESULT_CHARS = 0x1fffffe8;
-
-/** "2.1 GB" / "640 MB": a size for a message. */
-function sizeText(bytes: number): string {
-  return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${Math.round(bytes / 1e6)} MB`;
-}
-
-/**
- * A saved `tcpmortem/1` result from a path or `-` (stdin), parsed. Failures are one-line usage
- * errors naming the input: unreadable, not JSON (V8's message gives the position), or too large
- * to parse as one string (see MAX_RESULT_CHARS), said with what to run instead.
+ * A saved `tcpmortem/1` result from a path or `-` (stdin), read with `readResult` (any size: its
+ * flows stay compressed until the report reads them). Failures are one-line usage errors naming
+ * the input: unreadable, or not a JSON object (with the byte offset).
  */
 async function loadResult(name: string): Promise<AnalysisReport> {
-  const tooLarge = (bytes: number): UsageError =>
-    new UsageError(
-      `${name}: too large to re-render (${sizeText(bytes)} of JSON; render reads results up to ${sizeText(MAX_RESULT_CHARS)}): make the report from the capture with tcpmortem report CAPTURE`,
-    );
-  let bytes: Buffer;
-  try {
-    if (name === '-') {
-      const chunks: Buffer[] = [];
-      let total = 0;
-      for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
-        total += chunk.length;
-        // UTF-8 takes at most 3 bytes per UTF-16 unit: past that, no decoding can fit.
-        if (total > 3 * MAX_RESULT_CHARS) {
-          process.stdin.destroy();
-          throw tooLarge(total);
-        }
-        chunks.push(chunk);
-      }
-      bytes = Buffer.concat(chunks);
-    } else {
-      const size = statSync(name).size;
-      if (size > 3 * MAX_RESULT_CHARS) throw tooLarge(size);
-      bytes = readFileSync(name);
+  currentFile = name;
+  let chunks: AsyncIterable<Uint8Array>;
+  if (name === '-') {
+    chunks = process.stdin;
+  } else {
+    try {
+      if (statSync(name).isDirectory()) throw new UsageError(`${name}: is a directory`);
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      throw new UsageError(`${name}: ${fileErrorText(err)}`);
     }
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`${name}: ${fileErrorText(err)}`);
+    chunks = readFileChunks(name);
   }
-  let text: string;
-  try {
-    text = bytes.toString('utf8');
-  } catch {
-    throw tooLarge(bytes.length);
-  }
-  if (text.length > MAX_RESULT_CHARS) throw tooLarge(bytes.length);
-  try {
-    return JSON.parse(text) as AnalysisReport;
-  } catch (err) {
-    throw new UsageError(`${name}: not JSON: ${(err as Error).message}`);
-  }
+  return readResult(chunks);
 }
 
 /**
@@ -698,6 +660,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         checkOutputFile(displayName(args.output), '-o', 'report.html');
         const report = await loadResult(name);
         if (report.schema !== SCHEMA) throw new UsageError(`${name}: not a ${SCHEMA} document (schema: ${String(report.schema)})`);
+        for (const [member, isArray] of [['capture', false], ['findings', true]] as const) {
+          const value: unknown = (report as unknown as Record<string, unknown>)[member];
+          if (isArray ? !Array.isArray(value) : typeof value !== 'object' || value === null || Array.isArray(value)) {
+            throw new UsageError(`${name}: not a ${SCHEMA} result: it has no "${member}" ${isArray ? 'array' : 'object'}`);
+          }
+        }
         const output = displayName(args.output);
         if (output === '-') {
           await writeToStdout([renderHtml(report)]);
@@ -756,7 +724,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await parser.parseAsync();
     return exitCode;
   } catch (err) {
-    if (err instanceof CaptureFormatError) {
+    if (err instanceof CaptureFormatError || err instanceof ResultFormatError) {
       process.stderr.write(`tcpmortem: ${currentFile}: ${err.message} (at byte ${err.byteOffset})\n`);
     } else if (err instanceof UsageError) {
       process.stderr.write(`tcpmortem: ${err.message}\n`);

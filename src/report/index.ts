@@ -11,3 +11,4 @@ export { buildReportView, DEFAULT_VIEW_OPTIONS } from './view-model.ts';
 export type { ReportView, ReportViewOptions } from './view-model.ts';
 export { batchChunks, indentLines, JSON_CHUNK_CHARS, reportJsonChunks, reportJsonDocument, writeReportJson } from './json-writer.ts';
 export { MappedFlowList } from './flow-list.ts';
+export { PagedJsonFlowList, readResult, ResultFormatError } from './read-result.ts';

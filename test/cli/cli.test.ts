@@ -79,27 +79,34 @@ describe('tcpmortem CLI', () => {
     assert.match(both.stderr, /cannot both write to standard output/);
   });
 
-  it('render says in one line why a result cannot be read: not JSON, missing, or too large (with what to run instead), exit 2', () => {
+  it('render says in one line why a result cannot be read (cut short, not JSON, a broken flow, missing), with the byte offset, exit 2', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tcpmortem-'));
-    const notJson = run(['render', '-', '-o', join(dir, 'a.html')], new TextEncoder().encode('{"schema": "tcpmortem/1", '));
-    assert.equal(notJson.status, 2);
-    assert.match(notJson.stderr, /^tcpmortem: -: not JSON: .+\n$/);
-    const missing = run(['render', join(dir, 'none.json')]);
-    assert.equal(missing.status, 2);
-    assert.equal(missing.stderr, `tcpmortem: ${join(dir, 'none.json')}: no such file\n`);
-    // A sparse file: its size, 1.8 GB, is all render looks at before refusing (V8's longest
-    // string is 2^29 - 24 units; the message used to be V8's own, "Cannot create a string longer
-    // than 0x1fffffe8 characters").
+    const encode = (text: string): Uint8Array => new TextEncoder().encode(text);
+    const cut = run(['render', '-', '-o', join(dir, 'a.html')], encode('{"schema": "tcpmortem/1", '));
+    assert.equal(cut.status, 2);
+    assert.equal(cut.stderr, 'tcpmortem: -: the JSON document ends early (at byte 26)\n');
+    // A sparse file of 1.8 GB of zero bytes: refused at its first byte, not read to the end.
     const huge = join(dir, 'huge.json');
     writeFileSync(huge, '');
     truncateSync(huge, 1_800_000_000);
-    const tooLarge = run(['render', huge, '-o', join(dir, 'b.html')]);
-    assert.equal(tooLarge.status, 2);
-    assert.equal(
-      tooLarge.stderr,
-      `tcpmortem: ${huge}: too large to re-render (1.8 GB of JSON; render reads results up to 537 MB): make the report from the capture with tcpmortem report CAPTURE\n`,
-    );
+    const zeros = run(['render', huge, '-o', join(dir, 'b.html')]);
+    assert.equal(zeros.status, 2);
+    assert.equal(zeros.stderr, `tcpmortem: ${huge}: not a JSON object (at byte 0)\n`);
     assert.equal(existsSync(join(dir, 'b.html')), false);
+    // A flow that is not JSON is found when the report reads it, and named with its offset.
+    const result = run(['analyze', join(CAPTURES_DIR, 'close-wait-leak.pcap'), '--json']).stdout;
+    const second = result.indexOf('{', result.indexOf('"id": 2,') - 10);
+    const broken = run(['render', '-', '-o', join(dir, 'c.html')], encode(`${result.slice(0, second + 1)}"oops", ${result.slice(second + 1)}`));
+    assert.equal(broken.status, 2);
+    assert.match(broken.stderr, new RegExp(`^tcpmortem: -: flows\\[1\\] is not JSON: .+ \\(at byte ${second}\\)\\n$`));
+    // A JSON object without what a result holds.
+    const bare = run(['render', '-', '-o', join(dir, 'd.html')], encode('{"schema": "tcpmortem/1", "flows": []}'));
+    assert.equal(bare.status, 2);
+    assert.equal(bare.stderr, 'tcpmortem: -: not a tcpmortem/1 result: it has no "capture" object\n');
+    assert.equal(existsSync(join(dir, 'c.html')), false);
+    const missing = run(['render', join(dir, 'none.json')]);
+    assert.equal(missing.status, 2);
+    assert.equal(missing.stderr, `tcpmortem: ${join(dir, 'none.json')}: no such file\n`);
   });
 
   it('an output that cannot be written is a one-line error before the capture is read, not after the analysis', () => {

@@ -279,7 +279,7 @@ export class ParserCore {
       throw new CaptureFormatError('gzip-compressed input: decompress first (readCapture does)', 0);
     }
     throw new CaptureFormatError(
-      `unknown file format (magic 0x${magic.toString(16).padStart(8, '0')}): not a pcap or pcapng capture`,
+      notCaptureText(magic) ?? `unknown file format (magic 0x${magic.toString(16).padStart(8, '0')}): not a pcap or pcapng capture`,
       0,
     );
   }
@@ -304,4 +304,29 @@ export class ParserCore {
     this.carry.set(chunk.subarray(from, to), this.carryLen);
     this.carryLen += to - from;
   }
+}
+
+/**
+ * What a file that is not a capture is, from its first four bytes, and what to do with it: the
+ * archives and compressors a ticket's attachment comes in (gzip alone is read directly, see
+ * readCapture), other capture formats, and text (a JSON result, tcpdump's printed output).
+ * Undefined when the bytes say nothing known.
+ */
+export function notCaptureText(magic: number): string | undefined {
+  const hint = (what: string, todo: string): string => `${what}, not a pcap or pcapng capture: ${todo}`;
+  if (magic === 0x504b0304) return hint('a ZIP archive', 'extract the capture from it first (unzip)');
+  if (magic === 0x377abcaf) return hint('a 7-Zip archive', 'extract the capture from it first (7z x)');
+  if (magic === 0x52617221) return hint('a RAR archive', 'extract the capture from it first (unrar x)');
+  if (magic === 0xfd377a58) return hint('xz-compressed data', 'decompress it first (unxz), or pipe it: xzcat FILE | tcpmortem report -');
+  if (magic === 0x28b52ffd) return hint('zstd-compressed data', 'decompress it first (unzstd), or pipe it: zstdcat FILE | tcpmortem report -');
+  if (magic >>> 8 === 0x425a68) return hint('bzip2-compressed data', 'decompress it first (bunzip2), or pipe it: bzcat FILE | tcpmortem report -');
+  if (magic === 0x736e6f6f) return hint('a snoop capture', 'convert it first (editcap -F pcap FILE OUT.pcap)');
+  if (magic === 0x474d4255) return hint('a Network Monitor capture', 'convert it first (editcap -F pcapng FILE OUT.pcapng)');
+  const bytes = [magic >>> 24, (magic >>> 16) & 0xff, (magic >>> 8) & 0xff, magic & 0xff];
+  const first = bytes.find((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+  if (first === 0x7b || first === 0x5b) return hint('a JSON document', 'a saved tcpmortem result renders with tcpmortem render FILE');
+  if (bytes.every((b) => (b >= 0x20 && b < 0x7f) || b === 0x09 || b === 0x0a || b === 0x0d)) {
+    return hint('text', "tcpdump -w FILE writes a capture; its printed output cannot be analysed");
+  }
+  return undefined;
 }

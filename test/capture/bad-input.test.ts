@@ -43,11 +43,34 @@ function pcapngWith(count: number, bigEndian = false): { bytes: Uint8Array; offs
 
 test('tier a: empty input, unknown magic and too-short input throw CaptureFormatError at byte 0', () => {
   assert.equal(formatError(() => readBytes(new Uint8Array(0))).byteOffset, 0);
-  const html = new TextEncoder().encode('<html><body>not a capture</body></html>');
-  const e = formatError(() => readBytes(html));
+  const binary = Uint8Array.of(0x8b, 0xd3, 0xf4, 0x30, 0, 0, 0, 0);
+  const e = formatError(() => readBytes(binary));
   assert.equal(e.byteOffset, 0);
-  assert.match(e.message, /unknown file format/);
+  assert.equal(e.message, 'unknown file format (magic 0x8bd3f430): not a pcap or pcapng capture');
   assert.equal(formatError(() => readBytes(Uint8Array.of(0xd4, 0xc3))).byteOffset, 0);
+});
+
+test('tier a: what a ticket attachment that is not a capture is, and what to do with it', () => {
+  const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+  const cases: [string, Uint8Array, RegExp][] = [
+    ['zip', Uint8Array.of(0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0), /^a ZIP archive, not a pcap or pcapng capture: extract the capture from it first \(unzip\)$/],
+    ['7z', Uint8Array.of(0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c), /^a 7-Zip archive, /],
+    ['rar', text('Rar!\x1a\x07'), /^a RAR archive, /],
+    ['xz', Uint8Array.of(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00), /^xz-compressed data, .*xzcat FILE \| tcpmortem report -$/],
+    ['zstd', Uint8Array.of(0x28, 0xb5, 0x2f, 0xfd, 0, 0), /^zstd-compressed data, .*zstdcat FILE \| tcpmortem report -$/],
+    ['bzip2', text('BZh91AY&SY'), /^bzip2-compressed data, .*bzcat FILE \| tcpmortem report -$/],
+    ['snoop', text('snoop\0\0\0'), /^a snoop capture, .*editcap -F pcap/],
+    ['netmon', text('GMBU\0\x02'), /^a Network Monitor capture, .*editcap -F pcapng/],
+    ['json', text('{\n  "schema": "tcpmortem/1"'), /^a JSON document, .*tcpmortem render FILE$/],
+    ['json after spaces', text('  [1, 2]'), /^a JSON document, /],
+    ['tcpdump text', text('22:00:00.000030 IP 10.0.0.1.51889 > 192.168.0.1.80'), /^text, not a pcap or pcapng capture: tcpdump -w FILE writes a capture/],
+    ['html', text('<html><body>not a capture</body></html>'), /^text, /],
+  ];
+  for (const [name, bytes, message] of cases) {
+    const e = formatError(() => readBytes(bytes));
+    assert.equal(e.byteOffset, 0, name);
+    assert.match(e.message, message, name);
+  }
 });
 
 test('tier a: gzip bytes given to the push parser are named as such', () => {

@@ -338,6 +338,17 @@ export function verdictOf(report: AnalysisReport): { level: VerdictLevel; text: 
   const detail =
     `${plural(report.flows.length, 'connection')} in ${fmtDuration(report.capture.durationSeconds)} of capture, ` +
     `${plural(report.findings.length, 'finding')}.${partial}`;
+  if (top === undefined && report.flows.length === 0) {
+    // Nothing to diagnose is not "no problems": say what the capture holds instead.
+    const cap = report.capture;
+    const text =
+      cap.packets === 0
+        ? 'The capture holds no packets.'
+        : cap.tcpPackets === 0
+          ? `No TCP in this capture: none of its ${plural(cap.packets, 'packet')} is TCP.`
+          : `No TCP connection could be followed in ${plural(cap.tcpPackets, 'TCP packet')}.`;
+    return { level: 'info', text, detail };
+  }
   if (top === undefined || problems.length === 0) {
     const notes = ranked.length > 0 ? ` (${plural(ranked.length, 'note')})` : '';
     return { level: 'ok', text: `No problems found in ${plural(report.flows.length, 'connection')}${notes}.`, detail };

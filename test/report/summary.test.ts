@@ -30,6 +30,15 @@ describe('renderSummary verdict', () => {
     const report = { ...buildSampleReport(), findings: [] };
     assert.match(renderSummary(report, { color: false }), /^OK {2}No problems found in 18 connections\.$/m);
   });
+  it('says what the capture holds when it has no connection, rather than "no problems"', () => {
+    const base = { ...buildSampleReport(), findings: [], flows: [] };
+    const verdict = (packets: number, tcpPackets: number): string =>
+      renderSummary({ ...base, capture: { ...base.capture, packets, tcpPackets } }, { color: false });
+    assert.match(verdict(5, 0), /^INFO {2}No TCP in this capture: none of its 5 packets is TCP\.$/m);
+    assert.match(verdict(0, 0), /^INFO {2}The capture holds no packets\.$/m);
+    assert.match(verdict(9, 1), /^INFO {2}No TCP connection could be followed in 1 TCP packet\.$/m);
+    assert.doesNotMatch(verdict(5, 0), /No problems found/);
+  });
   it('leads with the worst finding', () => {
     assert.match(renderSummary(buildSampleReport(), { color: false }), /^ERROR {2}Accept queue overflow.* on 10\.0\.0\.2:8080 \(\+2 more problems\)$/m);
   });

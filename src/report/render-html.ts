@@ -111,7 +111,9 @@ function contextOf(view: ReportView): Record<string, unknown> {
 
   const sw = view.swimlane;
   const swimlane =
-    sw.mode === 'rows'
+    sw.mode === 'rows' && sw.rows.length === 0
+      ? { svg: safe(''), caption: 'No connection to draw: the capture has none.' }
+      : sw.mode === 'rows'
       ? {
           svg: safe(renderSwimlane(sw.rows, sw.durationSeconds)),
           caption:
@@ -215,7 +217,9 @@ function contextOf(view: ReportView): Record<string, unknown> {
   const tableNote =
     t.omitted > 0
       ? `${fmtInt(t.rows.length)} of ${fmtInt(t.total)} connections shown: those named by findings first, then failed ones, then the first by id; ${fmtInt(t.omitted)} ${t.omitted === 1 ? 'is' : 'are'} left out (the charts and the density timeline count them all).`
-      : `All ${plural(t.total, 'connection')}. Click a column to sort.`;
+      : t.total === 0
+        ? 'No connections.'
+        : `All ${plural(t.total, 'connection')}. Click a column to sort.`;
 
   const data = {
     schema: view.schema,

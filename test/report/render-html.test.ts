@@ -136,6 +136,13 @@ describe('renderHtml on large captures', () => {
     process.stdout.write(`# 200k flows: ${ms.toFixed(0)} ms, ${(bytes / 1e6).toFixed(2)} MB\n`);
   });
 
+  it('a capture without connections says so where the timeline and the table would be', () => {
+    const html = renderHtml({ ...buildSyntheticReport(3), flows: [], findings: [] });
+    assert.match(html, /<figcaption>No connection to draw: the capture has none\.<\/figcaption>/);
+    assert.match(html, />No connections\.</);
+    assert.doesNotMatch(html, /All 0 connections|One row per connection \(0/);
+  });
+
   it('the capped table\'s note agrees in number with what it left out (1 is, 2 are)', () => {
     const report = buildSyntheticReport(12);
     assert.match(renderHtml(report, { maxTableRows: 11 }), /11 of 12 connections shown: [^<]*; 1 is left out \(/);

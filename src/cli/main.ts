@@ -424,7 +424,6 @@ async function runAudit(
   return { rows, exitCode };
 }
 
-/** The instant `--at` names, in seconds since the epoch; "end" (the default) costs a scan of the flows. */
 /** A `--at` value read before the capture: its end, seconds from its start, or a time (epoch seconds). */
 type AtTime = { readonly kind: 'end' } | { readonly kind: 'offset'; readonly seconds: number } | { readonly kind: 'time'; readonly seconds: number };
 
@@ -445,7 +444,8 @@ function parseAt(at: string | undefined): AtTime {
 
 /**
  * The packet time (epoch seconds) `at` stands for in this capture; a time outside it is a usage
- * error (nothing is known of the sockets then), said with the capture's span.
+ * error (nothing is known of the sockets then), said with the capture's span. "end" (the default)
+ * costs a scan of the flows.
  */
 function resolveAt(at: AtTime, text: string | undefined, report: AnalysisReport): number {
   // The last packet, or a later flow end when the capture's timestamps went backwards. A loop,

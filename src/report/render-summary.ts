@@ -100,7 +100,7 @@ export function renderSummary(report: AnalysisReport, options: SummaryOptions): 
       lines.push(`  ${sev[f.severity](label)}  ${colors.bold(f.title)}  ${f.endpoint}  ${colors.dim(`[${f.id}] ×${fmtInt(f.count)}`)}`);
       lines.push(`           ${f.summary}`);
       if (f.caveat !== undefined) lines.push(`           ${colors.yellow(`caveat: ${f.caveat}`)}`);
-      lines.push(colors.dim(`           wireshark: ${f.wiresharkFilter}`));
+      lines.push(colors.dim(`           wireshark: ${terminalFilter(f)}`));
     }
     if (shown < ranked.length) lines.push(...notShown(ranked.slice(shown), sev, options.reportPath !== undefined));
   }
@@ -112,4 +112,31 @@ export function renderSummary(report: AnalysisReport, options: SummaryOptions): 
     lines.push(`Report written to ${colors.bold(options.reportPath)}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Longest Wireshark filter the summary prints as it is. A finding on dozens of connections can
+ * carry one of ~1,000 characters (a clause per connection), a dozen lines of a terminal; past
+ * this length the summary gives the filter of the finding's endpoint instead, which is short and
+ * shows a superset, and says where the exact one is. The report and the JSON keep it whole.
+ */
+export const MAX_TERMINAL_FILTER_CHARS = 200;
+
+/** The Wireshark filter the summary prints for `f` (see {@link MAX_TERMINAL_FILTER_CHARS}). */
+export function terminalFilter(f: Pick<Finding, 'wiresharkFilter' | 'endpoint'>): string {
+  const exact = f.wiresharkFilter;
+  if (exact.length <= MAX_TERMINAL_FILTER_CHARS) return exact;
+  const where = `the exact filter, ${fmtInt(exact.length)} characters, is in the report and the JSON`;
+  const broad = endpointFilter(f.endpoint);
+  return broad === undefined ? `${where}` : `${broad}  (this endpoint's traffic; ${where})`;
+}
+
+/** The Wireshark filter of an endpoint as findings write it: `10.0.0.1:80`, `[fd00::1]:80`, or a bare address. */
+function endpointFilter(endpoint: string): string | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::(\d{1,5}))?$/.exec(endpoint) ?? /^([0-9a-fA-F:]*:[0-9a-fA-F:.]*)()$/.exec(endpoint);
+  if (m === null) return undefined;
+  const v6 = m[1];
+  const address = v6 !== undefined && v6 !== '' ? `ipv6.addr==${v6}` : m[2] !== undefined && m[2] !== '' ? `ip.addr==${m[2]}` : undefined;
+  if (address === undefined) return undefined;
+  return m[3] !== undefined && m[3] !== '' ? `${address} && tcp.port==${m[3]}` : address;
 }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_SUMMARY_FINDINGS, renderSummary } from '../../src/report/render-summary.ts';
+import { DEFAULT_SUMMARY_FINDINGS, MAX_TERMINAL_FILTER_CHARS, renderSummary, terminalFilter } from '../../src/report/render-summary.ts';
 import { rankFindings } from '../../src/report/view-model.ts';
 import type { Finding, Severity } from '../../src/diagnose/types.ts';
 import { buildSampleReport } from './sample-report.ts';
@@ -29,6 +29,24 @@ describe('renderSummary verdict', () => {
   it('says when nothing was found', () => {
     const report = { ...buildSampleReport(), findings: [] };
     assert.match(renderSummary(report, { color: false }), /^OK {2}No problems found in 18 connections\.$/m);
+  });
+  it('prints a Wireshark filter too long for a terminal as its endpoint\'s filter, and says where the exact one is', () => {
+    const long = Array.from({ length: 30 }, (_, i) => `(ip.addr==10.0.0.${i} && tcp.port==${40000 + i})`).join(' || ');
+    assert.ok(long.length > MAX_TERMINAL_FILTER_CHARS);
+    const where = `the exact filter, ${long.length.toLocaleString('en-US')} characters, is in the report and the JSON`;
+    assert.equal(terminalFilter({ wiresharkFilter: long, endpoint: '192.168.0.4:443' }), `ip.addr==192.168.0.4 && tcp.port==443  (this endpoint's traffic; ${where})`);
+    assert.equal(terminalFilter({ wiresharkFilter: long, endpoint: '[fd00:0:0:1::6]:443' }), `ipv6.addr==fd00:0:0:1::6 && tcp.port==443  (this endpoint's traffic; ${where})`);
+    assert.equal(terminalFilter({ wiresharkFilter: long, endpoint: '192.168.1.71' }), `ip.addr==192.168.1.71  (this endpoint's traffic; ${where})`);
+    assert.equal(terminalFilter({ wiresharkFilter: long, endpoint: 'fe80::1' }), `ipv6.addr==fe80::1  (this endpoint's traffic; ${where})`);
+    assert.equal(terminalFilter({ wiresharkFilter: long, endpoint: 'several listeners' }), where);
+    const short = 'frame.number in {1 2 3}';
+    assert.equal(terminalFilter({ wiresharkFilter: short, endpoint: '192.168.0.4:443' }), short);
+    // In the summary: every line of a finding stays short, the exact filter stays in the finding.
+    const base = buildSampleReport();
+    const f = { ...base.findings[0]!, wiresharkFilter: long };
+    const text = renderSummary({ ...base, findings: [f] }, { color: false });
+    assert.ok(text.split('\n').every((line) => line.length < 300), 'no line of 300 characters or more');
+    assert.ok(text.includes(`wireshark: ${terminalFilter(f)}`));
   });
   it('says what the capture holds when it has no connection, rather than "no problems"', () => {
     const base = { ...buildSampleReport(), findings: [], flows: [] };

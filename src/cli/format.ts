@@ -6,7 +6,7 @@
 import type { AnalysisReport, CaptureFacts } from '../report/model.ts';
 import type { NetstatSnapshot } from '../query/index.ts';
 import type { FlowRecord } from '../tcp/types.ts';
-import { plural } from '../report/format.ts';
+import { plural, vlanText } from '../report/format.ts';
 import { formatIsoTimestamp, parseIsoTimestamp } from '../common/time.ts';
 import { packetSeconds } from '../tcp/packet-seconds.ts';
 
@@ -70,13 +70,16 @@ export function formatInfo(c: CaptureFacts): string {
   return out;
 }
 
-const FLOW_HEADER = ['id', 'client', 'server', 'client state', 'server state', 'handshake', 'conn', 'history', 'pkts', 'start'];
+/** Columns of the `flows` table; `vlan` only when a row is VLAN-tagged (see formatFlowsTable). */
+const FLOW_HEADER = ['id', 'client', 'server', 'vlan', 'client state', 'server state', 'handshake', 'conn', 'history', 'pkts', 'start'];
+const VLAN_COLUMN = 3;
 
 function flowRow(f: FlowRecord): string[] {
   return [
     String(f.id),
     endpointText(f.client.ip, f.client.port),
     endpointText(f.server.ip, f.server.port),
+    vlanText(f.vlan),
     f.finalState.client,
     f.finalState.server,
     f.handshake,
@@ -96,15 +99,26 @@ function flowRow(f: FlowRecord): string[] {
  */
 export function* formatFlowsTable(flows: Iterable<FlowRecord>): Generator<string, void, undefined> {
   let count = 0;
-  const widths = columnWidths(FLOW_HEADER, rowsOf(flows, () => (count += 1)));
-  yield `${columnLine(FLOW_HEADER, widths)}\n`;
-  for (const f of flows) yield `${columnLine(flowRow(f), widths)}\n`;
+  let tagged = false;
+  const widths = columnWidths(
+    FLOW_HEADER,
+    rowsOf(flows, (f) => {
+      count += 1;
+      if (f.vlan >= 0) tagged = true;
+    }),
+  );
+  // The vlan column only when a flow is tagged: the same 4-tuple on two VLANs is two flows, and
+  // without it their rows would read the same.
+  const shown = <T>(cells: readonly T[]): T[] => cells.filter((_, i) => tagged || i !== VLAN_COLUMN);
+  const shownWidths = shown(widths);
+  yield `${columnLine(shown(FLOW_HEADER), shownWidths)}\n`;
+  for (const f of flows) yield `${columnLine(shown(flowRow(f)), shownWidths)}\n`;
   yield `${plural(count, 'flow')}\n`;
 }
 
-function* rowsOf(flows: Iterable<FlowRecord>, onRow: () => void): Generator<string[], void, undefined> {
+function* rowsOf(flows: Iterable<FlowRecord>, onRow: (f: FlowRecord) => void): Generator<string[], void, undefined> {
   for (const f of flows) {
-    onRow();
+    onRow(f);
     yield flowRow(f);
   }
 }
@@ -113,7 +127,8 @@ function csvCell(text: string): string {
   return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-const CSV_HEADER = ['id', 'client_ip', 'client_port', 'server_ip', 'server_port', 'incarnation', 'client_state', 'server_state', 'handshake', 'conn_state', 'history', 'packets_client', 'packets_server', 'bytes_client', 'bytes_server', 'start', 'end', 'syn_retransmissions', 'synack_retransmissions', 'fin_retransmissions', 'rtt_ms'];
+/** Columns of the `flows` CSV; new ones go last, so a consumer reading by position keeps working. */
+const CSV_HEADER = ['id', 'client_ip', 'client_port', 'server_ip', 'server_port', 'incarnation', 'client_state', 'server_state', 'handshake', 'conn_state', 'history', 'packets_client', 'packets_server', 'bytes_client', 'bytes_server', 'start', 'end', 'syn_retransmissions', 'synack_retransmissions', 'fin_retransmissions', 'rtt_ms', 'vlan'];
 
 /** The `flows` CSV, header first, a line at a time (each with its newline): one pass over `flows`. */
 export function* formatFlowsCsv(flows: Iterable<FlowRecord>): Generator<string, void, undefined> {
@@ -122,7 +137,7 @@ export function* formatFlowsCsv(flows: Iterable<FlowRecord>): Generator<string, 
     const cells = [
       f.id, f.client.ip, f.client.port, f.server.ip, f.server.port, f.incarnation, f.finalState.client, f.finalState.server,
       f.handshake, f.connState, f.history, f.packets.client, f.packets.server, f.bytes.client, f.bytes.server, f.start, f.end,
-      f.counts.synRetransmissions, f.counts.synAckRetransmissions, f.counts.finRetransmissions, f.rttMs?.total ?? '',
+      f.counts.synRetransmissions, f.counts.synAckRetransmissions, f.counts.finRetransmissions, f.rttMs?.total ?? '', vlanText(f.vlan),
     ];
     yield `${cells.map((v) => csvCell(String(v))).join(',')}\n`;
   }

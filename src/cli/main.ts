@@ -684,12 +684,13 @@ export async function main(argv: readonly string[]): Promise<number> {
           .option('conn-state', { type: 'string', describe: "only flows with this Zeek conn_state (e.g. REJ, S0)" })
           .option('port', { type: 'string', describe: 'only flows with this port on either side' })
           .option('host', { type: 'string', describe: 'only flows with this address on either side (IPv4 or IPv6, any form)' })
+          .option('vlan', { type: 'string', describe: 'only flows on this VLAN (42; 10/20 for two tags; none for untagged)' })
           .option('format', { choices: ['table', 'ndjson', 'csv'], default: 'table' }),
       async (args) => {
         // Checked before the capture is read: a typo is an error, not an empty list after a long read.
         let filter: FlowFilter;
         try {
-          filter = parseFlowFilter({ state: args.state, connState: args['conn-state'], port: args.port, host: args.host });
+          filter = parseFlowFilter({ state: args.state, connState: args['conn-state'], port: args.port, host: args.host, vlan: args.vlan });
         } catch (err) {
           if (err instanceof FlowFilterError) throw new UsageError(err.message);
           throw err;

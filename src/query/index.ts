@@ -22,6 +22,8 @@ export interface FlowFilter {
   readonly host?: string;
   /** Matches Zeek's conn_state. */
   readonly connState?: string;
+  /** Matches this VLAN key (see TcpSegment.vlanKey; -1: untagged). */
+  readonly vlan?: number;
 }
 
 /** Every TcpState, in RFC 9293's order (UNKNOWN last): what `--state` accepts. */
@@ -43,7 +45,8 @@ export class FlowFilterError extends Error {}
  * - `connState`: a Zeek conn_state in any case (`rej`);
  * - `port`: a whole number 0-65535;
  * - `host`: an IPv4 or IPv6 address, in any form (`[::1]`, `0:0::1`, upper-case hex), compared as
- *   the flows print it (RFC 5952; an IPv4-mapped IPv6 address as IPv4).
+ *   the flows print it (RFC 5952; an IPv4-mapped IPv6 address as IPv4);
+ * - `vlan`: a VLAN id 0-4095, outer/inner ids of two tags (`10/20`), or `none` for untagged.
  * @throws FlowFilterError naming the option, the value, and what it accepts.
  */
 export function parseFlowFilter(text: {
@@ -51,8 +54,9 @@ export function parseFlowFilter(text: {
   readonly connState?: string | undefined;
   readonly port?: number | string | undefined;
   readonly host?: string | undefined;
+  readonly vlan?: string | undefined;
 }): FlowFilter {
-  const filter: { state?: TcpState; connState?: string; port?: number; host?: string } = {};
+  const filter: { state?: TcpState; connState?: string; port?: number; host?: string; vlan?: number } = {};
   if (text.state !== undefined) {
     const name = text.state.trim().toUpperCase().replace(/-/g, '_');
     const state = TCP_STATE_NAMES.find((s) => s === name);
@@ -80,6 +84,15 @@ export function parseFlowFilter(text: {
     }
     filter.host = formatAddress(...words);
   }
+  if (text.vlan !== undefined) {
+    const v = text.vlan.trim().toLowerCase();
+    const m = /^(\d{1,4})(?:\/(\d{1,4}))?$/.exec(v);
+    const outer = m === null ? Number.NaN : Number(m[1]);
+    const inner = m?.[2] === undefined ? undefined : Number(m[2]);
+    if (v === 'none') filter.vlan = -1;
+    else if (m !== null && outer <= 4095 && (inner === undefined || inner <= 4095)) filter.vlan = inner === undefined ? outer : outer * 4096 + inner;
+    else throw new FlowFilterError(`--vlan ${text.vlan}: not a VLAN (an id 0-4095, outer/inner ids such as 10/20, or none)`);
+  }
   return filter;
 }
 
@@ -89,7 +102,8 @@ export function flowMatches(flow: FlowSummary, filter: FlowFilter): boolean {
     (filter.state === undefined || flow.finalState.client === filter.state || flow.finalState.server === filter.state) &&
     (filter.port === undefined || flow.client.port === filter.port || flow.server.port === filter.port) &&
     (filter.host === undefined || flow.client.ip === filter.host || flow.server.ip === filter.host) &&
-    (filter.connState === undefined || flow.connState === filter.connState)
+    (filter.connState === undefined || flow.connState === filter.connState) &&
+    (filter.vlan === undefined || flow.vlan === filter.vlan)
   );
 }
 

@@ -83,6 +83,15 @@ export function fmtEndpoint(ip: string, port: number): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
+/**
+ * A flow's VLAN key (TcpSegment.vlanKey) as text: the id of one tag (`100`), outer/inner ids of
+ * two (`100/200`), empty for an untagged flow.
+ */
+export function vlanText(vlan: number): string {
+  if (vlan < 0) return '';
+  return vlan < 4096 ? String(vlan) : `${Math.floor(vlan / 4096)}/${vlan % 4096}`;
+}
+
 /** English plural: `plural(1, 'connection')` → `1 connection`, `plural(3, 'reset')` → `3 resets`. */
 export function plural(count: number, noun: string, pluralNoun = `${noun}s`): string {
   return `${fmtInt(count)} ${count === 1 ? noun : pluralNoun}`;

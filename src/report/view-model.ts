@@ -15,7 +15,7 @@ import { addressKeyText, addressKeyWord, clientAddressKey, recordAt, scanFlows, 
 import { STATE_ORDER } from './svg/common.ts';
 import { packetSeconds } from '../tcp/packet-seconds.ts';
 import { parseIsoTimestamp } from '../common/time.ts';
-import { fmtDuration, fmtEndpoint, fmtInt, fmtMs, fmtRelSeconds, plural } from './format.ts';
+import { fmtDuration, fmtEndpoint, fmtInt, fmtMs, fmtRelSeconds, plural, vlanText } from './format.ts';
 
 /** Options of {@link buildReportView}; defaults in {@link DEFAULT_VIEW_OPTIONS}. */
 export interface ReportViewOptions {
@@ -176,6 +176,8 @@ export interface ConnectionRow {
   readonly id: number;
   readonly client: string;
   readonly server: string;
+  /** VLAN id(s) (see vlanText), empty when untagged. */
+  readonly vlan: string;
   readonly start: string;
   readonly duration: string;
   readonly durationSeconds: number;
@@ -276,6 +278,8 @@ export interface ReportView {
     readonly omitted: number;
     readonly states: readonly TcpState[];
     readonly findingIds: readonly string[];
+    /** Whether a row is VLAN-tagged: the table then has a VLAN column (the same 4-tuple on two VLANs is two connections). */
+    readonly hasVlan: boolean;
   };
 }
 
@@ -1363,6 +1367,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
       id: flow.id,
       client: fmtEndpoint(flow.client.ip, flow.client.port),
       server: serviceKey(flow),
+      vlan: vlanText(flow.vlan),
       start: fmtRelSeconds(rel(flow.startSeconds), 3),
       startRel: rel(flow.startSeconds),
       duration: fmtDuration(flow.durationSeconds),
@@ -1450,6 +1455,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
       omitted: flowCount - rows.length,
       states: POPULATION_ORDER.concat(['CLOSED']).filter((s) => stateSet.has(s)),
       findingIds: [...new Set(ranked.map((f) => f.id))],
+      hasVlan: rows.some((r) => r.vlan !== ''),
     },
   };
 }

@@ -10,6 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CAPTURES_DIR, REPO_ROOT } from '../support/analyze-file.ts';
 import { conversationsPcap } from '../support/synthetic-capture.ts';
+import { PcapWriter } from '../../src/capture/index.ts';
+import { buildTcpFrame } from '../../src/synth/index.ts';
+import { TCP_SYN } from '../../src/decode/types.ts';
 
 const entry = join(REPO_ROOT, 'src', 'cli', 'entry.ts');
 
@@ -288,6 +291,36 @@ describe('flows and netstat on kernel scenarios (ground truth from ss in each na
       assert.equal(r.status, 2, `${option} ${value}`);
       assert.match(r.stderr, message);
     }
+  });
+
+  it('flows shows a vlan column when a flow is tagged: the same 4-tuple on three VLANs is three rows that differ there', () => {
+    // One SYN on one 4-tuple untagged, on VLAN 42, and on VLANs 10/20 (QinQ): three flows.
+    const writer = new PcapWriter({ snapLength: 128 });
+    [[], [42], [10, 20]].forEach((vlanIds, i) => {
+      const data = buildTcpFrame({ vlanIds, src: '10.1.0.1', dst: '10.1.0.2', srcPort: 40000, dstPort: 80, seq: 1000, flags: TCP_SYN });
+      writer.writePacket({ tsSec: 1_700_000_000 + i, tsNanos: 0, data, originalLength: data.length });
+    });
+    const pcap = writer.drain();
+    const table = run(['flows', '-'], pcap);
+    assert.equal(table.status, 0, table.stderr);
+    const lines = table.stdout.split('\n');
+    assert.match(lines[0]!, /^id +client +server +vlan +client state/);
+    assert.match(lines[1]!, /^1 +10\.1\.0\.1:40000 +10\.1\.0\.2:80 +SYN_SENT/);
+    assert.match(lines[2]!, /^2 +10\.1\.0\.1:40000 +10\.1\.0\.2:80 +42 +SYN_SENT/);
+    assert.match(lines[3]!, /^3 +10\.1\.0\.1:40000 +10\.1\.0\.2:80 +10\/20 +SYN_SENT/);
+    const csv = run(['flows', '-', '--format', 'csv'], pcap).stdout.trim().split('\n');
+    assert.deepEqual(csv.map((l) => l.split(',').at(-1)), ['vlan', '', '42', '10/20']);
+    // --vlan picks them: one tag, two, untagged; a value that is not a VLAN is refused.
+    const ids = (vlan: string): string[] => run(['flows', '-', '--vlan', vlan, '--format', 'csv'], pcap).stdout.trim().split('\n').slice(1).map((l) => l.split(',')[0]!);
+    assert.deepEqual(ids('42'), ['2']);
+    assert.deepEqual(ids('10/20'), ['3']);
+    assert.deepEqual(ids('none'), ['1']);
+    assert.deepEqual(ids('20'), []);
+    const bad = run(['flows', '-', '--vlan', '5000'], pcap);
+    assert.equal(bad.status, 2);
+    assert.equal(bad.stderr, 'tcpmortem: --vlan 5000: not a VLAN (an id 0-4095, outer/inner ids such as 10/20, or none)\n');
+    // Untagged flows only: no vlan column.
+    assert.doesNotMatch(run(['flows', join(CAPTURES_DIR, 'close-wait-leak.pcap')]).stdout.split('\n')[0]!, /vlan/);
   });
 
   it('--jobs takes a whole number: 0 means one per core; anything else is a one-line usage error', () => {

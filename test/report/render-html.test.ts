@@ -136,6 +136,16 @@ describe('renderHtml on large captures', () => {
     process.stdout.write(`# 200k flows: ${ms.toFixed(0)} ms, ${(bytes / 1e6).toFixed(2)} MB\n`);
   });
 
+  it('the connections table has a VLAN column when a flow is tagged, and only then', () => {
+    const base = buildSyntheticReport(3);
+    const flows = [...base.flows].map((f, i) => ({ ...f, vlan: [-1, 42, 10 * 4096 + 20][i]! }));
+    const tagged = renderHtml({ ...base, flows });
+    assert.match(tagged, /<th>Server<\/th><th>VLAN<\/th>/);
+    const cells = [...tagged.matchAll(/<tr data-id="\d+"[^>]*>\s*(?:<td[^>]*>[^<]*<\/td>){3}<td class="num">([^<]*)<\/td>/g)].map((m) => m[1]);
+    assert.deepEqual(cells, ['', '42', '10/20']);
+    assert.doesNotMatch(renderHtml(base), /<th>VLAN<\/th>/);
+  });
+
   it('a capture without connections says so where the timeline and the table would be', () => {
     const html = renderHtml({ ...buildSyntheticReport(3), flows: [], findings: [] });
     assert.match(html, /<figcaption>No connection to draw: the capture has none\.<\/figcaption>/);

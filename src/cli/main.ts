@@ -571,7 +571,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           await jsonOut?.entry(entry);
         });
         if (jsonOut !== undefined) jsonOut.end(rows);
-        else process.stdout.write(formatAuditSummary(rows) + (dir !== undefined ? `results written to ${dir}\n` : ''));
+        else process.stdout.write(formatAuditSummary(rows) + (dir !== undefined ? `Results written to ${dir}\n` : ''));
         exitCode = code;
       },
     )
@@ -631,7 +631,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           writeFileSync(join(dir, `${name}.html`), renderHtml(entry.report));
           if (jsonDir !== undefined) await writeToFile(join(jsonDir, `${name}.json`), reportJsonDocument(entry.report));
         });
-        process.stdout.write(`${formatAuditSummary(rows)}reports written to ${dir}\n`);
+        process.stdout.write(`${formatAuditSummary(rows)}Reports written to ${dir}\n`);
         exitCode = code;
       },
     )
@@ -671,7 +671,7 @@ export async function main(argv: readonly string[]): Promise<number> {
           await writeToStdout([renderHtml(report)]);
         } else {
           writeFileSync(output, renderHtml(report));
-          if (!args.quiet) process.stdout.write(`report written to ${output}\n`);
+          if (!args.quiet) process.stdout.write(`Report written to ${output}\n`);
         }
       },
     )

@@ -89,6 +89,6 @@ describe('analyze several captures (audit)', () => {
     assert.equal(r.status, 2, 'broken.pcap is unusable');
     assert.deepEqual(readdirSync(out).sort(), ['churn.html', 'refused.html']);
     assert.match(readFileSync(join(out, 'churn.html'), 'utf8'), /^<!doctype html>/i);
-    assert.match(r.stdout, /reports written to /);
+    assert.match(r.stdout, /Reports written to /);
   });
 });

@@ -60,6 +60,9 @@ describe('tcpmortem CLI', () => {
     const rendered = run(['render', json, '-o', '-']);
     assert.equal(rendered.status, 0, rendered.stderr);
     assert.equal(rendered.stdout, readFileSync(file, 'utf8'));
+    // To a file: the message reads as report's.
+    const said = run(['render', json, '-o', join(dir, 'said.html')]);
+    assert.equal(said.stdout, `Report written to ${join(dir, 'said.html')}\n`);
     // -q as on every other command: the same file, no message.
     const again = join(dir, 'again.html');
     const quiet = run(['render', json, '-o', again, '-q']);

@@ -654,7 +654,7 @@ class BinnedFlows {
       const origin = bins.originSeconds;
       this.swimRows.push({
         flowId: flow.id,
-        label: `#${flow.id} ${fmtEndpoint(flow.client.ip, flow.client.port)} → ${serviceKey(flow)}`,
+        label: `#${flow.id} ${fmtEndpoint(flow.client.ip, flow.client.port)} → ${serviceKey(flow)}${flow.vlan >= 0 ? ` VLAN ${vlanText(flow.vlan)}` : ''}`,
         client: sideIntervals(flow, 'client', origin, captureEnd),
         server: sideIntervals(flow, 'server', origin, captureEnd),
         flagged: this.isNamed(flow.id),
@@ -1333,6 +1333,7 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
         flow,
         heading:
           `Connection #${flow.id}: ${fmtEndpoint(flow.client.ip, flow.client.port)} → ${serviceKey(flow)}` +
+          (flow.vlan >= 0 ? ` on VLAN ${vlanText(flow.vlan)}` : '') +
           (flow.incarnation > 1 ? ` (incarnation ${flow.incarnation})` : ''),
         startRel: rel(flow.startSeconds),
       });

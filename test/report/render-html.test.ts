@@ -144,6 +144,9 @@ describe('renderHtml on large captures', () => {
     const cells = [...tagged.matchAll(/<tr data-id="\d+"[^>]*>\s*(?:<td[^>]*>[^<]*<\/td>){3}<td class="num">([^<]*)<\/td>/g)].map((m) => m[1]);
     assert.deepEqual(cells, ['', '42', '10/20']);
     assert.doesNotMatch(renderHtml(base), /<th>VLAN<\/th>/);
+    // The swimlane rows and the ladder headings name the VLAN too.
+    assert.match(tagged, /#3 10\.0\.0\.\d+:\d+ → 172\.16\.0\.\d+:\d+ VLAN 10\/20</);
+    assert.match(tagged, /<strong>Connection #\d+: [^<]* on VLAN (42|10\/20)[ <]/);
   });
 
   it('a capture without connections says so where the timeline and the table would be', () => {

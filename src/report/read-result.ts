@@ -234,7 +234,11 @@ export async function readResult(chunks: AsyncIterable<Uint8Array>): Promise<Ana
         }
         continue;
       }
-      if (isSpace(b)) continue;
+      if (isSpace(b)) {
+        // Runs of indentation (a pretty-printed result is about half blanks) in a tight loop.
+        while (i + 1 < n && chunk[i + 1] === 0x20) i++;
+        continue;
+      }
       if (ended) throw new ResultFormatError('text after the end of the JSON document', offset + i);
       if (!started) {
         if (b !== OPEN_BRACE) throw new ResultFormatError('not a JSON object', offset + i);

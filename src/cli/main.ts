@@ -652,7 +652,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       (y) =>
         y
           .positional('result', { type: 'string', demandOption: true, describe: 'JSON written by analyze --json / -o, or - for standard input' })
-          .option('output', { alias: 'o', type: 'string', default: 'tcpmortem-report.html' })
+          .option('output', { alias: 'o', type: 'string', default: 'tcpmortem-report.html', describe: 'HTML file to write (- for standard output)' })
           // As on every other command, so a script can pass -q to all of them.
           .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no message on stdout' }),
       async (args) => {
@@ -708,7 +708,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     .command(
       'netstat <capture>',
       'what netstat / ss would have shown on each host at a moment of the capture',
-      (y) => captureArg(y).option('at', { type: 'string', describe: 'ISO time, seconds from the start (12.5s), or "end" (default)' }),
+      (y) => captureArg(y).option('at', { type: 'string', describe: 'ISO 8601 time (UTC unless it names a zone), seconds from the start (12.5s), or "end" (default)' }),
       async (args) => {
         const at = parseAt(args.at);
         // States only: the detectors' findings are not shown, so they do not run.

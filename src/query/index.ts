@@ -35,7 +35,7 @@ export const TCP_STATE_NAMES: readonly TcpState[] = [
 /** Every Zeek conn_state, in the order of Zeek's documentation: what `--conn-state` accepts. */
 export const CONN_STATE_NAMES: readonly ConnState[] = ['S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'RSTR', 'RSTOS0', 'RSTRH', 'SH', 'SHR', 'OTH'];
 
-/** A filter criterion given as text that names no state, port or address; the message says why. */
+/** A filter criterion given as text that names nothing a flow could match; the message says why. */
 export class FlowFilterError extends Error {}
 
 /**

@@ -128,7 +128,7 @@ export function terminalFilter(f: Pick<Finding, 'wiresharkFilter' | 'endpoint'>)
   if (exact.length <= MAX_TERMINAL_FILTER_CHARS) return exact;
   const where = `the exact filter, ${fmtInt(exact.length)} characters, is in the report and the JSON`;
   const broad = endpointFilter(f.endpoint);
-  return broad === undefined ? `${where}` : `${broad}  (this endpoint's traffic; ${where})`;
+  return broad === undefined ? where : `${broad}  (this endpoint's traffic; ${where})`;
 }
 
 /** The Wireshark filter of an endpoint as findings write it: `10.0.0.1:80`, `[fd00::1]:80`, or a bare address. */

@@ -152,10 +152,16 @@ export const reset: Detector<ResetOptions> = {
       const text = CAUSE_TEXT[cause];
       const bySide = [...new Set(group.map((c) => c.by))].join(' and ');
       const gaps = group.map((c) => c.gapSeconds);
-      const gapText = cause === 'idle-timeout' ? ` after up to ${formatSeconds(maxOf(gaps))} of silence` : '';
+      // The idle gap measured: its length for one connection, the longest for several.
+      const when =
+        cause !== 'idle-timeout'
+          ? text.summary
+          : group.length === 1
+            ? `after an idle gap of ${formatSeconds(maxOf(gaps))}`
+            : `after idle gaps of up to ${formatSeconds(maxOf(gaps))}`;
       findings.push(
         makeFinding(reset, {
-          summary: `${plural(group.length, 'connection')} of ${endpoint} ${wasWere(group.length)} reset by the ${bySide} ${text.summary}${gapText}.`,
+          summary: `${plural(group.length, 'connection')} of ${endpoint} ${wasWere(group.length)} reset by the ${bySide} ${when}.`,
           explanation: text.explanation,
           causes: text.causes,
           checks: text.checks,

@@ -115,7 +115,11 @@ describe('fin-retransmit, half-close, keepalive-timeout, data-unacked, reset', (
     const causes = Object.fromEntries(r.map((f) => [f.endpoint, f.details?.['cause']]));
     assert.deepEqual(causes, { '10.0.0.2:8080': 'abortive-close', '10.0.0.3:80': 'idle-timeout', '10.0.0.4:80': 'data-after-close' });
     const idleFinding = r.find((f) => f.endpoint === '10.0.0.3:80')!;
-    assert.match(idleFinding.summary, /after up to 5 min of silence/);
+    assert.match(idleFinding.summary, /was reset by the server after an idle gap of 5 min\.$/);
+    // Two such connections: the longest gap.
+    const idle2 = buildFlow({ id: 4, server: { ip: '10.0.0.3', port: 80 }, client: { ip: '10.0.0.9', port: 40001 }, segments: [...HS, [0.1, 'client', 'PA', 1, 1, 10], [0.2, 'server', 'A', 1, 11, 0], [100.2, 'client', 'PA', 11, 1, 10], [100.21, 'server', 'R', 1, -1, 0]] });
+    const both = only([idle, idle2], 'reset').find((f) => f.endpoint === '10.0.0.3:80')!;
+    assert.match(both.summary, /^2 connections of 10\.0\.0\.3:80 were reset by the server after idle gaps of up to 5 min\.$/);
     assert.equal(idleFinding.wiresharkFilter, 'frame.number in {206}');
   });
 });

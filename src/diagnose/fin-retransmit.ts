@@ -5,7 +5,7 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { FinRetransmitOptions } from './options.ts';
 import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { isFin, listenerFilter, makeFinding, peerOf, plural, segmentInstant, timeRange } from './util.ts';
+import { isFin, listenerFilter, makeFinding, peerOf, plural, segmentInstant, timeRange, timesText } from './util.ts';
 import type { Instant } from './util.ts';
 
 /** What `fin-retransmit` keeps of an affected connection (not its record). */
@@ -61,7 +61,13 @@ export const finRetransmit: Detector<FinRetransmitOptions> = {
       const senders = [...new Set(flows.flatMap((a) => a.resentBy))];
       findings.push(
         makeFinding(finRetransmit, {
-          summary: `${plural(flows.length, 'connection')} of ${endpoint} resent a FIN ${plural(resends, 'time')} (sent by the ${senders.join(' and ') || 'closing side'}); on ${peerSilent} the peer never answered again.`,
+          summary:
+            `${plural(flows.length, 'connection')} of ${endpoint} resent a FIN ${timesText(resends)} (sent by the ${senders.join(' and ') || 'closing side'}); ` +
+            (peerSilent === 0
+              ? 'the peer kept answering.'
+              : peerSilent === flows.length
+                ? `${flows.length > 1 ? `on all ${flows.length} ` : ''}the peer never answered again.`
+                : `on ${peerSilent} of them the peer never answered again.`),
           explanation:
             'A FIN occupies one sequence number and is retransmitted like data until the peer acknowledges it (RFC 9293 §3.6). The closing side waits in FIN_WAIT_1 (or LAST_ACK) meanwhile. ' +
             'On Linux an orphaned socket (already closed by the application) retries net.ipv4.tcp_orphan_retries times (0 means the default of 8) before giving up silently; the peer may then keep its end open. ' +

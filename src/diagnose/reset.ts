@@ -150,7 +150,8 @@ export const reset: Detector<ResetOptions> = {
       const { flow: first, cause } = group[0]!;
       const endpoint = listenerOf(input, first)?.endpoint ?? listenerKey(first);
       const text = CAUSE_TEXT[cause];
-      const bySide = [...new Set(group.map((c) => c.by))].join(' and ');
+      // "by the client or the server" when both sides reset some of them.
+      const bySide = [...new Set(group.map((c) => c.by))].join(' or the ');
       const gaps = group.map((c) => c.gapSeconds);
       // The idle gap measured: its length for one connection, the longest for several.
       const when =

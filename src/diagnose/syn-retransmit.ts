@@ -10,7 +10,7 @@ import { scanProbeIds } from './port-scan.ts';
 import type { SynRetransmitOptions } from './options.ts';
 import { isOneWayFlow, qualityCaveatOf } from './quality.ts';
 import type { Detector, DetectorInput, Finding } from './types.ts';
-import { isRst, isSyn, listenerFilter, makeFinding, maxOf, plural, round, segmentInstant, segmentSeconds, timeRange } from './util.ts';
+import { isRst, isSyn, listenerFilter, makeFinding, maxOf, plural, round, segmentInstant, segmentSeconds, timeRange, timesText } from './util.ts';
 import type { Instant } from './util.ts';
 
 /**
@@ -148,11 +148,25 @@ export const synRetransmit: Detector<SynRetransmitOptions> = {
       const backoff: SynBackoff = backoffs.length === 1 ? backoffs[0]! : 'undetermined';
       const maxRetries = maxOf(analyses.map((a) => a.retries));
       const vantage = listeners.get(endpoint)?.vantage ?? 'unknown';
-      const gapsText = analyses[0]!.gapsSeconds.map((g) => `${round(g, 2)}`).join(', ');
-      const summary =
-        `${plural(flows.length, 'connection')} to ${endpoint} retransmitted the SYN ${plural(retries, 'time')} ` +
-        `(up to ${maxRetries} per connection, gaps ${gapsText || 'not captured'} s, ${BACKOFF_TEXT[backoff]}); ` +
-        `${answered} answered late, ${gaveUp} gave up.`;
+      const gaps = analyses[0]!.gapsSeconds;
+      const gapsText = gaps.length === 0 ? 'gaps not captured' : `${gaps.length === 1 ? 'gap' : 'gaps'} ${gaps.map((g) => `${round(g, 2)}`).join(', ')} s`;
+      const detail = [...(flows.length > 1 ? [`up to ${maxRetries} per connection`] : []), gapsText, BACKOFF_TEXT[backoff]].join(', ');
+      // How they ended, only the outcomes that occurred: answered late, gave up, or neither by the
+      // end of the capture (still retrying, or the capture too short to tell).
+      const pending = flows.length - answered - gaveUp;
+      const outcomes =
+        flows.length === 1
+          ? answered === 1
+            ? 'it was answered late'
+            : gaveUp === 1
+              ? 'the client gave up'
+              : 'it was still unanswered when the capture ended'
+          : [
+              ...(answered > 0 ? [`${answered} answered late`] : []),
+              ...(gaveUp > 0 ? [`${gaveUp} gave up`] : []),
+              ...(pending > 0 ? [`${pending} still unanswered when the capture ended`] : []),
+            ].join(', ');
+      const summary = `${plural(flows.length, 'connection')} to ${endpoint} retransmitted the SYN ${timesText(retries)} (${detail}); ${outcomes}.`;
       const where =
         vantage === 'server'
           ? 'The capture was taken near the server, so these SYNs reached the server host and went unanswered there: a server-side drop.'

@@ -10,7 +10,7 @@ import { DEFAULT_DIAGNOSE_OPTIONS } from './options.ts';
 import type { SynAckRetransmitOptions } from './options.ts';
 import { qualityCaveatOf } from './quality.ts';
 import type { Detector, Finding } from './types.ts';
-import { isSynAck, listenerFilter, makeFinding, plural, segmentInstant, timeRange } from './util.ts';
+import { isSynAck, listenerFilter, makeFinding, plural, segmentInstant, timeRange, timesText } from './util.ts';
 import type { Instant } from './util.ts';
 
 /** What `synack-retransmit` keeps of an affected connection (not its record). */
@@ -64,8 +64,8 @@ export const synAckRetransmit: Detector<SynAckRetransmitOptions> = {
       findings.push(
         makeFinding(synAckRetransmit, {
           summary:
-            `${plural(flows.length, 'connection')} to ${endpoint} had the SYN-ACK resent ${plural(resends, 'time')}; ` +
-            `the client's final ACK was captured on ${ackSeen.length} of them (server dropped it) and missing on ${neverAcked} (lost on the network, or the SYN-ACK answered a resent SYN).`,
+            `${plural(flows.length, 'connection')} to ${endpoint} had the SYN-ACK resent ${timesText(resends)}; ` +
+            synAckOutcome(flows.length, ackSeen.length, neverAcked),
           explanation:
             'A listener in SYN_RECEIVED retransmits its SYN-ACK until the final ACK of the handshake arrives, up to net.ipv4.tcp_synack_retries times (default 5: about 63 s with 1, 2, 4 ... s backoff). ' +
             (ackSeen.length > 0
@@ -100,3 +100,16 @@ export const synAckRetransmit: Detector<SynAckRetransmitOptions> = {
     return findings;
   },
 };
+
+/**
+ * Whether the client's final ACK was captured, said for what occurred: on all of them, on none,
+ * or how many each way (a count of 0 read "captured on 0 of them").
+ */
+function synAckOutcome(connections: number, ackSeen: number, neverAcked: number): string {
+  const captured = 'the server dropped it';
+  const missing = 'lost on the network, or the SYN-ACK answered a resent SYN';
+  const all = connections === 1 ? '' : connections === 2 ? ' on both' : ` on all ${connections}`;
+  if (neverAcked === 0) return `the client's final ACK was captured${all} (${captured}).`;
+  if (ackSeen === 0) return `the client's final ACK was missing${all} (${missing}).`;
+  return `the client's final ACK was captured on ${ackSeen} of them (${captured}) and missing on ${neverAcked} (${missing}).`;
+}

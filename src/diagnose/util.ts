@@ -139,6 +139,11 @@ export function wasWere(n: number): string {
   return agree(n, 'was', 'were');
 }
 
+/** How often, in words: "once", "twice", "3 times". */
+export function timesText(n: number): string {
+  return n === 1 ? 'once' : n === 2 ? 'twice' : `${plural(n, 'time')}`;
+}
+
 /** The verb form that agrees with a count of `n`: `one` for 1, `many` otherwise ("has"/"have", "goes"/"go"). */
 export function agree(n: number, one: string, many: string): string {
   return n === 1 ? one : many;

@@ -113,7 +113,7 @@ describe('accept-overflow-drop needs a valid final ACK and client data never ACK
       ],
     });
     assert.deepEqual(only([flow], 'accept-overflow-drop'), []);
-    assert.match(only([flow], 'synack-retransmit')[0]!.summary, /captured on 0 of them/);
+    assert.match(only([flow], 'synack-retransmit')[0]!.summary, /the client's final ACK was missing \(lost on the network/);
   });
 
   it('SYN-ACKs answering SYN retransmissions, data ACKed later (suricata-verify/tcp-fastopen-10): no overflow', () => {
@@ -167,7 +167,7 @@ describe('one-way capture (zeek/ssh/ssh.client-side-half-duplex.pcap)', () => {
     assert.ok(f);
     assert.equal(f.severity, 'info');
     assert.ok(f.caveat?.includes('one direction'));
-    assert.match(f.summary, /1 answered late, 0 gave up/);
+    assert.match(f.summary, /; it was answered late\.$/);
   });
 });
 

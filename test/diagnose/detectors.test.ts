@@ -23,7 +23,8 @@ describe('syn-retransmit', () => {
     assert.equal(f.count, 1);
     assert.equal(f.severity, 'warning');
     assert.equal(f.details?.['backoff'], 'exponential');
-    assert.match(f.summary, /2 times/);
+    // One connection: its retries in words, its gaps, no "up to N per connection".
+    assert.match(f.summary, /^1 connection to .+ retransmitted the SYN twice \(gaps 1, 2 s, exponential backoff/);
     assert.equal(f.wiresharkFilter, 'frame.number in {100 101 102}');
     const a = analyzeSynRetries(flow, flow.endSeconds, 0.3);
     assert.equal(a.retries, 2);
@@ -38,12 +39,20 @@ describe('syn-retransmit', () => {
     assert.equal(classifySynBackoff([1], 0.3), 'undetermined');
   });
 
+  it('says how several connections ended, only the outcomes that occurred', () => {
+    const answered = buildFlow({ id: 1, segments: [...synSeq([0, 1, 3]), [3.0001, 'server', 'SA', 0, 1, 0], [3.0002, 'client', 'A', 1, 1, 0]] });
+    // Its last SYN at 3 s and the capture ending 1 s later: too early to say it gave up.
+    const pending = buildFlow({ id: 2, client: { ip: '10.0.0.9', port: 40002 }, segments: synSeq([0, 1, 3]) });
+    const [f] = only([answered, pending, cleanFlow(3, T0 + 4)], 'syn-retransmit');
+    assert.match(f!.summary, /^2 connections to .+ retransmitted the SYN 4 times \(up to 2 per connection, gaps 1, 2 s, .*\); 1 answered late, 1 still unanswered when the capture ended\.$/);
+  });
+
   it('says the client gave up when the capture ran past the next retry, error severity', () => {
     const flow = buildFlow({ id: 1, segments: synSeq([0, 1, 3]) });
     const other = cleanFlow(2, T0 + 20);
     const [f] = only([flow, other], 'syn-retransmit');
     assert.equal(f?.severity, 'error');
-    assert.match(f!.summary, /1 gave up/);
+    assert.match(f!.summary, /; the client gave up\.$/);
     assert.match(f!.explanation, /tcp_syn_retries = 2/);
     // capture ended right after the last SYN: unknown, not "gave up"
     assert.equal(analyzeSynRetries(flow, flow.endSeconds, 0.3).gaveUp, 'unknown');
@@ -172,7 +181,7 @@ describe('accept-overflow-drop and synack-retransmit', () => {
       ['accept-overflow-drop', 2],
       ['synack-retransmit', 2],
     ]);
-    assert.match(all[1]!.summary, /captured on 2 of them/);
+    assert.match(all[1]!.summary, /the client's final ACK was captured on both \(the server dropped it\)\.$/);
   });
 
   it('final ACK lost before the server but data ACKed at once: only synack-retransmit', () => {
@@ -194,6 +203,6 @@ describe('accept-overflow-drop and synack-retransmit', () => {
   it('SYN-ACK resent and no final ACK: lost on the network', () => {
     const flow = buildFlow({ id: 1, segments: [[0, 'client', 'S', 0, -1, 0], [0.0001, 'server', 'SA', 0, 1, 0], [1, 'server', 'SA', 0, 1, 0, 'synack']] });
     const [f] = only([flow], 'synack-retransmit');
-    assert.match(f!.summary, /captured on 0 of them.*missing on 1/);
+    assert.match(f!.summary, /resent once; the client's final ACK was missing \(lost on the network, or the SYN-ACK answered a resent SYN\)\.$/);
   });
 });

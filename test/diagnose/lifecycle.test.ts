@@ -61,7 +61,10 @@ describe('fin-retransmit, half-close, keepalive-timeout, data-unacked, reset', (
     const flow = buildFlow({ id: 1, segments: [...HS, [0.01, 'client', 'FA', 1, 1, 0], [0.3, 'client', 'FA', 1, 1, 0, 'fin'], [0.31, 'server', 'A', 1, 2, 0]] });
     const [f] = only([flow], 'fin-retransmit');
     assert.equal(f?.count, 1);
-    assert.match(f!.summary, /resent a FIN 1 time \(sent by the client\)/);
+    assert.match(f!.summary, /resent a FIN once \(sent by the client\); the peer kept answering\.$/);
+    // The peer silent after the FIN: said so, and for several connections how many.
+    const silent = buildFlow({ id: 2, segments: [...HS, [0.01, 'client', 'FA', 1, 1, 0], [0.3, 'client', 'FA', 1, 1, 0, 'fin'], [0.9, 'client', 'FA', 1, 1, 0, 'fin']] });
+    assert.match(only([silent], 'fin-retransmit')[0]!.summary, /resent a FIN twice \(sent by the client\); the peer never answered again\.$/);
   });
 
   it('half-close is info and needs data after the FIN', () => {

@@ -66,7 +66,7 @@ export const finRetransmit: Detector<FinRetransmitOptions> = {
             (peerSilent === 0
               ? 'the peer kept answering.'
               : peerSilent === flows.length
-                ? `${flows.length > 1 ? `on all ${flows.length} ` : ''}the peer never answered again.`
+                ? `${flows.length === 1 ? '' : flows.length === 2 ? 'on both ' : `on all ${flows.length} `}the peer never answered again.`
                 : `on ${peerSilent} of them the peer never answered again.`),
           explanation:
             'A FIN occupies one sequence number and is retransmitted like data until the peer acknowledges it (RFC 9293 §3.6). The closing side waits in FIN_WAIT_1 (or LAST_ACK) meanwhile. ' +

@@ -150,7 +150,8 @@ export const synRetransmit: Detector<SynRetransmitOptions> = {
       const vantage = listeners.get(endpoint)?.vantage ?? 'unknown';
       const gaps = analyses[0]!.gapsSeconds;
       const gapsText = gaps.length === 0 ? 'gaps not captured' : `${gaps.length === 1 ? 'gap' : 'gaps'} ${gaps.map((g) => `${round(g, 2)}`).join(', ')} s`;
-      const detail = [...(flows.length > 1 ? [`up to ${maxRetries} per connection`] : []), gapsText, BACKOFF_TEXT[backoff]].join(', ');
+      const perConnection = flows.length === 1 ? [] : [maxRetries === 1 ? 'once each' : `up to ${maxRetries} per connection`];
+      const detail = [...perConnection, gapsText, BACKOFF_TEXT[backoff]].join(', ');
       // How they ended, only the outcomes that occurred: answered late, gave up, or neither by the
       // end of the capture (still retrying, or the capture too short to tell).
       const pending = flows.length - answered - gaveUp;

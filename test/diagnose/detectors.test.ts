@@ -47,6 +47,13 @@ describe('syn-retransmit', () => {
     assert.match(f!.summary, /^2 connections to .+ retransmitted the SYN 4 times \(up to 2 per connection, gaps 1, 2 s, .*\); 1 answered late, 1 still unanswered when the capture ended\.$/);
   });
 
+  it('says "once each" when several connections resent their SYN once', () => {
+    const one = (id: number, port: number) =>
+      buildFlow({ id, client: { ip: '10.0.0.9', port }, segments: [...synSeq([0, 1]), [1.0001, 'server', 'SA', 0, 1, 0], [1.0002, 'client', 'A', 1, 1, 0]] });
+    const [f] = only([one(1, 40001), one(2, 40002), cleanFlow(3, T0 + 4)], 'syn-retransmit');
+    assert.match(f!.summary, /^2 connections to .+ retransmitted the SYN twice \(once each, gap 1 s, .*\); 2 answered late\.$/);
+  });
+
   it('says the client gave up when the capture ran past the next retry, error severity', () => {
     const flow = buildFlow({ id: 1, segments: synSeq([0, 1, 3]) });
     const other = cleanFlow(2, T0 + 20);

@@ -65,6 +65,8 @@ describe('fin-retransmit, half-close, keepalive-timeout, data-unacked, reset', (
     // The peer silent after the FIN: said so, and for several connections how many.
     const silent = buildFlow({ id: 2, segments: [...HS, [0.01, 'client', 'FA', 1, 1, 0], [0.3, 'client', 'FA', 1, 1, 0, 'fin'], [0.9, 'client', 'FA', 1, 1, 0, 'fin']] });
     assert.match(only([silent], 'fin-retransmit')[0]!.summary, /resent a FIN twice \(sent by the client\); the peer never answered again\.$/);
+    const silent2 = buildFlow({ id: 3, client: { ip: '10.0.0.9', port: 40009 }, segments: [...HS, [0.01, 'client', 'FA', 1, 1, 0], [0.3, 'client', 'FA', 1, 1, 0, 'fin']] });
+    assert.match(only([silent, silent2], 'fin-retransmit')[0]!.summary, /^2 connections of .+ resent a FIN 3 times \(sent by the client\); on both the peer never answered again\.$/);
   });
 
   it('half-close is info and needs data after the FIN', () => {

@@ -4,7 +4,7 @@
  *
  * Exit codes: 0 success (no finding at or above --fail-on); 1 a finding at or above --fail-on;
  * 2 usage error or unusable input (not a capture, unreadable file); 130 interrupted with
- * --no-partial.
+ * --no-partial; 141 standard output closed by its reader (see entry.ts).
  */
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -718,7 +718,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       },
     )
     .demandCommand(1, 'name a command or a capture file')
-    .epilogue('Exit codes: 0 ok; 1 a finding at or above --fail-on; 2 usage error or unusable input; 130 interrupted with --no-partial.')
+    .epilogue('Exit codes: 0 ok; 1 a finding at or above --fail-on; 2 usage error or unusable input; 130 interrupted with --no-partial; 141 standard output closed early (| head).')
     .help();
 
   try {

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { analyzeFile, CAPTURES_DIR } from '../support/analyze-file.ts';
+import { spawn } from 'node:child_process';
+import { analyzeFile, CAPTURES_DIR, REPO_ROOT } from '../support/analyze-file.ts';
 import type { FlowRecord } from '../../src/tcp/types.ts';
 import { runCli } from './run-cli.ts';
 
@@ -73,5 +74,18 @@ describe('streamed CLI outputs', async () => {
     const starts = (line: string): number[] => [...line.matchAll(/ {2}(?=\S)/g)].map((m) => m.index + 2);
     const headerStarts = starts(rows[0]!);
     for (const line of rows.slice(1)) assert.deepEqual(starts(line).slice(0, headerStarts.length), headerStarts, line);
+  });
+});
+
+describe('a reader that stops early', () => {
+  it('ends tcpmortem quietly with 141 (128 + SIGPIPE), as a C tool piped into head does', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'entry.ts'), 'flows', join(CAPTURES_DIR, 'churn.pcap'), '--format', 'ndjson'], { cwd: REPO_ROOT });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // About 1 MB of NDJSON: more than a pipe holds, so the child writes after the reader left.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    assert.equal(code, 141);
+    assert.equal(stderr, '');
   });
 });

@@ -15,7 +15,8 @@
  *
  * @module
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { Readable } from 'node:stream';
+import { createGunzip, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { AnalysisReport } from './model.ts';
 import type { FlowList, FlowRecord } from '../tcp/types.ts';
 
@@ -178,14 +179,54 @@ export class PagedJsonFlowList implements FlowList {
 }
 
 /**
+ * `input`, decompressed as it is read when it is gzip (`1f 8b`, from its content, as captures
+ * are): a result saved as `analyze --json | gzip > result.json.gz` is about a tenth of its size.
+ * Byte offsets in errors are then offsets in the decompressed text.
+ */
+async function gunzipped(input: AsyncIterable<Uint8Array>): Promise<AsyncIterable<Uint8Array>> {
+  const iterator = input[Symbol.asyncIterator]();
+  const head: Uint8Array[] = [];
+  let headBytes = 0;
+  let done = false;
+  // The first two bytes (a source may hand out 1-byte chunks); kept as copies, since a source
+  // may reuse a chunk's memory once the next one is asked for.
+  while (headBytes < 2) {
+    const next = await iterator.next();
+    if (next.done === true) {
+      done = true;
+      break;
+    }
+    head.push(new Uint8Array(next.value));
+    headBytes += next.value.length;
+  }
+  const all = async function* (): AsyncGenerator<Uint8Array> {
+    yield* head;
+    while (!done) {
+      const next = await iterator.next();
+      if (next.done === true) done = true;
+      else yield next.value;
+    }
+  };
+  const bytes = head.length === 0 ? new Uint8Array(0) : head.length === 1 ? head[0]! : Buffer.concat(head);
+  if (!(bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b)) return all();
+  // Compressed chunks are copied before zlib queues them (the source may refill a chunk's memory
+  // once asked for the next); decompressed chunks are new buffers.
+  const copies = async function* (): AsyncGenerator<Uint8Array> {
+    for await (const chunk of all()) yield new Uint8Array(chunk);
+  };
+  return Readable.from(copies(), { objectMode: false }).pipe(createGunzip());
+}
+
+/**
  * Reads a `tcpmortem/1` document (or any JSON object whose `flows` member is an array of
- * objects) from `chunks`: the document with `flows` as a {@link PagedJsonFlowList}. Checks the
+ * objects), plain or gzip-compressed, from `input`: the document with `flows` as a {@link PagedJsonFlowList}. Checks the
  * structure as it scans (balanced brackets and strings, one top-level object); a flow's own
  * syntax is checked when it is read (its error names `flows[i]` and its byte offset).
  *
  * @throws ResultFormatError for input that is not one JSON object (with the byte offset).
  */
-export async function readResult(chunks: AsyncIterable<Uint8Array>): Promise<AnalysisReport> {
+export async function readResult(input: AsyncIterable<Uint8Array>): Promise<AnalysisReport> {
+  const chunks = await gunzipped(input);
   const flows = new PagedJsonFlowList();
   const rest = new ByteBuffer();
   // The structure: depth of brackets, whether inside a string and after a backslash in it.

@@ -6,6 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { analyze } from '../../src/analyze.ts';
 import { readResult, renderHtml, reportJsonDocument, ResultFormatError } from '../../src/report/index.ts';
@@ -52,6 +53,26 @@ describe('readResult', () => {
     assert.equal(flows.at(flows.length), undefined);
     const diagnosed = await analyze(chunksOf(conversationsPcap({ seed: 7, conversations: 3000, snapLength: 128 }), 1 << 20), { file: 'generated.pcap' });
     assert.equal(renderHtml(back), renderHtml(diagnosed));
+  });
+
+  it('reads a gzip-compressed result as the plain one, from its content', async () => {
+    const report = await analyze(chunksOf(readFileSync(join(CAPTURES_DIR, 'close-wait-leak.pcap')), 4096), { file: 'close-wait-leak.pcap' });
+    const text = [...reportJsonDocument(report)].join('');
+    const gz = gzipSync(encoder.encode(text));
+    for (const size of [1, 100, 1 << 20]) {
+      const back = await readResult(chunksOf(gz, size));
+      assert.equal(`${JSON.stringify(back, null, 2)}\n`, text, `chunks of ${size}`);
+    }
+    // A chunk reused by its source once the next is asked for (as the CLI's file reader does).
+    const shared = new Uint8Array(3);
+    async function* reusing(size: number): AsyncGenerator<Uint8Array> {
+      for (let at = 0; at < gz.length; at += size) {
+        const n = Math.min(size, gz.length - at);
+        shared.set(gz.subarray(at, at + n));
+        yield shared.subarray(0, n);
+      }
+    }
+    for (const size of [1, 3]) assert.equal(`${JSON.stringify(await readResult(reusing(size)), null, 2)}\n`, text, `reused chunks of ${size}`);
   });
 
   it('refuses what is not one JSON object, with the byte offset', async () => {

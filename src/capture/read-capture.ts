@@ -8,6 +8,7 @@
 import { constants, createGunzip } from 'node:zlib';
 import { createCaptureParser } from './parser.ts';
 import { CaptureFormatError, type CaptureOptions, type CaptureSummary, type CaptureVisitor } from './types.ts';
+import { isGzipHead, readHead } from '../common/stream-head.ts';
 
 /**
  * Reads a whole capture and returns its summary.
@@ -37,23 +38,10 @@ export async function readCapture(
 ): Promise<CaptureSummary> {
   const parser = createCaptureParser(visitor, options);
   const iterator = source[Symbol.asyncIterator]();
-  // Gather the first two bytes (a source may hand out 1-byte chunks) to look for gzip.
-  const head: Uint8Array[] = [];
-  let headBytes = 0;
-  let done = false;
-  while (headBytes < 2) {
-    const next = await iterator.next();
-    if (next.done === true) {
-      done = true;
-      break;
-    }
-    const chunk = toBytes(next.value);
-    // Held across the next request only while fewer than two bytes are in: copy it then.
-    head.push(headBytes + chunk.length < 2 ? new Uint8Array(chunk) : chunk);
-    headBytes += chunk.length;
-  }
-  const first = head[0];
-  const isGzip = headBytes >= 2 && first !== undefined && byteAt(head, 0) === 0x1f && byteAt(head, 1) === 0x8b;
+  // The first two bytes, to look for gzip.
+  const { chunks: head, done: headDone } = await readHead(iterator, 2, toBytes);
+  let done = headDone;
+  const isGzip = isGzipHead(head);
   if (!isGzip) {
     try {
       for (const chunk of head) parser.push(chunk);
@@ -146,14 +134,6 @@ async function gunzipInto(
     return { code: 'truncated_gzip', message: 'the gzip stream ends early: the compressed file was cut short' };
   }
   return { code: 'bad_gzip_data', message: `corrupt gzip data (${zlibError.message})` };
-}
-
-function byteAt(chunks: readonly Uint8Array[], index: number): number | undefined {
-  for (const chunk of chunks) {
-    if (index < chunk.length) return chunk[index];
-    index -= chunk.length;
-  }
-  return undefined;
 }
 
 /** Accepts Buffers and strings defensively: a stream opened with an encoding yields strings. */

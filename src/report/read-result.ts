@@ -18,6 +18,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { AnalysisReport } from './model.ts';
+import { isGzipHead, readHead } from '../common/stream-head.ts';
 import type { FlowList, FlowRecord } from '../tcp/types.ts';
 
 /** Bytes of flow text per page before it is deflated (a record longer than that gets a page of its own). */
@@ -178,6 +179,11 @@ export class PagedJsonFlowList implements FlowList {
   }
 }
 
+function asBytes(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return value;
+  throw new ResultFormatError('the result source yielded something other than bytes (opened with an encoding?)', 0);
+}
+
 /**
  * `input`, decompressed as it is read when it is gzip (`1f 8b`, from its content, as captures
  * are): a result saved as `analyze --json | gzip > result.json.gz` is about a tenth of its size.
@@ -185,20 +191,8 @@ export class PagedJsonFlowList implements FlowList {
  */
 async function gunzipped(input: AsyncIterable<Uint8Array>): Promise<AsyncIterable<Uint8Array>> {
   const iterator = input[Symbol.asyncIterator]();
-  const head: Uint8Array[] = [];
-  let headBytes = 0;
-  let done = false;
-  // The first two bytes (a source may hand out 1-byte chunks); kept as copies, since a source
-  // may reuse a chunk's memory once the next one is asked for.
-  while (headBytes < 2) {
-    const next = await iterator.next();
-    if (next.done === true) {
-      done = true;
-      break;
-    }
-    head.push(new Uint8Array(next.value));
-    headBytes += next.value.length;
-  }
+  const { chunks: head, done: headDone } = await readHead(iterator, 2, asBytes);
+  let done = headDone;
   const all = async function* (): AsyncGenerator<Uint8Array> {
     yield* head;
     while (!done) {
@@ -207,8 +201,7 @@ async function gunzipped(input: AsyncIterable<Uint8Array>): Promise<AsyncIterabl
       else yield next.value;
     }
   };
-  const bytes = head.length === 0 ? new Uint8Array(0) : head.length === 1 ? head[0]! : Buffer.concat(head);
-  if (!(bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b)) return all();
+  if (!isGzipHead(head)) return all();
   // Compressed chunks are copied before zlib queues them (the source may refill a chunk's memory
   // once asked for the next); decompressed chunks are new buffers.
   const copies = async function* (): AsyncGenerator<Uint8Array> {

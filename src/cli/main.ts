@@ -96,6 +96,13 @@ interface CaptureSource {
   readonly size: number | undefined;
 }
 
+/**
+ * `-` with a terminal as standard input: nothing would come but what is typed, so the run would
+ * wait silently (as gzip refuses to read compressed data from a terminal, we say so instead).
+ */
+const STDIN_IS_TERMINAL = '-: standard input is a terminal; pipe the capture in (tcpdump -w - | tcpmortem report -, or tcpmortem report - < FILE)';
+const STDIN_IS_TERMINAL_RESULT = '-: standard input is a terminal; pipe the result in (tcpmortem analyze CAPTURE --json | tcpmortem render -, or tcpmortem render - < FILE)';
+
 /** What a failed open or read of a file says after its name: short words for the usual errors. */
 function fileErrorText(err: unknown): string {
   const code = (err as NodeJS.ErrnoException).code;
@@ -110,6 +117,7 @@ function openSource(path: string): CaptureSource {
   if (path === STDIN_TOKEN) path = '-';
   currentFile = path;
   if (path === '-') {
+    if (process.stdin.isTTY === true) throw new UsageError(STDIN_IS_TERMINAL);
     const stdin: Readable = process.stdin;
     return { chunks: stdin[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>, close: () => stdin.destroy(), size: undefined };
   }
@@ -136,6 +144,7 @@ async function loadResult(name: string): Promise<AnalysisReport> {
   currentFile = name;
   let chunks: AsyncIterable<Uint8Array>;
   if (name === '-') {
+    if (process.stdin.isTTY === true) throw new UsageError(STDIN_IS_TERMINAL_RESULT);
     chunks = process.stdin;
   } else {
     try {

@@ -136,6 +136,21 @@ describe('tcpmortem CLI', () => {
     assert.equal(existsSync(join(dir, 'r.json')), true);
   });
 
+  it('- with a terminal as standard input is a one-line usage error, not a silent wait', { skip: existsSync('/usr/bin/script') ? false : 'no script(1) to give the CLI a terminal' }, () => {
+    // script(1) runs the command with a pseudo-terminal as its standard input and output.
+    for (const [args, what] of [['summary -', 'capture'], ['render -', 'result']] as const) {
+      const r = spawnSync('script', ['-qec', `${process.execPath} --import tsx ${entry} ${args}`, '/dev/null'], {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+        input: '',
+        env: { ...process.env, TZ: 'UTC', FORCE_COLOR: '0' },
+        timeout: 60_000,
+      });
+      assert.equal(r.status, 2, `${args}: ${r.stdout}`);
+      assert.match(r.stdout, new RegExp(`^tcpmortem: -: standard input is a terminal; pipe the ${what} in \\(`));
+    }
+  });
+
   it('usage errors exit 2', () => {
     const r = run(['analyze']);
     assert.equal(r.status, 2);

@@ -27,6 +27,11 @@ function run(args: readonly string[], input?: Uint8Array, env: Readonly<Record<s
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** Whether script(1) can run a command on a pseudo-terminal here (it needs /dev/ptmx). */
+function terminalRuns(): boolean {
+  return existsSync('/usr/bin/script') && spawnSync('script', ['-qec', 'true', '/dev/null'], { input: '', timeout: 10_000 }).status === 0;
+}
+
 const captures = existsSync(CAPTURES_DIR) ? readdirSync(CAPTURES_DIR).filter((f) => f.endsWith('.pcap')).sort() : [];
 const sample = captures.includes('close-wait-leak.pcap') ? 'close-wait-leak.pcap' : captures[0];
 
@@ -136,7 +141,7 @@ describe('tcpmortem CLI', () => {
     assert.equal(existsSync(join(dir, 'r.json')), true);
   });
 
-  it('- with a terminal as standard input is a one-line usage error, not a silent wait', { skip: existsSync('/usr/bin/script') ? false : 'no script(1) to give the CLI a terminal' }, () => {
+  it('- with a terminal as standard input is a one-line usage error, not a silent wait', { skip: terminalRuns() ? false : 'no script(1) that can give the CLI a terminal here' }, () => {
     // script(1) runs the command with a pseudo-terminal as its standard input and output.
     for (const [args, what] of [['summary -', 'capture'], ['render -', 'result']] as const) {
       const r = spawnSync('script', ['-qec', `${process.execPath} --import tsx ${entry} ${args}`, '/dev/null'], {

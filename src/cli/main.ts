@@ -112,12 +112,15 @@ function fileErrorText(err: unknown): string {
   return String((err as Error).message);
 }
 
-/** Opens a capture path or `-` (stdin) as chunks of bytes; the size is known for regular files. */
-function openSource(path: string): CaptureSource {
+/**
+ * Opens a capture path (or, for render, a result) or `-` (stdin) as chunks of bytes; the size is
+ * known for regular files. `terminalText`: what to say when `-` is a terminal.
+ */
+function openSource(path: string, terminalText: string = STDIN_IS_TERMINAL): CaptureSource {
   if (path === STDIN_TOKEN) path = '-';
   currentFile = path;
   if (path === '-') {
-    if (process.stdin.isTTY === true) throw new UsageError(STDIN_IS_TERMINAL);
+    if (process.stdin.isTTY === true) throw new UsageError(terminalText);
     const stdin: Readable = process.stdin;
     return { chunks: stdin[Symbol.asyncIterator]() as AsyncIterator<Uint8Array>, close: () => stdin.destroy(), size: undefined };
   }
@@ -141,21 +144,9 @@ function openSource(path: string): CaptureSource {
  * the input: unreadable, or not a JSON object (with the byte offset).
  */
 async function loadResult(name: string): Promise<AnalysisReport> {
-  currentFile = name;
-  let chunks: AsyncIterable<Uint8Array>;
-  if (name === '-') {
-    if (process.stdin.isTTY === true) throw new UsageError(STDIN_IS_TERMINAL_RESULT);
-    chunks = process.stdin;
-  } else {
-    try {
-      if (statSync(name).isDirectory()) throw new UsageError(`${name}: is a directory`);
-    } catch (err) {
-      if (err instanceof UsageError) throw err;
-      throw new UsageError(`${name}: ${fileErrorText(err)}`);
-    }
-    chunks = readFileChunks(name);
-  }
-  return readResult(chunks);
+  const { chunks } = openSource(name, STDIN_IS_TERMINAL_RESULT);
+  // readResult reads to the end, or returns the iterator early (closing the file) when it throws.
+  return readResult({ [Symbol.asyncIterator]: () => chunks });
 }
 
 /**

@@ -56,7 +56,7 @@ export function assessCaptureQuality(input: DetectorInput): CaptureQuality {
       id: 'one-direction-missing',
       severity: 'warning',
       count: oneWay,
-      message: `${plural(oneWay, 'connection')} ${oneWay === 1 ? 'shows' : 'show'} packets in one direction only: missing answers there say nothing about the peer.`,
+      message: `${plural(oneWay, 'connection')} ${agree(oneWay, 'shows', 'show')} packets in one direction only: missing answers there say nothing about the peer.`,
     });
   }
   if (capture.drops !== null && capture.drops > 0) {

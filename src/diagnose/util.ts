@@ -141,7 +141,7 @@ export function wasWere(n: number): string {
 
 /** How often, in words: "once", "twice", "3 times". */
 export function timesText(n: number): string {
-  return n === 1 ? 'once' : n === 2 ? 'twice' : `${plural(n, 'time')}`;
+  return n === 1 ? 'once' : n === 2 ? 'twice' : plural(n, 'time');
 }
 
 /** The verb form that agrees with a count of `n`: `one` for 1, `many` otherwise ("has"/"have", "goes"/"go"). */

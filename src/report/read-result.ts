@@ -119,13 +119,15 @@ export class PagedJsonFlowList implements FlowList {
     if (n <= 0) return;
     const i = this.count - 1;
     if (this.used + n > this.page.length) {
-      // Move the flow's text so far to a fresh page, sealing the current one without it.
+      // Seal the page without the flow begun last, and move its text so far to the start of the
+      // next page: the same buffer (deflate has copied what it needed), or a larger one for a
+      // flow longer than a page.
       const sofar = this.lengthOf[i]!;
       const start = this.offsetOf[i]!;
-      const next = new Uint8Array(Math.max(PAGE_BYTES, 2 * (sofar + n)));
-      next.set(this.page.subarray(start, start + sofar));
       this.used = start;
       this.seal();
+      const next = sofar + n > this.page.length ? new Uint8Array(2 * (sofar + n)) : this.page;
+      next.set(this.page.subarray(start, start + sofar));
       this.page = next;
       this.used = sofar;
       this.pageOf[i] = this.pages.length;
@@ -137,13 +139,12 @@ export class PagedJsonFlowList implements FlowList {
     this.textBytes += n;
   }
 
-  /** Deflates the page being filled (called when it is full and at the end of the input). */
+  /** Deflates the page being filled, whose buffer is then free to fill again (called when it is full and at the end of the input). */
   seal(): void {
     if (this.used === 0) return;
     const compressed = deflateRawSync(this.page.subarray(0, this.used), { level: 1 });
     this.pages.push(compressed);
     this.storedBytes += compressed.length;
-    this.page = new Uint8Array(PAGE_BYTES);
     this.used = 0;
   }
 

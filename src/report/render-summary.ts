@@ -8,6 +8,7 @@ import type { AnalysisReport } from './model.ts';
 import type { Finding, QualityItemId, Severity } from '../diagnose/types.ts';
 import { rankFindings, verdictOf } from './view-model.ts';
 import { fmtBytes, fmtDuration, fmtInt, plural } from './format.ts';
+import { ipField, listenerFilter } from '../diagnose/util.ts';
 
 export interface SummaryOptions {
   /** ANSI colours; the CLI sets it when stdout is a TTY. */
@@ -131,12 +132,13 @@ export function terminalFilter(f: Pick<Finding, 'wiresharkFilter' | 'endpoint'>)
   return broad === undefined ? where : `${broad}  (this endpoint's traffic; ${where})`;
 }
 
-/** The Wireshark filter of an endpoint as findings write it: `10.0.0.1:80`, `[fd00::1]:80`, or a bare address. */
+/**
+ * The Wireshark filter of an endpoint as findings write it (`10.0.0.1:80`, `[fd00::1]:80`, or a
+ * bare address), as the detectors build theirs (listenerFilter); undefined for other text.
+ */
 function endpointFilter(endpoint: string): string | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::(\d{1,5}))?$/.exec(endpoint) ?? /^([0-9a-fA-F:]*:[0-9a-fA-F:.]*)()$/.exec(endpoint);
-  if (m === null) return undefined;
-  const v6 = m[1];
-  const address = v6 !== undefined && v6 !== '' ? `ipv6.addr==${v6}` : m[2] !== undefined && m[2] !== '' ? `ip.addr==${m[2]}` : undefined;
-  if (address === undefined) return undefined;
-  return m[3] !== undefined && m[3] !== '' ? `${address} && tcp.port==${m[3]}` : address;
+  const withPort = /^\[([0-9a-fA-F:.]+)\]:(\d{1,5})$/.exec(endpoint) ?? /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(endpoint);
+  if (withPort !== null) return listenerFilter({ ip: withPort[1]!, port: Number(withPort[2]) });
+  if (/^\d{1,3}(?:\.\d{1,3}){3}$/.test(endpoint) || /^[0-9a-fA-F:]*:[0-9a-fA-F:.]*$/.test(endpoint)) return `${ipField(endpoint)}.addr==${endpoint}`;
+  return undefined;
 }

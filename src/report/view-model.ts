@@ -201,7 +201,6 @@ export interface Fact {
   readonly level?: VerdictLevel;
 }
 
-/** Everything the templates show. */
 /**
  * The findings of one kind (detector id), for the overview at the top of the findings: a busy
  * capture has hundreds of findings (one per service and kind), and what a reader needs first is
@@ -227,6 +226,7 @@ export interface FindingKindView {
 /** Endpoints named per kind in the findings overview (see FindingKindView). */
 export const OVERVIEW_ENDPOINTS = 4;
 
+/** Everything the templates show. */
 export interface ReportView {
   readonly schema: string;
   readonly toolVersion: string;
@@ -1455,7 +1455,8 @@ export function buildReportView(report: AnalysisReport, options: Partial<ReportV
       total: flowCount,
       omitted: flowCount - rows.length,
       states: POPULATION_ORDER.concat(['CLOSED']).filter((s) => stateSet.has(s)),
-      findingIds: [...new Set(ranked.map((f) => f.id))],
+      // The kinds of finding, in the order of each one's first finding (findingKindsOf).
+      findingIds: findingKinds.map((k) => k.id),
       hasVlan: rows.some((r) => r.vlan !== ''),
     },
   };

@@ -838,10 +838,10 @@ export class FlowStore implements FlowList {
     const len = w.pos - at;
     const sp = slot >>> SLOT_PAGE_BITS;
     while (this.slotPage.length <= sp) {
-      const shared = this.options.sharedMemory === true;
-      this.slotPage.push(new Uint32Array(shared ? new SharedArrayBuffer(SLOT_PAGE * 4) : new ArrayBuffer(SLOT_PAGE * 4)).fill(EMPTY_SLOT));
-      this.slotOffset.push(new Uint32Array(shared ? new SharedArrayBuffer(SLOT_PAGE * 4) : new ArrayBuffer(SLOT_PAGE * 4)));
-      this.slotFirstFrame.push(new Float64Array(shared ? new SharedArrayBuffer(SLOT_PAGE * 8) : new ArrayBuffer(SLOT_PAGE * 8)));
+      const backing = (bytes: number): ArrayBufferLike => (this.options.sharedMemory === true ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+      this.slotPage.push(new Uint32Array(backing(SLOT_PAGE * 4)).fill(EMPTY_SLOT));
+      this.slotOffset.push(new Uint32Array(backing(SLOT_PAGE * 4)));
+      this.slotFirstFrame.push(new Float64Array(backing(SLOT_PAGE * 8)));
     }
     const so = slot & (SLOT_PAGE - 1);
     this.slotFirstFrame[sp]![so] = f.firstFrame;

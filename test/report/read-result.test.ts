@@ -55,6 +55,13 @@ describe('readResult', () => {
     assert.equal(renderHtml(back), renderHtml(diagnosed));
   });
 
+  it('keeps a flow longer than a page whole, and the flows around it', async () => {
+    const doc = { schema: 'tcpmortem/1', flows: [{ id: 1, pad: 'a'.repeat(600_000) }, { id: 2, pad: 'b'.repeat(2_500_000) }, { id: 3 }], findings: [] };
+    const text = JSON.stringify(doc, null, 2);
+    const back = await readResult(chunksOf(encoder.encode(text), 65_536));
+    assert.equal(JSON.stringify(back, null, 2), text);
+  });
+
   it('reads a gzip-compressed result as the plain one, from its content', async () => {
     const report = await analyze(chunksOf(readFileSync(join(CAPTURES_DIR, 'close-wait-leak.pcap')), 4096), { file: 'close-wait-leak.pcap' });
     const text = [...reportJsonDocument(report)].join('');
